@@ -1,0 +1,89 @@
+//! Fields a person added by hand survive a read-modify-write, in their place after known ones.
+
+use viben_model::{AgentConfig, ChannelsFile, Message, ModelCatalog, ProviderConfig, SessionMeta};
+
+#[test]
+fn unknown_agent_fields_survive_a_read_modify_write() {
+    let yaml = "\
+id: my-agent
+name: My Agent
+model: claude-3-sonnet
+provider: anthropic
+workspace_path: /home/me/project
+tools:
+- shell
+- browser
+limits:
+  daily_budget_usd: 5
+  notes: hand edited
+";
+    let mut agent: AgentConfig = serde_yaml::from_str(yaml).unwrap();
+    assert_eq!(agent.extra.len(), 3);
+    agent.name = "Renamed".into();
+    let written = serde_yaml::to_string(&agent).unwrap();
+    let mut expected: serde_yaml::Value = serde_yaml::from_str(yaml).unwrap();
+    expected["name"] = "Renamed".into();
+    assert_eq!(
+        serde_yaml::from_str::<serde_yaml::Value>(&written).unwrap(),
+        expected
+    );
+    let keys: Vec<&str> = written
+        .lines()
+        .filter(|l| !l.starts_with([' ', '-']))
+        .map(|l| l.split(':').next().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "id",
+            "name",
+            "model",
+            "provider",
+            "workspace_path",
+            "tools",
+            "limits"
+        ]
+    );
+}
+
+#[test]
+fn unknown_fields_round_trip_in_every_yaml_type() {
+    let catalog = "default: a\nmodels:\n- id: a\n  provider: p\n  context_window: 200000\ncomment_by_hand: keep me\n";
+    let value = |s: &str| serde_yaml::from_str::<serde_yaml::Value>(s).unwrap();
+    let parsed: ModelCatalog = serde_yaml::from_str(catalog).unwrap();
+    assert_eq!(
+        value(&serde_yaml::to_string(&parsed).unwrap()),
+        value(catalog)
+    );
+
+    let provider = "name: anthropic\napi_key_env: ANTHROPIC_API_KEY\norganization: acme\n";
+    let parsed: ProviderConfig = serde_yaml::from_str(provider).unwrap();
+    assert_eq!(
+        value(&serde_yaml::to_string(&parsed).unwrap()),
+        value(provider)
+    );
+
+    let channels = "channels:\n- id: tg\n  kind: matrix\n  agent: my-agent\n  settings:\n    room: '!abc'\n  priority: 3\nversion: 2\n";
+    let parsed: ChannelsFile = serde_yaml::from_str(channels).unwrap();
+    assert_eq!(parsed.channels[0].kind.as_str(), "matrix");
+    assert_eq!(
+        value(&serde_yaml::to_string(&parsed).unwrap()),
+        value(channels)
+    );
+
+    let session = "id: s1\nagent_id: my-agent\ntitle: Hello\ncreated_at: 2026-01-02T03:04:05Z\nupdated_at: 2026-01-02T03:04:05Z\npinned: true\n";
+    let parsed: SessionMeta = serde_yaml::from_str(session).unwrap();
+    assert_eq!(
+        value(&serde_yaml::to_string(&parsed).unwrap()),
+        value(session)
+    );
+}
+
+#[test]
+fn message_lines_keep_unknown_roles_and_fields() {
+    let line = r#"{"role":"critic","content":"hm","created_at":"2026-01-02T03:04:05Z","id":"m1","input_tokens":12,"tool_calls":[{"name":"ls"}]}"#;
+    let message: Message = serde_json::from_str(line).unwrap();
+    assert_eq!(message.role.as_str(), "critic");
+    assert_eq!(message.extra["input_tokens"], 12);
+    assert_eq!(serde_json::to_string(&message).unwrap(), line);
+}

@@ -1,0 +1,145 @@
+//! Each validation rule rejects its bad inputs with the right error variant and a useful message.
+
+use viben_model::{
+    AgentConfig, Channel, ChannelKind, ChannelsFile, ModelCatalog, ModelEntry, ProviderConfig,
+    Secret, ValidationError,
+};
+
+fn agent() -> AgentConfig {
+    AgentConfig::new("my-agent", "My Agent", "claude-3-sonnet", "anthropic")
+}
+
+#[test]
+fn temperature_must_be_within_zero_and_two() {
+    for ok in [0.0, 0.7, 2.0] {
+        let mut a = agent();
+        a.temperature = Some(ok);
+        a.validate().unwrap();
+    }
+    for bad in [-0.1, 2.01, f64::NAN, f64::INFINITY] {
+        let mut a = agent();
+        a.temperature = Some(bad);
+        assert!(
+            matches!(
+                a.validate(),
+                Err(ValidationError::TemperatureOutOfRange { .. })
+            ),
+            "{bad} accepted"
+        );
+    }
+    let msg = ValidationError::TemperatureOutOfRange { value: 3.5 }.to_string();
+    assert_eq!(
+        msg,
+        "temperature 3.5 is out of range; use a value from 0.0 to 2.0"
+    );
+}
+
+#[test]
+fn max_tokens_must_be_positive() {
+    let mut a = agent();
+    a.max_tokens = Some(0);
+    assert_eq!(a.validate(), Err(ValidationError::MaxTokensZero));
+    a.max_tokens = Some(1);
+    a.validate().unwrap();
+}
+
+#[test]
+fn agent_ids_and_references_must_be_path_segments() {
+    let mut a = agent();
+    a.id = "../escape".into();
+    a.provider = "a/b".into();
+    let problems = a.problems();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(matches!(
+        &problems[0],
+        ValidationError::InvalidId { kind: "agent", .. }
+    ));
+    assert!(matches!(
+        &problems[1],
+        ValidationError::InvalidId {
+            kind: "provider",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn agent_name_must_not_be_blank() {
+    let mut a = agent();
+    a.name = "  ".into();
+    assert_eq!(
+        a.validate(),
+        Err(ValidationError::EmptyField { field: "name" })
+    );
+}
+
+#[test]
+fn provider_rules() {
+    let mut p = ProviderConfig::new("anthropic");
+    p.api_key_env = Some("ANTHROPIC_API_KEY".into());
+    p.validate().unwrap();
+    p.api_key = Some(Secret::new("sk-123"));
+    let err = p.validate().unwrap_err();
+    assert!(matches!(err, ValidationError::ConflictingApiKey { .. }));
+    assert!(!err.to_string().contains("sk-123"));
+    p.api_key = None;
+    p.api_key_env = Some("1BAD-NAME".into());
+    assert!(matches!(
+        p.validate(),
+        Err(ValidationError::InvalidEnvVarName { .. })
+    ));
+    let bad_name = ProviderConfig::new(".hidden");
+    assert!(matches!(
+        bad_name.validate(),
+        Err(ValidationError::InvalidId {
+            kind: "provider",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn catalog_rules() {
+    let mut catalog = ModelCatalog {
+        default: Some("missing".into()),
+        ..ModelCatalog::default()
+    };
+    catalog.models.push(ModelEntry::new("a", "p"));
+    catalog.models.push(ModelEntry::new("a", "p"));
+    let mut hot = ModelEntry::new("hot", "p");
+    hot.temperature = Some(9.0);
+    catalog.models.push(hot);
+    let problems = catalog.problems();
+    assert!(problems.contains(&ValidationError::DuplicateModel { id: "a".into() }));
+    assert!(problems.contains(&ValidationError::UnknownDefaultModel {
+        id: "missing".into()
+    }));
+    assert!(problems.contains(&ValidationError::TemperatureOutOfRange { value: 9.0 }));
+    assert_eq!(problems.len(), 3);
+}
+
+#[test]
+fn channel_rules() {
+    let mut file = ChannelsFile::default();
+    file.channels
+        .push(Channel::new("tg", ChannelKind::Telegram, "my-agent"));
+    file.validate().unwrap();
+    file.channels
+        .push(Channel::new("tg", ChannelKind::Slack, "../x"));
+    let problems = file.problems();
+    assert!(problems.contains(&ValidationError::DuplicateChannel { id: "tg".into() }));
+    assert!(
+        problems
+            .iter()
+            .any(|p| matches!(p, ValidationError::InvalidId { kind: "agent", .. }))
+    );
+}
+
+#[test]
+fn provider_debug_never_shows_the_api_key() {
+    let mut p = ProviderConfig::new("openai");
+    p.api_key = Some(Secret::new("sk-live-abcdef"));
+    let debug = format!("{p:?}");
+    assert!(!debug.contains("sk-live"), "{debug}");
+    assert!(debug.contains("***"));
+}

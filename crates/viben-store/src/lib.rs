@@ -1,0 +1,1 @@
+//! Viben's desktop state under `~/.viben` (skeleton; filled by the viben-store issue).
