@@ -1,0 +1,273 @@
+//! Agents: `agents/<id>/config.yaml`, one folder per agent.
+
+use std::fs;
+use std::io;
+use std::path::Path;
+
+use viben_model::AgentConfig;
+
+use crate::error::{Referrer, Result, StoreError};
+use crate::revision::{Revision, Versioned};
+use crate::store::{DocSpec, FileMode, Listing, Store, check_id, first_invalid};
+
+/// Listings of more agents than this parse on several threads.
+const PARALLEL_FROM: usize = 64;
+
+fn spec() -> DocSpec<AgentConfig> {
+    DocSpec {
+        empty: None,
+        check: |path, agent| first_invalid(path, agent.problems()),
+        mode: |_| FileMode::Keep,
+    }
+}
+
+/// Refuses an agent whose `id` is not its folder's name.
+fn check_folder(path: &Path, id: &str, agent: &AgentConfig) -> Result<()> {
+    if agent.id == id {
+        Ok(())
+    } else {
+        Err(StoreError::IdMismatch {
+            path: path.to_owned(),
+            field: "id",
+            expected: id.to_owned(),
+            found: agent.id.clone(),
+        })
+    }
+}
+
+impl Store {
+    /// Every agent, sorted by id, and one error per agent folder that does not load (a file
+    /// that does not parse, breaks a rule, or names another id). Folders and files whose names
+    /// start with `.` are skipped.
+    pub fn list_agents(&self) -> Result<Listing<AgentConfig>> {
+        let dir = self.layout().agents_dir();
+        let mut ids = Vec::new();
+        let mut listing = Listing::default();
+        for entry in fs::read_dir(&dir).map_err(|e| StoreError::io("list", &dir, e))? {
+            let entry = entry.map_err(|e| StoreError::io("list", &dir, e))?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else {
+                listing.errors.push(StoreError::Parse {
+                    path: entry.path(),
+                    line: None,
+                    column: None,
+                    message: "the folder name is not valid UTF-8; rename it".to_owned(),
+                });
+                continue;
+            };
+            if name.starts_with('.') {
+                continue;
+            }
+            let file_type = entry
+                .file_type()
+                .map_err(|e| StoreError::io("inspect", entry.path(), e))?;
+            if !file_type.is_dir() && !file_type.is_symlink() {
+                continue;
+            }
+            match check_id("agent", name) {
+                Ok(()) => ids.push(name.to_owned()),
+                Err(StoreError::InvalidId { source }) => listing.errors.push(StoreError::Invalid {
+                    path: entry.path(),
+                    source,
+                }),
+                Err(other) => listing.errors.push(other),
+            }
+        }
+        ids.sort_unstable();
+        let results = self.load_all(&ids);
+        for result in results {
+            match result {
+                Ok(agent) => listing.items.push(agent),
+                Err(err) => listing.errors.push(err),
+            }
+        }
+        Ok(listing)
+    }
+
+    /// Loads the agents `ids` in order, on several threads when there are many.
+    fn load_all(&self, ids: &[String]) -> Vec<Result<AgentConfig>> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if ids.len() < PARALLEL_FROM || threads < 2 {
+            return ids.iter().map(|id| self.get_agent(id)).collect();
+        }
+        let chunk = ids.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = ids
+                .chunks(chunk)
+                .map(|part| {
+                    scope
+                        .spawn(move || part.iter().map(|id| self.get_agent(id)).collect::<Vec<_>>())
+                })
+                .collect();
+            handles
+                .into_iter()
+                .zip(ids.chunks(chunk))
+                .flat_map(|(handle, part)| match handle.join() {
+                    Ok(results) => results,
+                    // A panicking parser thread must not take the listing down with it.
+                    Err(_) => part.iter().map(|id| self.get_agent(id)).collect(),
+                })
+                .collect()
+        })
+    }
+
+    /// The agent `id`.
+    pub fn get_agent(&self, id: &str) -> Result<AgentConfig> {
+        self.get_agent_versioned(id).map(|v| v.value)
+    }
+
+    /// The agent `id` and the revision of its file, for a later
+    /// [`Store::save_agent_if_unchanged`].
+    pub fn get_agent_versioned(&self, id: &str) -> Result<Versioned<AgentConfig>> {
+        check_id("agent", id)?;
+        let path = self.layout().agent_config(id);
+        let Some((agent, revision)) = self.load_doc::<AgentConfig>(&path, None)? else {
+            return Err(StoreError::NotFound {
+                kind: "agent",
+                id: id.to_owned(),
+            });
+        };
+        check_folder(&path, id, &agent)?;
+        first_invalid(&path, agent.problems())?;
+        Ok(Versioned {
+            value: agent,
+            revision,
+        })
+    }
+
+    /// Creates the agent (folder and `config.yaml`); refuses an id that exists.
+    pub fn create_agent(&self, agent: &AgentConfig) -> Result<Revision> {
+        check_id("agent", &agent.id)?;
+        let dir = self.layout().agent_dir(&agent.id);
+        self.confine(&dir)?;
+        fs::create_dir_all(&dir).map_err(|e| StoreError::io("create folder", &dir, e))?;
+        let path = self.layout().agent_config(&agent.id);
+        let exists = || StoreError::AlreadyExists {
+            kind: "agent",
+            id: agent.id.clone(),
+        };
+        let (_, (), revision) = self
+            .modify_doc(
+                &path,
+                spec(),
+                Some(Revision::ABSENT),
+                || Ok(agent.clone()),
+                |_| Ok(()),
+            )
+            .map_err(|e| match e {
+                StoreError::Conflict { .. } => exists(),
+                other => other,
+            })?;
+        Ok(revision)
+    }
+
+    /// Changes the agent `id` under its file's lock: reads it, applies `change`, validates,
+    /// and writes it back crash-safely. Fields this version does not know are kept. Returns
+    /// the agent as written and what `change` returned; nothing is written when `change`
+    /// fails. The id cannot be changed.
+    pub fn update_agent<R>(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut AgentConfig) -> Result<R>,
+    ) -> Result<(AgentConfig, R)> {
+        check_id("agent", id)?;
+        let path = self.layout().agent_config(id);
+        let (agent, result, _) = self.modify_doc(
+            &path,
+            spec(),
+            None,
+            || {
+                Err(StoreError::NotFound {
+                    kind: "agent",
+                    id: id.to_owned(),
+                })
+            },
+            |agent| {
+                let result = change(agent)?;
+                check_folder(&path, id, agent)?;
+                Ok(result)
+            },
+        )?;
+        Ok((agent, result))
+    }
+
+    /// Writes `agent` if its file is still at `expected` (the revision of the read it was
+    /// computed from; [`Revision::ABSENT`] to create it), else refuses with
+    /// [`StoreError::Conflict`]. Returns the new revision.
+    pub fn save_agent_if_unchanged(
+        &self,
+        agent: &AgentConfig,
+        expected: &Revision,
+    ) -> Result<Revision> {
+        check_id("agent", &agent.id)?;
+        let dir = self.layout().agent_dir(&agent.id);
+        self.confine(&dir)?;
+        if expected.is_absent() {
+            fs::create_dir_all(&dir).map_err(|e| StoreError::io("create folder", &dir, e))?;
+        }
+        let path = self.layout().agent_config(&agent.id);
+        let (_, (), revision) = self.modify_doc(
+            &path,
+            spec(),
+            Some(*expected),
+            || Ok(agent.clone()),
+            |current| {
+                *current = agent.clone();
+                Ok(())
+            },
+        )?;
+        Ok(revision)
+    }
+
+    /// What still uses the agent `id`: sessions whose `agent_id` it is, and channels that
+    /// route to it.
+    pub fn agent_referrers(&self, id: &str) -> Result<Vec<Referrer>> {
+        check_id("agent", id)?;
+        let mut referrers: Vec<Referrer> = self
+            .list_sessions(Some(id))?
+            .items
+            .into_iter()
+            .map(|session| Referrer::Session(session.id))
+            .collect();
+        referrers.extend(
+            self.load_channels()?
+                .channels
+                .into_iter()
+                .filter(|channel| channel.agent == id)
+                .map(|channel| Referrer::Channel(channel.id)),
+        );
+        Ok(referrers)
+    }
+
+    /// Deletes the agent `id` and its folder. Refused with [`StoreError::ReferencedBy`] while
+    /// sessions or channels use it, unless `force` (they then point at a missing agent, which
+    /// [`Store::check`] reports).
+    pub fn delete_agent(&self, id: &str, force: bool) -> Result<()> {
+        check_id("agent", id)?;
+        let dir = self.layout().agent_dir(id);
+        self.confine(&dir)?;
+        if !dir.exists() {
+            return Err(StoreError::NotFound {
+                kind: "agent",
+                id: id.to_owned(),
+            });
+        }
+        if !force {
+            let referrers = self.agent_referrers(id)?;
+            if !referrers.is_empty() {
+                return Err(StoreError::ReferencedBy {
+                    agent: id.to_owned(),
+                    referrers,
+                });
+            }
+        }
+        let path = self.layout().agent_config(id);
+        let _lock = crate::lock::lock_exclusive(&path)?;
+        match fs::remove_dir_all(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StoreError::io("delete", &dir, e)),
+        }
+        crate::atomic::sync_dir(&self.layout().agents_dir())
+    }
+}

@@ -1,0 +1,142 @@
+//! Crash-safe rewrites: write a temporary file beside the target, fsync, rename, fsync the folder.
+
+use std::fs::{self, File, OpenOptions, Permissions};
+use std::io::{self, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use crate::error::{Result, StoreError};
+
+/// Temporary files older than this are left over from a crash and are removed.
+pub(crate) const STALE_TEMP_AGE: Duration = Duration::from_secs(10 * 60);
+
+/// The mode of a file that holds a secret, and of every new file: only the owner may read it.
+pub(crate) const PRIVATE_MODE: u32 = 0o600;
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Whether `name` is one of our temporary files (`.<name>.tmp-<pid>-<nonce>`); listings skip
+/// them (they also start with `.`, which no id may).
+pub(crate) fn is_temp_name(name: &str) -> bool {
+    name.starts_with('.') && name.contains(".tmp-")
+}
+
+/// Replaces the content of `path` with `bytes` so that a crash at any moment leaves either the
+/// old file or the new one, never a torn or empty one.
+///
+/// `mode` is the new file's permission bits, unless `keep_mode` and the file exists, in which
+/// case its current mode is kept (a file a person made readable to others stays so).
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: u32, keep_mode: bool) -> Result<()> {
+    let dir = parent(path);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mode = if keep_mode {
+        match fs::metadata(path) {
+            Ok(meta) => meta.mode() & 0o777,
+            Err(_) => mode,
+        }
+    } else {
+        mode
+    };
+    let (temp_path, mut file) = create_temp(dir, &name, mode)?;
+    let mut guard = TempGuard(Some(temp_path.clone()));
+    // The umask may have cleared bits of `mode`; a kept mode is restored exactly.
+    if keep_mode {
+        file.set_permissions(Permissions::from_mode(mode))
+            .map_err(|e| StoreError::io("set the mode of", &temp_path, e))?;
+    }
+    file.write_all(bytes)
+        .map_err(|e| StoreError::io("write", &temp_path, e))?;
+    file.sync_all()
+        .map_err(|e| StoreError::io("flush to disk", &temp_path, e))?;
+    drop(file);
+    fs::rename(&temp_path, path).map_err(|e| StoreError::io("replace", path, e))?;
+    guard.0 = None;
+    sync_dir(dir)?;
+    clean_stale_temps(dir, Some(&name), STALE_TEMP_AGE);
+    Ok(())
+}
+
+/// Makes a finished rename or unlink in `dir` durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| StoreError::io("flush to disk", dir, e))
+}
+
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
+fn create_temp(dir: &Path, name: &str, mode: u32) -> Result<(PathBuf, File)> {
+    let pid = std::process::id();
+    loop {
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let nonce = (COUNTER.fetch_add(1, Ordering::Relaxed) << 32) ^ u64::from(nanos);
+        let temp_path = dir.join(format!(".{name}.tmp-{pid}-{nonce:x}"));
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&temp_path)
+        {
+            Ok(file) => return Ok((temp_path, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(StoreError::io("create", temp_path, e)),
+        }
+    }
+}
+
+/// Removes the temporary file on every early return.
+struct TempGuard(Option<PathBuf>);
+
+impl Drop for TempGuard {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = fs::remove_file(path);
+        }
+    }
+}
+
+/// Removes temporary files in `dir` (for target `name`, or for any target) older than
+/// `max_age`, and returns the paths removed. Errors are ignored: cleaning is best effort.
+pub(crate) fn clean_stale_temps(dir: &Path, name: Option<&str>, max_age: Duration) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return removed;
+    };
+    let prefix = name.map(|n| format!(".{n}.tmp-"));
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(file_name) = file_name.to_str() else {
+            continue;
+        };
+        let ours = match &prefix {
+            Some(prefix) => file_name.starts_with(prefix.as_str()),
+            None => is_temp_name(file_name),
+        };
+        if !ours {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|modified| now.duration_since(modified).ok())
+            .is_some_and(|age| age >= max_age);
+        if old && fs::remove_file(entry.path()).is_ok() {
+            removed.push(entry.path());
+        }
+    }
+    removed
+}

@@ -1,0 +1,459 @@
+//! `check`: validate the whole store and report every problem with its file, line and column.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::fs::{self, File};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use viben_model::{
+    AgentConfig, ChannelsFile, ModelCatalog, ProviderConfig, SessionMeta, ValidationError,
+};
+
+use crate::error::StoreError;
+use crate::store::Store;
+use crate::yaml;
+
+/// How bad a [`Problem`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Something works around it (a torn log tail, a leftover temporary file).
+    Warning,
+    /// Something is broken or refers to something missing.
+    Error,
+}
+
+/// One problem [`Store::check`] found.
+///
+/// `Display` prints `path:line:column: message` (line and column when known), with the path
+/// relative to the store's root, the form editors and terminals make clickable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// How bad it is.
+    pub severity: Severity,
+    /// The file, relative to the store's root.
+    pub path: PathBuf,
+    /// The 1-based line, when known.
+    pub line: Option<usize>,
+    /// The 1-based column, when known.
+    pub column: Option<usize>,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let location = crate::error::Location::new(&self.path, self.line, self.column);
+        match self.severity {
+            Severity::Error => write!(f, "{location}: {}", self.message),
+            Severity::Warning => write!(f, "{location}: warning: {}", self.message),
+        }
+    }
+}
+
+/// Collects problems about one store.
+struct Checker<'a> {
+    store: &'a Store,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn push(
+        &mut self,
+        severity: Severity,
+        path: &Path,
+        at: Option<(usize, usize)>,
+        message: String,
+    ) {
+        self.problems.push(Problem {
+            severity,
+            path: self.store.layout().relative(path).to_owned(),
+            line: at.map(|a| a.0),
+            column: at.map(|a| a.1),
+            message,
+        });
+    }
+
+    fn error(&mut self, err: StoreError) {
+        let path = err
+            .path()
+            .map(Path::to_owned)
+            .unwrap_or_else(|| self.store.layout().root().to_owned());
+        let (line, column) = err.line_column();
+        let message = match &err {
+            StoreError::Parse { message, .. } => format!("{message}; fix the file by hand"),
+            StoreError::Invalid { source, .. } => source.to_string(),
+            other => {
+                let text = other.to_string();
+                let prefix = format!("{}: ", path.display());
+                text.strip_prefix(&prefix)
+                    .map(str::to_owned)
+                    .unwrap_or(text)
+            }
+        };
+        self.problems.push(Problem {
+            severity: Severity::Error,
+            path: self.store.layout().relative(&path).to_owned(),
+            line,
+            column: line.and(column),
+            message,
+        });
+    }
+
+    /// Reads and parses one YAML file, reporting why not; `None` when absent or broken.
+    fn load<T: serde::de::DeserializeOwned>(
+        &mut self,
+        path: &Path,
+        empty: Option<fn() -> T>,
+    ) -> Option<(T, String)> {
+        let bytes = match self.store.read_bytes(path, yaml::MAX_YAML_BYTES) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return None,
+            Err(err) => {
+                self.error(err);
+                return None;
+            }
+        };
+        match yaml::from_bytes(path, &bytes, empty) {
+            Ok(value) => Some((value, String::from_utf8_lossy(&bytes).into_owned())),
+            Err(err) => {
+                self.error(err);
+                None
+            }
+        }
+    }
+
+    fn invalid(&mut self, path: &Path, text: &str, problems: Vec<ValidationError>) {
+        for problem in problems {
+            let at = locate(text, &problem);
+            self.push(Severity::Error, path, at, problem.to_string());
+        }
+    }
+
+    fn id_mismatch(
+        &mut self,
+        path: &Path,
+        text: &str,
+        field: &'static str,
+        expected: &str,
+        found: &str,
+    ) {
+        self.push(
+            Severity::Error,
+            path,
+            find_key(text, field, None),
+            format!("{field} is {found:?} but the file belongs to {expected:?}; set {field} to {expected:?}"),
+        );
+    }
+}
+
+impl Store {
+    /// Validates the whole store and returns every problem found, errors and warnings: files
+    /// that do not parse, fields out of range, ids that do not match their file, agents whose
+    /// model is not in `models.yaml` or whose provider has no file, models whose provider has
+    /// no file, a default model that does not exist, channels and sessions pointing at missing
+    /// agents, torn session logs. An empty list means all is well.
+    pub fn check(&self) -> Vec<Problem> {
+        let mut c = Checker {
+            store: self,
+            problems: Vec::new(),
+        };
+        let layout = self.layout();
+
+        // Providers.
+        let mut providers = HashSet::new();
+        for (name, path) in self.named_files(&mut c, &layout.providers_dir(), ".yaml", "provider") {
+            providers.insert(name.clone());
+            if let Some((provider, text)) = c.load::<ProviderConfig>(&path, None) {
+                if provider.name != name {
+                    c.id_mismatch(&path, &text, "name", &name, &provider.name);
+                }
+                c.invalid(&path, &text, provider.problems());
+            }
+        }
+
+        // Models.
+        let models_path = layout.models_file();
+        let catalog = c.load::<ModelCatalog>(&models_path, Some(ModelCatalog::default));
+        if let Some((catalog, text)) = &catalog {
+            c.invalid(&models_path, text, catalog.problems());
+            for entry in &catalog.models {
+                if !providers.contains(&entry.provider) {
+                    let at = find_key(text, "provider", Some(&entry.provider));
+                    c.push(
+                        Severity::Error,
+                        &models_path,
+                        at,
+                        format!(
+                            "model {:?} uses provider {:?}, which has no providers/{}.yaml; add \
+                             the provider or fix the name",
+                            entry.id, entry.provider, entry.provider
+                        ),
+                    );
+                }
+            }
+        }
+
+        // Agents.
+        let mut agents = HashSet::new();
+        for (id, dir) in self.named_files(&mut c, &layout.agents_dir(), "", "agent") {
+            agents.insert(id.clone());
+            let path = dir.join("config.yaml");
+            if let Err(err) = self.confine(&path) {
+                c.error(err);
+                continue;
+            }
+            if !path.exists() {
+                c.push(
+                    Severity::Error,
+                    &path,
+                    None,
+                    format!("agent folder {id:?} has no config.yaml; add one or delete the folder"),
+                );
+                continue;
+            }
+            let Some((agent, text)) = c.load::<AgentConfig>(&path, None) else {
+                continue;
+            };
+            if agent.id != id {
+                c.id_mismatch(&path, &text, "id", &id, &agent.id);
+            }
+            c.invalid(&path, &text, agent.problems());
+            if let Some((catalog, _)) = &catalog
+                && catalog.get(&agent.model).is_none()
+            {
+                c.push(
+                    Severity::Error,
+                    &path,
+                    find_key(&text, "model", None),
+                    format!(
+                        "model {:?} is not in models.yaml; add it there or pick a listed model",
+                        agent.model
+                    ),
+                );
+            }
+            if !providers.contains(&agent.provider) {
+                c.push(
+                    Severity::Error,
+                    &path,
+                    find_key(&text, "provider", None),
+                    format!(
+                        "provider {:?} has no providers/{}.yaml; add the provider or fix the name",
+                        agent.provider, agent.provider
+                    ),
+                );
+            }
+        }
+
+        // Channels.
+        let channels_path = layout.channels_file();
+        if let Some((file, text)) =
+            c.load::<ChannelsFile>(&channels_path, Some(ChannelsFile::default))
+        {
+            c.invalid(&channels_path, &text, file.problems());
+            for channel in &file.channels {
+                if !agents.contains(&channel.agent) {
+                    c.push(
+                        Severity::Error,
+                        &channels_path,
+                        find_key(&text, "agent", Some(&channel.agent)),
+                        format!(
+                            "channel {:?} routes to agent {:?}, which does not exist; create the \
+                             agent or change the channel",
+                            channel.id, channel.agent
+                        ),
+                    );
+                }
+            }
+        }
+
+        // Sessions.
+        for (id, dir) in self.named_files(&mut c, &layout.sessions_dir(), "", "session") {
+            let path = dir.join("session.yaml");
+            if let Err(err) = self.confine(&path) {
+                c.error(err);
+                continue;
+            }
+            if let Some((meta, text)) = c.load::<SessionMeta>(&path, None) {
+                if meta.id != id {
+                    c.id_mismatch(&path, &text, "id", &id, &meta.id);
+                }
+                if let Err(problem) = meta.validate() {
+                    c.invalid(&path, &text, vec![problem]);
+                } else if !agents.contains(&meta.agent_id) {
+                    c.push(
+                        Severity::Warning,
+                        &path,
+                        find_key(&text, "agent_id", None),
+                        format!("agent {:?} does not exist (it was deleted)", meta.agent_id),
+                    );
+                }
+            } else if !path.exists() {
+                c.push(
+                    Severity::Error,
+                    &path,
+                    None,
+                    "session folder has no session.yaml; delete the folder".to_owned(),
+                );
+            }
+            let log = dir.join("messages.jsonl");
+            if let Some(line) = torn_tail_line(&log) {
+                c.push(
+                    Severity::Warning,
+                    &log,
+                    Some((line, 1)),
+                    "the last line is incomplete (a write was interrupted); it is ignored and the \
+                     next append starts a new line"
+                        .to_owned(),
+                );
+            }
+        }
+        c.problems
+    }
+
+    /// The entries of `dir` named `<id><suffix>` (ids checked), skipping hidden ones and
+    /// reporting bad names.
+    fn named_files(
+        &self,
+        c: &mut Checker<'_>,
+        dir: &Path,
+        suffix: &str,
+        kind: &'static str,
+    ) -> Vec<(String, PathBuf)> {
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                c.error(StoreError::io("list", dir, e));
+                return Vec::new();
+            }
+        };
+        let mut found = Vec::new();
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                c.push(
+                    Severity::Error,
+                    &path,
+                    None,
+                    "the name is not valid UTF-8; rename it".to_owned(),
+                );
+                continue;
+            };
+            if name.starts_with('.') {
+                if crate::atomic::is_temp_name(&name) {
+                    c.push(Severity::Warning, &path, None, "leftover temporary file of an interrupted write; it is removed automatically after ten minutes".to_owned());
+                }
+                continue;
+            }
+            let is_dir = entry
+                .file_type()
+                .is_ok_and(|t| t.is_dir() || t.is_symlink());
+            let id = if suffix.is_empty() {
+                if !is_dir {
+                    continue;
+                }
+                name
+            } else {
+                match name.strip_suffix(suffix) {
+                    Some(id) if !is_dir => id.to_owned(),
+                    _ => continue,
+                }
+            };
+            if let Err(problem) = viben_model::validate_path_id(kind, &id) {
+                c.push(
+                    Severity::Error,
+                    &path,
+                    None,
+                    format!("{problem}; rename it"),
+                );
+                continue;
+            }
+            if let Err(err) = self.confine(&path) {
+                c.error(err);
+                continue;
+            }
+            found.push((id, path));
+        }
+        found.sort();
+        found
+    }
+}
+
+/// The 1-based line of a log's last line when it has no newline at the end.
+fn torn_tail_line(path: &Path) -> Option<usize> {
+    let file = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let mut last = [0u8; 1];
+    file.read_exact_at(&mut last, len.checked_sub(1)?).ok()?;
+    if last[0] == b'\n' {
+        return None;
+    }
+    // Counting lines streams the file; only done for logs that are torn.
+    let mut reader = std::io::BufReader::new(file);
+    let mut count = 0usize;
+    let mut buf = Vec::new();
+    use std::io::BufRead;
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => count += 1,
+        }
+    }
+    Some(count)
+}
+
+/// Where in `text` the field a validation problem is about is, as well as a plain text scan
+/// can tell.
+fn locate(text: &str, problem: &ValidationError) -> Option<(usize, usize)> {
+    match problem {
+        ValidationError::InvalidId { id, .. } => find_value(text, id, false),
+        ValidationError::TemperatureOutOfRange { .. } => find_key(text, "temperature", None),
+        ValidationError::MaxTokensZero => find_key(text, "max_tokens", None),
+        ValidationError::EmptyField { field } => find_key(text, field, None),
+        ValidationError::ConflictingApiKey { .. } | ValidationError::InvalidEnvVarName { .. } => {
+            find_key(text, "api_key_env", None)
+        }
+        ValidationError::DuplicateModel { id } | ValidationError::DuplicateChannel { id } => {
+            find_value(text, id, true)
+        }
+        ValidationError::UnknownDefaultModel { .. } => find_key(text, "default", None),
+        _ => None,
+    }
+}
+
+/// The line and column of the first `key:` (at any indentation, in a list item or not) whose
+/// value is `value` when given.
+fn find_key(text: &str, key: &str, value: Option<&str>) -> Option<(usize, usize)> {
+    text.lines().enumerate().find_map(|(i, line)| {
+        let (column, found_key, found_value) = split_entry(line)?;
+        (found_key == key && value.is_none_or(|v| unquote(found_value) == v))
+            .then_some((i + 1, column))
+    })
+}
+
+/// The line and column of the first (or last) `key: value` line whose value is `value`.
+fn find_value(text: &str, value: &str, last: bool) -> Option<(usize, usize)> {
+    let mut hits = text.lines().enumerate().filter_map(|(i, line)| {
+        let (column, _, found_value) = split_entry(line)?;
+        (unquote(found_value) == value).then_some((i + 1, column))
+    });
+    if last { hits.last() } else { hits.next() }
+}
+
+/// `(column of the key, key, value)` of a `key: value` line (also `- key: value`).
+fn split_entry(line: &str) -> Option<(usize, &str, &str)> {
+    let trimmed = line.trim_start();
+    let trimmed = trimmed.strip_prefix("- ").map_or(trimmed, str::trim_start);
+    let column = line.len() - trimmed.len() + 1;
+    let (key, value) = trimmed.split_once(':')?;
+    Some((column, key.trim(), value.trim()))
+}
+
+fn unquote(value: &str) -> &str {
+    value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+        .unwrap_or(value)
+}

@@ -1,0 +1,299 @@
+//! The one error type of viben-store: what went wrong, with which file, and what to do.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+use viben_model::ValidationError;
+
+/// A `Result` whose error is [`StoreError`].
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the store.
+///
+/// Messages are lowercase, name the file (and line and column where there is one) and say what
+/// to do next. They never contain a secret: API keys are [`viben_model::Secret`]s, and parse
+/// errors quote the YAML crate's description of the problem, not the file's content.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A file that is not valid YAML or JSON, or does not have the expected shape.
+    #[error("{}: {message}; fix the file by hand (it was left unchanged)", Location::new(path, *line, *column))]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the problem, when known.
+        line: Option<usize>,
+        /// 1-based column of the problem, when known.
+        column: Option<usize>,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+
+    /// A file that parses but breaks one of Viben's rules.
+    #[error("{}: {source}", path.display())]
+    Invalid {
+        /// The file (or the file that would have been written).
+        path: PathBuf,
+        /// The rule broken.
+        #[source]
+        source: ValidationError,
+    },
+
+    /// An id given to the store that is not a safe path segment.
+    #[error("{source}")]
+    InvalidId {
+        /// Why the id is refused.
+        #[source]
+        source: ValidationError,
+    },
+
+    /// A record whose id does not match its file or folder name.
+    #[error(
+        "{}: {field} is {found:?} but the file belongs to {expected:?}; set {field} to \
+         {expected:?} (ids cannot be changed by editing them; create a new record instead)",
+        path.display()
+    )]
+    IdMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The field holding the id (`id`, `name`).
+        field: &'static str,
+        /// The id the file's location gives.
+        expected: String,
+        /// The id the file holds.
+        found: String,
+    },
+
+    /// Reading or writing a file failed.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        /// What was being done (`read`, `write`, `lock`, ...).
+        action: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// A record that does not exist.
+    #[error("{kind} {id:?} does not exist; check the id, or create it first")]
+    NotFound {
+        /// What was looked for: `agent`, `provider`, `model`, `channel`, `session`.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+    },
+
+    /// Creating a record whose id is taken.
+    #[error("{kind} {id:?} already exists; pick another id, or update the existing one")]
+    AlreadyExists {
+        /// What was created.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+    },
+
+    /// A save computed from a read that is no longer current: someone else changed the file.
+    #[error(
+        "{} changed since it was read (another window or process wrote it); read it again and \
+         redo the change",
+        path.display()
+    )]
+    Conflict {
+        /// The file.
+        path: PathBuf,
+    },
+
+    /// A path that resolves outside the store's root (through `..` or a symbolic link).
+    #[error(
+        "{} resolves outside the store at {} (a symbolic link?); refusing to read or write it; \
+         replace the link with a real file or folder inside the store",
+        path.display(),
+        root.display()
+    )]
+    OutsideRoot {
+        /// The path inside the store as named.
+        path: PathBuf,
+        /// The store's root.
+        root: PathBuf,
+    },
+
+    /// A file too large to be one of the store's files.
+    #[error(
+        "{} is larger than {limit} bytes, too large for a viben file; it was not read; check \
+         what wrote it and move it out of the store",
+        path.display()
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+
+    /// Deleting an agent that sessions or channels still use.
+    #[error(
+        "agent {agent:?} is still used by {}; delete or reassign them first, or force the delete",
+        Referrers(referrers)
+    )]
+    ReferencedBy {
+        /// The agent.
+        agent: String,
+        /// What uses it.
+        referrers: Vec<Referrer>,
+    },
+
+    /// Removing the model that `models.yaml` names as the default.
+    #[error("model {id:?} is the default in models.yaml; set another default first")]
+    ModelIsDefault {
+        /// The model.
+        id: String,
+    },
+
+    /// A record that is turned off where it is needed.
+    #[error("{kind} {id:?} is disabled; enable it first")]
+    Disabled {
+        /// `model` or `provider`.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+    },
+
+    /// Neither `VIBEN_HOME` nor `HOME` is set, so there is no default root.
+    #[error(
+        "cannot find the viben folder: neither VIBEN_HOME nor HOME is set; set VIBEN_HOME to \
+         the folder to use"
+    )]
+    NoHome,
+}
+
+/// Something that uses an agent: a session or a channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Referrer {
+    /// A session whose `agent_id` is the agent.
+    Session(String),
+    /// A channel in `channels.yaml` whose `agent` is the agent.
+    Channel(String),
+}
+
+impl fmt::Display for Referrer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Session(id) => write!(f, "session {id:?}"),
+            Self::Channel(id) => write!(f, "channel {id:?}"),
+        }
+    }
+}
+
+struct Referrers<'a>(&'a [Referrer]);
+
+impl fmt::Display for Referrers<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, referrer) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{referrer}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `path`, `path:line` or `path:line:column`, the form editors and terminals make clickable.
+pub(crate) struct Location<'a> {
+    path: &'a std::path::Path,
+    line: Option<usize>,
+    column: Option<usize>,
+}
+
+impl<'a> Location<'a> {
+    pub(crate) fn new(
+        path: &'a std::path::Path,
+        line: Option<usize>,
+        column: Option<usize>,
+    ) -> Self {
+        Self { path, line, column }
+    }
+}
+
+impl fmt::Display for Location<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl StoreError {
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Self::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// The file this error is about, when it is about one.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            Self::Parse { path, .. }
+            | Self::Invalid { path, .. }
+            | Self::IdMismatch { path, .. }
+            | Self::Io { path, .. }
+            | Self::Conflict { path }
+            | Self::OutsideRoot { path, .. }
+            | Self::TooLarge { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
+    /// The 1-based line and column this error points at, when it points at one.
+    pub fn line_column(&self) -> (Option<usize>, Option<usize>) {
+        match self {
+            Self::Parse { line, column, .. } => (*line, *column),
+            _ => (None, None),
+        }
+    }
+}
+
+impl From<ValidationError> for StoreError {
+    fn from(source: ValidationError) -> Self {
+        Self::InvalidId { source }
+    }
+}
+
+/// A YAML or JSON crate's message without its ` at line N column M` parts (we print `path:line:column`).
+pub(crate) fn strip_location(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find(" at line ") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + " at line ".len()..];
+        let skip = after
+            .find(" column ")
+            .filter(|&i| after[..i].bytes().all(|b| b.is_ascii_digit()))
+            .map(|i| {
+                let digits = after[i + " column ".len()..]
+                    .bytes()
+                    .take_while(u8::is_ascii_digit)
+                    .count();
+                i + " column ".len() + digits
+            });
+        match skip {
+            Some(skip) => rest = &after[skip..],
+            None => {
+                out.push_str(" at line ");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}

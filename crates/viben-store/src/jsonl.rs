@@ -1,0 +1,422 @@
+//! JSON Lines logs: whole-line appends that two processes can share, and streaming reads that
+//! survive a torn last line.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::marker::PhantomData;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::atomic::PRIVATE_MODE;
+use crate::error::{Result, StoreError};
+
+/// The longest line a reader accepts: 16 MiB. Longer lines are skipped with an error, so a
+/// corrupt log cannot make a reader allocate without bound.
+pub(crate) const MAX_LINE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Writes up to this size are atomic for pipes by POSIX and, on Linux, for appends to regular
+/// files in practice; longer lines are appended under an exclusive lock of the log file.
+const PIPE_BUF: usize = 4096;
+
+/// A problem a log read worked around: the records around it were still returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogWarning {
+    /// The log file.
+    pub path: PathBuf,
+    /// The 1-based line, when the read started at the beginning of the file.
+    pub line: Option<usize>,
+    /// The byte offset where the line starts.
+    pub offset: u64,
+    /// What was wrong.
+    pub kind: LogWarningKind,
+}
+
+/// What a [`LogWarning`] is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LogWarningKind {
+    /// The last line has no newline and does not parse: a write was cut short (a crash). It
+    /// is ignored; the next append starts on a fresh line.
+    TornTail {
+        /// Its length in bytes.
+        bytes: u64,
+    },
+    /// A complete line that is not a valid record (reads that return only records, such as
+    /// the last N messages or a telemetry range, skip it).
+    BadLine {
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+impl fmt::Display for LogWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        match self.line {
+            Some(line) => write!(f, ":{line}: ")?,
+            None => write!(f, " (byte {}): ", self.offset)?,
+        }
+        match &self.kind {
+            LogWarningKind::TornTail { bytes } => write!(
+                f,
+                "the last line is incomplete ({bytes} bytes; a write was interrupted); it is \
+                 ignored and the next append starts a new line"
+            ),
+            LogWarningKind::BadLine { message } => {
+                write!(
+                    f,
+                    "{message}; the line was skipped (fix or delete it by hand)"
+                )
+            }
+        }
+    }
+}
+
+/// Records read from a log, with the problems worked around.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Records<T> {
+    /// The records, in file order.
+    pub records: Vec<T>,
+    /// Lines that were skipped.
+    pub warnings: Vec<LogWarning>,
+}
+
+/// Opens `path` for appending (creating it with mode 0600).
+pub(crate) fn open_append(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .mode(PRIVATE_MODE)
+        .open(path)
+}
+
+/// Serializes `record` as one JSON line.
+pub(crate) fn encode<T: Serialize>(path: &Path, record: &T) -> Result<Vec<u8>> {
+    let mut line = serde_json::to_vec(record).map_err(|e| StoreError::Parse {
+        path: path.to_owned(),
+        line: None,
+        column: None,
+        message: format!("the record cannot be written as JSON: {e}"),
+    })?;
+    line.push(b'\n');
+    Ok(line)
+}
+
+/// Appends one whole line (ending in `\n`) to a file opened with [`open_append`]: a single
+/// `write` on an `O_APPEND` file, so lines from several processes interleave whole. When the
+/// file does not end in a newline (a torn tail), a newline goes first. `sync` flushes the data
+/// to disk before returning (`fdatasync`).
+pub(crate) fn append_line(file: &File, path: &Path, line: &[u8], sync: bool) -> Result<()> {
+    let write_err = |e| StoreError::io("append to", path, e);
+    let len = file.metadata().map_err(write_err)?.len();
+    let mut torn = false;
+    if len > 0 {
+        let mut last = [0u8; 1];
+        file.read_exact_at(&mut last, len - 1).map_err(write_err)?;
+        torn = last[0] != b'\n';
+    }
+    let owned;
+    let bytes = if torn {
+        owned = [b"\n".as_slice(), line].concat();
+        owned.as_slice()
+    } else {
+        line
+    };
+    let mut writer = file;
+    if bytes.len() > PIPE_BUF {
+        file.lock().map_err(|e| StoreError::io("lock", path, e))?;
+        let written = writer.write_all(bytes);
+        let _ = file.unlock();
+        written.map_err(write_err)?;
+    } else {
+        writer.write_all(bytes).map_err(write_err)?;
+    }
+    if sync {
+        file.sync_data()
+            .map_err(|e| StoreError::io("flush to disk", path, e))?;
+    }
+    Ok(())
+}
+
+/// Streams the records of a JSON Lines file, one line in memory at a time.
+///
+/// Yields each complete line's record, or an error naming the file, line and column for a line
+/// that does not parse (the next lines are still read). A last line without a newline that
+/// does not parse is a torn tail: it is not yielded, and [`JsonlReader::warnings`] reports it
+/// once the iteration is over. Blank lines are skipped.
+#[derive(Debug)]
+pub struct JsonlReader<T> {
+    path: PathBuf,
+    reader: Option<BufReader<File>>,
+    line: Option<usize>,
+    offset: u64,
+    buf: Vec<u8>,
+    warnings: Vec<LogWarning>,
+    _record: PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned> JsonlReader<T> {
+    /// A reader of `path` from its start; a missing file reads as empty.
+    pub(crate) fn open(path: &Path) -> Result<Self> {
+        let file = match File::open(path) {
+            Ok(file) => Some(file),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(StoreError::io("read", path, e)),
+        };
+        Ok(Self::new(path, file, 0, Some(0)))
+    }
+
+    fn new(path: &Path, file: Option<File>, offset: u64, line: Option<usize>) -> Self {
+        Self {
+            path: path.to_owned(),
+            reader: file.map(|f| BufReader::with_capacity(64 * 1024, f)),
+            line,
+            offset,
+            buf: Vec::new(),
+            warnings: Vec::new(),
+            _record: PhantomData,
+        }
+    }
+
+    /// Problems worked around so far (a torn tail shows up once the iteration has ended).
+    pub fn warnings(&self) -> &[LogWarning] {
+        &self.warnings
+    }
+
+    /// Consumes the reader, returning its warnings.
+    pub fn into_warnings(self) -> Vec<LogWarning> {
+        self.warnings
+    }
+
+    /// Reads the rest as [`Records`], turning bad lines into warnings instead of errors.
+    pub fn collect_lenient(mut self) -> Result<Records<T>> {
+        let mut records = Vec::new();
+        while let Some(item) = self.next() {
+            match item {
+                Ok(record) => records.push(record),
+                Err(err) => self.bad_line(err)?,
+            }
+        }
+        Ok(Records {
+            records,
+            warnings: self.warnings,
+        })
+    }
+
+    /// Records an error for a bad line as a warning; passes I/O errors through.
+    fn bad_line(&mut self, err: StoreError) -> Result<()> {
+        match err {
+            StoreError::Parse { line, message, .. } => {
+                self.warnings.push(LogWarning {
+                    path: self.path.clone(),
+                    line,
+                    offset: self.offset,
+                    kind: LogWarningKind::BadLine { message },
+                });
+                Ok(())
+            }
+            other => Err(other),
+        }
+    }
+
+    /// Reads the next line into `buf`; `Ok(false)` at the end. Lines over the limit are
+    /// skipped to their end and reported as an error.
+    fn read_line(&mut self) -> Result<Option<bool>> {
+        let Some(reader) = self.reader.as_mut() else {
+            return Ok(None);
+        };
+        self.buf.clear();
+        let read = reader
+            .by_ref()
+            .take(MAX_LINE_BYTES + 1)
+            .read_until(b'\n', &mut self.buf)
+            .map_err(|e| StoreError::io("read", &self.path, e))?;
+        if read == 0 {
+            return Ok(None);
+        }
+        if self.buf.len() as u64 > MAX_LINE_BYTES && self.buf.last() != Some(&b'\n') {
+            // Skip to the end of the over-long line without keeping it.
+            let mut skipped = self.buf.len() as u64;
+            loop {
+                let available = reader
+                    .fill_buf()
+                    .map_err(|e| StoreError::io("read", &self.path, e))?;
+                if available.is_empty() {
+                    break;
+                }
+                match available.iter().position(|&b| b == b'\n') {
+                    Some(i) => {
+                        reader.consume(i + 1);
+                        skipped += i as u64 + 1;
+                        break;
+                    }
+                    None => {
+                        let n = available.len();
+                        reader.consume(n);
+                        skipped += n as u64;
+                    }
+                }
+            }
+            self.buf.clear();
+            self.offset += skipped;
+            return Ok(Some(false));
+        }
+        Ok(Some(true))
+    }
+}
+
+impl<T: DeserializeOwned> Iterator for JsonlReader<T> {
+    type Item = Result<T>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let start = self.offset;
+            let line = self.line.map(|l| l + 1);
+            let fits = match self.read_line() {
+                Ok(None) => return None,
+                Ok(Some(fits)) => fits,
+                Err(err) => {
+                    self.reader = None;
+                    return Some(Err(err));
+                }
+            };
+            self.line = line;
+            if !fits {
+                return Some(Err(StoreError::Parse {
+                    path: self.path.clone(),
+                    line,
+                    column: None,
+                    message: format!("the line is longer than {MAX_LINE_BYTES} bytes"),
+                }));
+            }
+            self.offset += self.buf.len() as u64;
+            let complete = self.buf.last() == Some(&b'\n');
+            let text = self.buf.trim_ascii();
+            if text.is_empty() {
+                continue;
+            }
+            match serde_json::from_slice::<T>(text) {
+                Ok(record) => return Some(Ok(record)),
+                Err(_) if !complete => {
+                    self.warnings.push(LogWarning {
+                        path: self.path.clone(),
+                        line,
+                        offset: start,
+                        kind: LogWarningKind::TornTail {
+                            bytes: self.buf.len() as u64,
+                        },
+                    });
+                    return None;
+                }
+                Err(err) => {
+                    return Some(Err(StoreError::Parse {
+                        path: self.path.clone(),
+                        line,
+                        column: Some(err.column()),
+                        message: format!(
+                            "not a valid record: {}",
+                            crate::error::strip_location(&err.to_string())
+                        ),
+                    }));
+                }
+            }
+        }
+    }
+}
+
+/// The last `n` records of `path` (fewer if it has fewer), found by reading backwards from the
+/// end in chunks, so the cost depends on `n`, not on the size of the log.
+pub(crate) fn read_last<T: DeserializeOwned>(path: &Path, n: usize) -> Result<Records<T>> {
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Ok(Records {
+                records: Vec::new(),
+                warnings: Vec::new(),
+            });
+        }
+        Err(e) => return Err(StoreError::io("read", path, e)),
+    };
+    let read_err = |e| StoreError::io("read", path, e);
+    let len = file.metadata().map_err(read_err)?.len();
+    // One more line than asked for when the file ends in a possibly torn line.
+    let mut last = [0u8; 1];
+    let ends_torn = len > 0 && {
+        file.read_exact_at(&mut last, len - 1).map_err(read_err)?;
+        last[0] != b'\n'
+    };
+    let wanted = n + usize::from(ends_torn);
+    let start = start_of_last_lines(&file, len, wanted).map_err(read_err)?;
+    file.seek(SeekFrom::Start(start)).map_err(read_err)?;
+    let reader = JsonlReader::<T>::new(path, Some(file), start, None);
+    let mut ring = VecDeque::with_capacity(n.min(4096));
+    let mut warnings = Vec::new();
+    let mut reader = reader;
+    while let Some(item) = reader.next() {
+        match item {
+            Ok(record) => {
+                if ring.len() == n {
+                    ring.pop_front();
+                }
+                if n > 0 {
+                    ring.push_back(record);
+                }
+            }
+            Err(err) => reader.bad_line(err)?,
+        }
+    }
+    warnings.extend(reader.into_warnings());
+    Ok(Records {
+        records: ring.into(),
+        warnings,
+    })
+}
+
+/// The offset where the last `wanted` non-blank lines of the file begin.
+fn start_of_last_lines(file: &File, len: u64, wanted: usize) -> io::Result<u64> {
+    const CHUNK: u64 = 64 * 1024;
+    if wanted == 0 {
+        return Ok(len);
+    }
+    let mut buf = vec![0u8; CHUNK as usize];
+    let mut pos = len;
+    let mut found = 0usize;
+    // Whether the bytes seen since the last newline (walking backwards) hold any content.
+    let mut content = false;
+    // The newline that ends the file terminates the last line; it does not start one.
+    let mut skip_final = true;
+    while pos > 0 {
+        let size = CHUNK.min(pos);
+        pos -= size;
+        let chunk = &mut buf[..size as usize];
+        file.read_exact_at(chunk, pos)?;
+        for i in (0..chunk.len()).rev() {
+            let byte = chunk[i];
+            if byte == b'\n' {
+                if skip_final {
+                    skip_final = false;
+                    continue;
+                }
+                if content {
+                    found += 1;
+                    content = false;
+                    if found == wanted {
+                        return Ok(pos + i as u64 + 1);
+                    }
+                }
+            } else {
+                skip_final = false;
+                if !byte.is_ascii_whitespace() {
+                    content = true;
+                }
+            }
+        }
+    }
+    Ok(0)
+}

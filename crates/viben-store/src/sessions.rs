@@ -1,0 +1,207 @@
+//! Sessions: `sessions/<id>/session.yaml` (metadata) and `messages.jsonl` (the message log).
+
+use std::fs::{self, File};
+use std::io;
+use std::path::PathBuf;
+
+use chrono::Utc;
+use viben_model::{Message, SessionMeta};
+
+use crate::error::{Result, StoreError};
+use crate::jsonl::{self, JsonlReader, Records};
+use crate::revision::Revision;
+use crate::store::{DocSpec, FileMode, Listing, Store, check_id, first_invalid};
+
+fn spec() -> DocSpec<SessionMeta> {
+    DocSpec {
+        empty: None,
+        check: |path, meta| first_invalid(path, meta.validate().err().into_iter().collect()),
+        mode: |_| FileMode::Keep,
+    }
+}
+
+fn not_found(id: &str) -> StoreError {
+    StoreError::NotFound {
+        kind: "session",
+        id: id.to_owned(),
+    }
+}
+
+/// An open message log for appending many messages without reopening the file each time.
+///
+/// Every append is one whole line written with one `write` to a file opened in append mode, so
+/// several appenders (in any processes) interleave whole lines.
+#[derive(Debug)]
+pub struct MessageAppender {
+    path: PathBuf,
+    file: File,
+}
+
+impl MessageAppender {
+    /// Appends `message` as one line (no fsync: a crash may lose the last messages, never
+    /// earlier ones, and never leaves a torn line that a later append would glue onto).
+    pub fn append(&self, message: &Message) -> Result<()> {
+        let line = jsonl::encode(&self.path, message)?;
+        jsonl::append_line(&self.file, &self.path, &line, false)
+    }
+
+    /// Appends `message` and waits until it is on disk (`fdatasync`).
+    pub fn append_durable(&self, message: &Message) -> Result<()> {
+        let line = jsonl::encode(&self.path, message)?;
+        jsonl::append_line(&self.file, &self.path, &line, true)
+    }
+}
+
+impl Store {
+    /// Creates the session `meta.id` (its folder and `session.yaml`); the agent must exist.
+    pub fn create_session(&self, meta: &SessionMeta) -> Result<()> {
+        meta.validate()
+            .map_err(|source| StoreError::InvalidId { source })?;
+        self.get_agent(&meta.agent_id)?;
+        let dir = self.layout().session_dir(&meta.id);
+        self.confine(&dir)?;
+        match fs::create_dir(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                return Err(StoreError::AlreadyExists {
+                    kind: "session",
+                    id: meta.id.clone(),
+                });
+            }
+            Err(e) => return Err(StoreError::io("create folder", &dir, e)),
+        }
+        let path = self.layout().session_meta(&meta.id);
+        self.modify_doc(
+            &path,
+            spec(),
+            Some(Revision::ABSENT),
+            || Ok(meta.clone()),
+            |_| Ok(()),
+        )?;
+        Ok(())
+    }
+
+    /// The metadata of session `id`.
+    pub fn get_session(&self, id: &str) -> Result<SessionMeta> {
+        check_id("session", id)?;
+        let path = self.layout().session_meta(id);
+        let (meta, _) = self
+            .load_doc::<SessionMeta>(&path, None)?
+            .ok_or_else(|| not_found(id))?;
+        if meta.id != id {
+            return Err(StoreError::IdMismatch {
+                path,
+                field: "id",
+                expected: id.to_owned(),
+                found: meta.id,
+            });
+        }
+        first_invalid(&path, meta.validate().err().into_iter().collect())?;
+        Ok(meta)
+    }
+
+    /// Changes the metadata of session `id` under its lock, setting `updated_at` to now.
+    pub fn update_session(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut SessionMeta),
+    ) -> Result<SessionMeta> {
+        check_id("session", id)?;
+        let path = self.layout().session_meta(id);
+        self.modify_doc(
+            &path,
+            spec(),
+            None,
+            || Err(not_found(id)),
+            |meta| {
+                change(meta);
+                meta.id = id.to_owned();
+                meta.updated_at = Utc::now();
+                Ok(())
+            },
+        )
+        .map(|(meta, (), _)| meta)
+    }
+
+    /// Every session (of `agent` only, when given), newest first (by `created_at`, then id),
+    /// and one error per session folder that does not load.
+    pub fn list_sessions(&self, agent: Option<&str>) -> Result<Listing<SessionMeta>> {
+        let dir = self.layout().sessions_dir();
+        let mut listing = Listing::default();
+        for entry in fs::read_dir(&dir).map_err(|e| StoreError::io("list", &dir, e))? {
+            let entry = entry.map_err(|e| StoreError::io("list", &dir, e))?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else {
+                continue;
+            };
+            if name.starts_with('.')
+                || !entry
+                    .file_type()
+                    .is_ok_and(|t| t.is_dir() || t.is_symlink())
+            {
+                continue;
+            }
+            match self.get_session(name) {
+                Ok(meta) if agent.is_none_or(|a| meta.agent_id == a) => listing.items.push(meta),
+                Ok(_) => {}
+                Err(err) => listing.errors.push(err),
+            }
+        }
+        listing
+            .items
+            .sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+        Ok(listing)
+    }
+
+    /// Opens session `id`'s log for appending.
+    pub fn message_appender(&self, id: &str) -> Result<MessageAppender> {
+        check_id("session", id)?;
+        let path = self.layout().session_messages(id);
+        self.confine(&path)?;
+        if !self.layout().session_meta(id).exists() {
+            return Err(not_found(id));
+        }
+        let file = jsonl::open_append(&path).map_err(|e| StoreError::io("open", &path, e))?;
+        Ok(MessageAppender { path, file })
+    }
+
+    /// Appends `message` to session `id`'s log (see [`MessageAppender::append`]).
+    pub fn append_message(&self, id: &str, message: &Message) -> Result<()> {
+        self.message_appender(id)?.append(message)
+    }
+
+    /// Streams session `id`'s messages from the first, one line in memory at a time.
+    pub fn read_messages(&self, id: &str) -> Result<JsonlReader<Message>> {
+        check_id("session", id)?;
+        let path = self.layout().session_messages(id);
+        self.confine(&path)?;
+        if !self.layout().session_dir(id).exists() {
+            return Err(not_found(id));
+        }
+        JsonlReader::open(&path)
+    }
+
+    /// The last `n` messages of session `id`, read backwards from the end of the log so a
+    /// long log is not loaded. Bad lines among them are skipped and reported as warnings.
+    pub fn last_messages(&self, id: &str, n: usize) -> Result<Records<Message>> {
+        check_id("session", id)?;
+        let path = self.layout().session_messages(id);
+        self.confine(&path)?;
+        if !self.layout().session_dir(id).exists() {
+            return Err(not_found(id));
+        }
+        jsonl::read_last(&path, n)
+    }
+
+    /// Deletes session `id` (its metadata and its log).
+    pub fn delete_session(&self, id: &str) -> Result<()> {
+        check_id("session", id)?;
+        let dir = self.layout().session_dir(id);
+        self.confine(&dir)?;
+        match fs::remove_dir_all(&dir) {
+            Ok(()) => crate::atomic::sync_dir(&self.layout().sessions_dir()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(not_found(id)),
+            Err(e) => Err(StoreError::io("delete", &dir, e)),
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! The store handle: its root, path confinement, and the shared read / write / update steps.
+
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::path::{Component, Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::atomic::{self, PRIVATE_MODE};
+use crate::error::{Result, StoreError};
+use crate::layout::Layout;
+use crate::lock;
+use crate::revision::Revision;
+use crate::yaml;
+
+/// A Viben store: the files under one root (`~/.viben` by default).
+///
+/// Cheap to clone (it holds two paths); every method opens the files it needs and closes
+/// them again, so any number of `Store`s in any number of processes can work on one root.
+#[derive(Debug, Clone)]
+pub struct Store {
+    layout: Layout,
+    real_root: PathBuf,
+}
+
+/// What a listing found: the records that loaded, and one error per file that did not.
+///
+/// One broken file never hides the others.
+#[derive(Debug)]
+pub struct Listing<T> {
+    /// The records that loaded and passed validation, sorted by id.
+    pub items: Vec<T>,
+    /// One error per file that did not (each names its file, and line and column where known).
+    pub errors: Vec<StoreError>,
+}
+
+impl<T> Default for Listing<T> {
+    fn default() -> Self {
+        Self {
+            items: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+}
+
+/// How a rewrite sets the file's permission bits.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum FileMode {
+    /// Keep an existing file's mode; 0600 for a new file.
+    Keep,
+    /// Always 0600 (the file holds a secret).
+    Private,
+}
+
+impl Store {
+    /// Opens the store at `root`, creating the root and its folders (mode 0700) where missing.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
+        Self::with_layout(Layout::new(root))
+    }
+
+    /// Opens the default store: `$VIBEN_HOME`, else `$HOME/.viben`.
+    pub fn open_default() -> Result<Self> {
+        Self::with_layout(Layout::from_env()?)
+    }
+
+    /// Opens the store laid out by `layout`, creating what is missing.
+    pub fn with_layout(layout: Layout) -> Result<Self> {
+        layout.create()?;
+        let real_root = fs::canonicalize(layout.root())
+            .map_err(|e| StoreError::io("resolve", layout.root(), e))?;
+        let store = Self { layout, real_root };
+        for dir in [
+            store.layout.agents_dir(),
+            store.layout.providers_dir(),
+            store.layout.sessions_dir(),
+            store.layout.telemetry_dir(),
+        ] {
+            store.confine(&dir)?;
+        }
+        for dir in [store.layout.root().to_owned(), store.layout.providers_dir()] {
+            atomic::clean_stale_temps(&dir, None, atomic::STALE_TEMP_AGE);
+        }
+        Ok(store)
+    }
+
+    /// The store's paths.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Removes temporary files left by writers that crashed (older than ten minutes) from every
+    /// folder of the store, and returns their paths. Writes clean their own folder as they go;
+    /// this sweeps the rest.
+    pub fn clean_temp_files(&self) -> Result<Vec<PathBuf>> {
+        let mut dirs = vec![self.layout.root().to_owned(), self.layout.providers_dir()];
+        for parent in [self.layout.agents_dir(), self.layout.sessions_dir()] {
+            dirs.extend(self.subdirs(&parent)?);
+        }
+        Ok(dirs
+            .iter()
+            .flat_map(|dir| atomic::clean_stale_temps(dir, None, atomic::STALE_TEMP_AGE))
+            .collect())
+    }
+
+    /// The real (not symbolic-link) sub-folders of `dir`.
+    pub(crate) fn subdirs(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        let mut found = Vec::new();
+        for entry in fs::read_dir(dir).map_err(|e| StoreError::io("list", dir, e))? {
+            let entry = entry.map_err(|e| StoreError::io("list", dir, e))?;
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                found.push(entry.path());
+            }
+        }
+        Ok(found)
+    }
+
+    /// Refuses `path` unless it lies under the root and no symbolic link on the way leads
+    /// outside it. Components that do not exist yet are fine.
+    pub(crate) fn confine(&self, path: &Path) -> Result<()> {
+        let outside = || StoreError::OutsideRoot {
+            path: path.to_owned(),
+            root: self.layout.root().to_owned(),
+        };
+        let rel = path
+            .strip_prefix(self.layout.root())
+            .map_err(|_| outside())?;
+        let mut current = self.layout.root().to_owned();
+        for component in rel.components() {
+            match component {
+                Component::Normal(name) => current.push(name),
+                _ => return Err(outside()),
+            }
+            match fs::symlink_metadata(&current) {
+                Ok(meta) if meta.file_type().is_symlink() => match fs::canonicalize(&current) {
+                    Ok(real) if real.starts_with(&self.real_root) => {}
+                    _ => return Err(outside()),
+                },
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => return Err(StoreError::io("inspect", current, e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// The bytes of `path`, or `None` when it does not exist. Refuses files over `limit`
+    /// bytes without reading them, and paths that escape the root.
+    pub(crate) fn read_bytes(&self, path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
+        self.confine(path)?;
+        let file = match File::open(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::io("read", path, e)),
+        };
+        let len = file
+            .metadata()
+            .map_err(|e| StoreError::io("read", path, e))?
+            .len();
+        if len > limit {
+            return Err(StoreError::TooLarge {
+                path: path.to_owned(),
+                limit,
+            });
+        }
+        let mut bytes = Vec::with_capacity(len as usize + 1);
+        file.take(limit + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| StoreError::io("read", path, e))?;
+        if bytes.len() as u64 > limit {
+            return Err(StoreError::TooLarge {
+                path: path.to_owned(),
+                limit,
+            });
+        }
+        Ok(Some(bytes))
+    }
+
+    /// Reads and parses a YAML file (no validation); `None` when it does not exist.
+    pub(crate) fn load_doc<T: DeserializeOwned>(
+        &self,
+        path: &Path,
+        empty: Option<fn() -> T>,
+    ) -> Result<Option<(T, Revision)>> {
+        match self.read_bytes(path, yaml::MAX_YAML_BYTES)? {
+            None => Ok(None),
+            Some(bytes) => {
+                let value = yaml::from_bytes(path, &bytes, empty)?;
+                Ok(Some((value, Revision::of(&bytes))))
+            }
+        }
+    }
+
+    /// The locked read-modify-write every change goes through.
+    ///
+    /// Holds the lock of `path` throughout; reads the file (`missing` gives the value when it
+    /// does not exist); refuses with [`StoreError::Conflict`] when `expected` is given and the
+    /// file is no longer at that revision; applies `change`; validates with `check`; and writes
+    /// the result crash-safely, unless it serializes to the bytes already there (so a file
+    /// whose values did not change keeps its comments and formatting).
+    pub(crate) fn modify_doc<T, R>(
+        &self,
+        path: &Path,
+        spec: DocSpec<T>,
+        expected: Option<Revision>,
+        missing: impl FnOnce() -> Result<T>,
+        change: impl FnOnce(&mut T) -> Result<R>,
+    ) -> Result<(T, R, Revision)>
+    where
+        T: Serialize + DeserializeOwned,
+    {
+        self.confine(path)?;
+        if let Some(dir) = path.parent() {
+            self.confine(dir)?;
+        }
+        let _lock = lock::lock_exclusive(path)?;
+        let old = self.read_bytes(path, yaml::MAX_YAML_BYTES)?;
+        let revision = old.as_deref().map_or(Revision::ABSENT, Revision::of);
+        if let Some(expected) = expected
+            && expected != revision
+        {
+            return Err(StoreError::Conflict {
+                path: path.to_owned(),
+            });
+        }
+        let mut value = match &old {
+            Some(bytes) => yaml::from_bytes(path, bytes, spec.empty)?,
+            None => missing()?,
+        };
+        let result = change(&mut value)?;
+        (spec.check)(path, &value)?;
+        let text = yaml::to_string(path, &value)?;
+        if old.as_deref() == Some(text.as_bytes()) {
+            return Ok((value, result, revision));
+        }
+        let (mode, keep) = match (spec.mode)(&value) {
+            FileMode::Keep => (PRIVATE_MODE, true),
+            FileMode::Private => (PRIVATE_MODE, false),
+        };
+        atomic::write_atomic(path, text.as_bytes(), mode, keep)?;
+        Ok((value, result, Revision::of(text.as_bytes())))
+    }
+
+    /// Removes `path` under its lock; `Ok(false)` when it did not exist.
+    pub(crate) fn remove_file_locked(&self, path: &Path) -> Result<bool> {
+        self.confine(path)?;
+        let _lock = lock::lock_exclusive(path)?;
+        match fs::remove_file(path) {
+            Ok(()) => {
+                if let Some(dir) = path.parent() {
+                    atomic::sync_dir(dir)?;
+                }
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(StoreError::io("delete", path, e)),
+        }
+    }
+}
+
+/// How one kind of YAML document is read, checked and written.
+pub(crate) struct DocSpec<T> {
+    /// The value of an empty file, when an empty file is allowed.
+    pub(crate) empty: Option<fn() -> T>,
+    /// Validation before a write.
+    pub(crate) check: fn(&Path, &T) -> Result<()>,
+    /// The permission bits of the written file.
+    pub(crate) mode: fn(&T) -> FileMode,
+}
+
+/// Validates an id the caller gave before it becomes part of a path.
+pub(crate) fn check_id(kind: &'static str, id: &str) -> Result<()> {
+    viben_model::validate_path_id(kind, id).map_err(|source| StoreError::InvalidId { source })
+}
+
+/// The first of `problems` as an [`StoreError::Invalid`] about `path`.
+pub(crate) fn first_invalid(
+    path: &Path,
+    problems: Vec<viben_model::ValidationError>,
+) -> Result<()> {
+    match problems.into_iter().next() {
+        Some(source) => Err(StoreError::Invalid {
+            path: path.to_owned(),
+            source,
+        }),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,156 @@
+//! Telemetry: spans, metric points and log records as JSON Lines, one file per UTC day per
+//! signal (`telemetry/<signal>/<YYYY-MM-DD>.jsonl`), close to OpenTelemetry's file exporter.
+
+use std::fs;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use viben_model::TelemetryRecord;
+
+use crate::error::{Result, StoreError};
+use crate::jsonl::{self, JsonlReader, Records};
+use crate::store::Store;
+
+/// The signals, one folder each.
+const SIGNALS: [&str; 3] = ["traces", "metrics", "logs"];
+
+/// What [`Store::prune_telemetry`] removes: day files older than an age, and the oldest day
+/// files while the total is over a size. Both may be set; `None` means no limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PrunePolicy {
+    /// Remove day files whose whole day ended more than this long before `now`.
+    pub max_age: Option<Duration>,
+    /// Then remove the oldest day files (all signals together) until the total is at most
+    /// this many bytes. Today's files are never removed by size: they are being written.
+    pub max_total_bytes: Option<u64>,
+}
+
+/// What a prune removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PruneReport {
+    /// The files removed, oldest first.
+    pub removed: Vec<PathBuf>,
+    /// Their total size.
+    pub bytes_freed: u64,
+    /// The total size of the telemetry files left.
+    pub bytes_left: u64,
+}
+
+struct DayFile {
+    day: NaiveDate,
+    path: PathBuf,
+    len: u64,
+}
+
+impl Store {
+    /// Appends `record` to its signal's file for the UTC day of its timestamp.
+    pub fn record<T: TelemetryRecord>(&self, record: &T) -> Result<()> {
+        let day = record.timestamp().date_naive();
+        let path = self.layout().telemetry_day_file(T::SIGNAL, day);
+        self.confine(&path)?;
+        let line = jsonl::encode(&path, record)?;
+        let file = jsonl::open_append(&path).map_err(|e| StoreError::io("open", &path, e))?;
+        jsonl::append_line(&file, &path, &line, false)
+    }
+
+    /// The records of type `T` whose timestamp is in `from..to` (`to` excluded), in file order
+    /// day by day; only the day files of the range are opened, and each is streamed. Bad and
+    /// torn lines are skipped and reported as warnings.
+    pub fn read_telemetry<T: TelemetryRecord>(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Records<T>> {
+        let mut out = Records {
+            records: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let (first, last) = (from.date_naive(), to.date_naive());
+        for file in self.day_files(T::SIGNAL)? {
+            if file.day < first || file.day > last {
+                continue;
+            }
+            self.confine(&file.path)?;
+            let read = JsonlReader::<T>::open(&file.path)?.collect_lenient()?;
+            out.records.extend(
+                read.records
+                    .into_iter()
+                    .filter(|r| r.timestamp() >= from && r.timestamp() < to),
+            );
+            out.warnings.extend(read.warnings);
+        }
+        Ok(out)
+    }
+
+    /// Removes old telemetry day files by `policy`, oldest first, as of `now`.
+    pub fn prune_telemetry(&self, policy: PrunePolicy, now: DateTime<Utc>) -> Result<PruneReport> {
+        let mut files = Vec::new();
+        for signal in SIGNALS {
+            files.extend(self.day_files(signal)?);
+        }
+        files.sort_by(|a, b| (a.day, &a.path).cmp(&(b.day, &b.path)));
+        let today = now.date_naive();
+        let mut report = PruneReport {
+            bytes_left: files.iter().map(|f| f.len).sum(),
+            ..PruneReport::default()
+        };
+        for file in files {
+            let too_old = policy.max_age.is_some_and(|age| {
+                file.day
+                    .succ_opt()
+                    .and_then(|next| next.and_hms_opt(0, 0, 0))
+                    .is_some_and(|end| end.and_utc() + age <= now)
+            });
+            let too_big = file.day < today
+                && policy
+                    .max_total_bytes
+                    .is_some_and(|max| report.bytes_left > max);
+            if !(too_old || too_big) {
+                continue;
+            }
+            self.confine(&file.path)?;
+            match fs::remove_file(&file.path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::io("delete", &file.path, e)),
+            }
+            report.bytes_left -= file.len;
+            report.bytes_freed += file.len;
+            report.removed.push(file.path);
+        }
+        Ok(report)
+    }
+
+    /// The day files of `signal`, in no particular order; other files are ignored.
+    fn day_files(&self, signal: &str) -> Result<Vec<DayFile>> {
+        let dir = self.layout().telemetry_signal_dir(signal);
+        self.confine(&dir)?;
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(StoreError::io("list", &dir, e)),
+        };
+        let mut files = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| StoreError::io("list", &dir, e))?;
+            let name = entry.file_name();
+            let Some(day) = name
+                .to_str()
+                .and_then(|n| n.strip_suffix(".jsonl"))
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            else {
+                continue;
+            };
+            let len = entry
+                .metadata()
+                .map_err(|e| StoreError::io("inspect", entry.path(), e))?
+                .len();
+            files.push(DayFile {
+                day,
+                path: entry.path(),
+                len,
+            });
+        }
+        Ok(files)
+    }
+}
