@@ -1,0 +1,258 @@
+//! The one error type of viben-db: what went wrong with the database, and what to do about it.
+
+use std::time::Duration;
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use crate::catalog::Difference;
+
+/// Everything a viben-db call can fail with.
+///
+/// Each message says what happened and what to do next. Messages never contain a password
+/// (connection strings are shown with `***`) or an access token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DbError {
+    /// Neither `POSTGRES_URL` nor `DATABASE_URL` is set.
+    #[error(
+        "no database connection string: set POSTGRES_URL (the web app's variable) or \
+         DATABASE_URL, for example postgres://user:password@localhost:5432/viben, or pass one \
+         to PoolBuilder::url"
+    )]
+    MissingUrl,
+
+    /// The server could not be reached or refused the connection.
+    #[error(
+        "cannot connect to PostgreSQL at {host}:{port}: {cause}; check that the server is \
+         running and reachable, and the user, password, database and sslmode in the connection \
+         string"
+    )]
+    Connect {
+        /// The host the connection string names.
+        host: String,
+        /// The port the connection string names.
+        port: u16,
+        /// What libpq reported (with any password replaced by `***`).
+        cause: String,
+    },
+
+    /// A connection broke while in use (the server restarted, the network dropped).
+    #[error(
+        "the connection to PostgreSQL was lost: {cause}; retry the operation (the pool \
+         discards the broken connection and opens a new one)"
+    )]
+    ConnectionLost {
+        /// What libpq reported.
+        cause: String,
+    },
+
+    /// No pooled connection became free, and no new one could be opened, in time.
+    #[error(
+        "no database connection available after {timeout:?}{}; raise the pool size or the \
+         checkout timeout, or check that the server is reachable",
+        last_error.as_deref().map(|e| format!(" (last error: {e})")).unwrap_or_default()
+    )]
+    PoolTimeout {
+        /// How long the pool waited.
+        timeout: Duration,
+        /// The last error the pool met while connecting, if any (passwords removed).
+        last_error: Option<String>,
+    },
+
+    /// A table the query needs does not exist (SQLSTATE 42P01).
+    #[error(
+        "table {relation} does not exist in this database; run the migrations \
+         (viben_db::migrate::run_pending, or `viben db migrate`), or adopt the web app's \
+         existing database (viben_db::adopt)"
+    )]
+    MissingRelation {
+        /// The table PostgreSQL named.
+        relation: String,
+    },
+
+    /// A column the query needs does not exist (SQLSTATE 42703).
+    #[error(
+        "column {column} does not exist in this database; the schema is older or newer than \
+         this program: run the migrations (viben_db::migrate::run_pending), or run \
+         viben_db::catalog::check_drift to list every difference"
+    )]
+    MissingColumn {
+        /// The column PostgreSQL named.
+        column: String,
+    },
+
+    /// A unique value is already taken.
+    #[error(
+        "a {table} row with this {field} already exists; choose another {field}, or load the \
+         existing row"
+    )]
+    Conflict {
+        /// The table (`users`, `oauth_connections`).
+        table: &'static str,
+        /// The field whose value is taken: `email`, `username` or `id`.
+        field: &'static str,
+    },
+
+    /// The provider identity is already linked to another user.
+    #[error(
+        "this {provider} account ({provider_id}) is already linked to another user; unlink it \
+         there first"
+    )]
+    AlreadyLinked {
+        /// The provider.
+        provider: String,
+        /// The user's id at the provider.
+        provider_id: String,
+    },
+
+    /// No row has the given key.
+    #[error("no {entity} with {key}; check the value, or list the existing ones")]
+    NotFound {
+        /// What was looked for (`user`, `oauth connection`).
+        entity: &'static str,
+        /// The key that was used, e.g. `id "u1"`.
+        key: String,
+    },
+
+    /// A row names a row that does not exist (or a row still named by others was deleted).
+    #[error(
+        "foreign key {constraint} violated: {detail}; link only to a user that exists (create \
+         it first), and delete a user with viben_db::users::delete, which removes its \
+         connections too"
+    )]
+    ForeignKey {
+        /// The constraint's name.
+        constraint: String,
+        /// PostgreSQL's detail line.
+        detail: String,
+    },
+
+    /// A text value PostgreSQL cannot store.
+    #[error("{field} contains a NUL byte (\\0), which PostgreSQL text cannot store; remove it")]
+    NulByte {
+        /// The field holding it.
+        field: &'static str,
+    },
+
+    /// A statement ran longer than the pool's statement timeout.
+    #[error(
+        "a statement ran longer than the statement timeout and was cancelled; raise \
+         PoolBuilder::statement_timeout or make the query cheaper"
+    )]
+    StatementTimeout,
+
+    /// A value breaks one of viben-model's rules.
+    #[error(transparent)]
+    Validation(#[from] viben_model::ValidationError),
+
+    /// The web app's tables exist but Diesel has recorded no migration.
+    #[error(
+        "the database already has {tables} (made by the web app's Drizzle tooling) but no \
+         Diesel migration is recorded; adopt it first (viben_db::adopt::adopt, or \
+         `viben db adopt`), which checks the schema and records the initial migration"
+    )]
+    NeedsAdopt {
+        /// The existing tables, comma-separated.
+        tables: String,
+    },
+
+    /// The live schema is not the expected one.
+    #[error(
+        "the database schema differs from the expected one: {}; fix these by hand (or with the \
+         web app's migrations) and try again",
+        .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    )]
+    SchemaMismatch(Vec<Difference>),
+
+    /// A migration failed to run or revert.
+    #[error("migration failed: {0}; fix the cause and run the migrations again")]
+    Migration(String),
+
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Query(#[source] DieselError),
+}
+
+impl From<DieselError> for DbError {
+    fn from(error: DieselError) -> Self {
+        match &error {
+            DieselError::NotFound => DbError::NotFound {
+                entity: "row",
+                key: "the given key".to_owned(),
+            },
+            DieselError::DatabaseError(kind, info) => {
+                let message = info.message();
+                match kind {
+                    DatabaseErrorKind::UniqueViolation => {
+                        let (table, field) = unique_field(info.constraint_name());
+                        DbError::Conflict { table, field }
+                    }
+                    DatabaseErrorKind::ForeignKeyViolation => DbError::ForeignKey {
+                        constraint: info.constraint_name().unwrap_or("unknown").to_owned(),
+                        detail: info
+                            .details()
+                            .unwrap_or("a referenced row is missing")
+                            .to_owned(),
+                    },
+                    DatabaseErrorKind::ClosedConnection
+                    | DatabaseErrorKind::UnableToSendCommand => DbError::ConnectionLost {
+                        cause: message.trim().to_owned(),
+                    },
+                    _ => {
+                        if let Some(relation) =
+                            quoted_between(message, "relation ", " does not exist")
+                        {
+                            DbError::MissingRelation { relation }
+                        } else if let Some(column) =
+                            quoted_between(message, "column ", " does not exist")
+                        {
+                            DbError::MissingColumn { column }
+                        } else if message.contains("canceling statement due to statement timeout") {
+                            DbError::StatementTimeout
+                        } else {
+                            DbError::Query(error)
+                        }
+                    }
+                }
+            }
+            _ => DbError::Query(error),
+        }
+    }
+}
+
+impl DbError {
+    /// Turns a `NotFound` from Diesel into one that names the entity and key.
+    pub(crate) fn not_found(entity: &'static str, key: String) -> impl FnOnce(DbError) -> DbError {
+        move |error| match error {
+            DbError::NotFound { .. } => DbError::NotFound { entity, key },
+            other => other,
+        }
+    }
+}
+
+/// The (table, field) a unique constraint guards, from its name.
+fn unique_field(constraint: Option<&str>) -> (&'static str, &'static str) {
+    match constraint {
+        Some("users_email_unique") => ("users", "email"),
+        Some("users_username_unique") => ("users", "username"),
+        Some("users_pkey") => ("users", "id"),
+        Some("oauth_connections_pkey") => ("oauth_connections", "id"),
+        _ => ("unknown", "unique key"),
+    }
+}
+
+/// The name in `relation "users" does not exist` (or `column users.x does not exist`).
+fn quoted_between(message: &str, prefix: &str, suffix: &str) -> Option<String> {
+    let start = message.find(prefix)? + prefix.len();
+    let end = message[start..].find(suffix)? + start;
+    Some(message[start..end].trim_matches('"').to_owned())
+}
+
+/// Refuses text PostgreSQL cannot store, naming the field.
+pub(crate) fn check_text(field: &'static str, value: &str) -> Result<(), DbError> {
+    if value.contains('\0') {
+        Err(DbError::NulByte { field })
+    } else {
+        Ok(())
+    }
+}

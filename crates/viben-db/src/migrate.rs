@@ -1,0 +1,158 @@
+//! The embedded migrations (the top-level `migrations/` folder): run, list, revert.
+//!
+//! Every operation holds a session-level PostgreSQL advisory lock ([`MIGRATION_LOCK_KEY`]) while
+//! it works, so several processes starting at once migrate one after the other instead of
+//! racing (neither Diesel nor Drizzle does this by itself).
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::DbError;
+
+/// The migrations, compiled into the crate: no CLI is needed to bring a database up to date.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
+
+/// The advisory lock key migrations hold (`"vibenmig"` in ASCII).
+pub const MIGRATION_LOCK_KEY: i64 = 0x7669_6265_6e6d_6967;
+
+/// The tables of the web app's schema.
+pub(crate) const APP_TABLES: [&str; 2] = ["users", "oauth_connections"];
+
+/// Applied and pending migrations, by version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    /// Versions recorded as applied, oldest first.
+    pub applied: Vec<String>,
+    /// Versions not applied yet, in the order they would run.
+    pub pending: Vec<String>,
+}
+
+/// Runs `f` holding the migration lock; the lock is released even when `f` fails.
+pub(crate) fn with_lock<T>(
+    conn: &mut PgConnection,
+    f: impl FnOnce(&mut PgConnection) -> Result<T, DbError>,
+) -> Result<T, DbError> {
+    diesel::sql_query("SELECT pg_advisory_lock($1)")
+        .bind::<BigInt, _>(MIGRATION_LOCK_KEY)
+        .execute(conn)?;
+    let result = f(conn);
+    let unlocked = diesel::sql_query("SELECT pg_advisory_unlock($1)")
+        .bind::<BigInt, _>(MIGRATION_LOCK_KEY)
+        .execute(conn);
+    let value = result?;
+    unlocked?;
+    Ok(value)
+}
+
+#[derive(QueryableByName)]
+struct Exists {
+    #[diesel(sql_type = Bool)]
+    exists: bool,
+}
+
+/// Whether Diesel has recorded any migration in this database.
+pub(crate) fn diesel_recorded_any(conn: &mut PgConnection) -> Result<bool, DbError> {
+    let table =
+        diesel::sql_query("SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS exists")
+            .get_result::<Exists>(conn)?;
+    if !table.exists {
+        return Ok(false);
+    }
+    Ok(
+        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM __diesel_schema_migrations) AS exists")
+            .get_result::<Exists>(conn)?
+            .exists,
+    )
+}
+
+/// Which of the web app's tables exist in the `public` schema.
+pub(crate) fn existing_app_tables(conn: &mut PgConnection) -> Result<Vec<String>, DbError> {
+    let mut found = Vec::new();
+    for table in APP_TABLES {
+        let exists = diesel::sql_query(
+            "SELECT EXISTS (SELECT 1 FROM information_schema.tables \
+             WHERE table_schema = 'public' AND table_name = $1) AS exists",
+        )
+        .bind::<diesel::sql_types::Text, _>(table)
+        .get_result::<Exists>(conn)?;
+        if exists.exists {
+            found.push(table.to_owned());
+        }
+    }
+    Ok(found)
+}
+
+fn migration_error(error: Box<dyn std::error::Error + Send + Sync>) -> DbError {
+    match error.downcast::<diesel::result::Error>() {
+        Ok(diesel_error) => match DbError::from(*diesel_error) {
+            DbError::Query(e) => DbError::Migration(e.to_string()),
+            other => other,
+        },
+        Err(other) => DbError::Migration(other.to_string()),
+    }
+}
+
+/// Runs every pending migration and returns the versions it applied.
+///
+/// On a database where the web app's tables exist but Diesel has recorded nothing (made by
+/// Drizzle), it refuses with [`DbError::NeedsAdopt`] instead of failing on "relation already
+/// exists": run [`crate::adopt::adopt`] first.
+pub fn run_pending(conn: &mut PgConnection) -> Result<Vec<String>, DbError> {
+    with_lock(conn, |conn| {
+        if !diesel_recorded_any(conn)? {
+            let tables = existing_app_tables(conn)?;
+            if !tables.is_empty() {
+                return Err(DbError::NeedsAdopt {
+                    tables: tables.join(", "),
+                });
+            }
+        }
+        let applied = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map_err(migration_error)?;
+        Ok(applied.iter().map(ToString::to_string).collect())
+    })
+}
+
+/// The applied and pending migrations.
+pub fn status(conn: &mut PgConnection) -> Result<MigrationStatus, DbError> {
+    with_lock(conn, |conn| {
+        let applied = conn.applied_migrations().map_err(migration_error)?;
+        let pending = conn
+            .pending_migrations(MIGRATIONS)
+            .map_err(migration_error)?;
+        let mut applied: Vec<String> = applied.iter().map(ToString::to_string).collect();
+        applied.sort();
+        Ok(MigrationStatus {
+            applied,
+            pending: pending
+                .iter()
+                .map(|m| m.name().version().to_string())
+                .collect(),
+        })
+    })
+}
+
+/// Reverts the most recently applied migration and returns its version (`None` when none is
+/// applied).
+pub fn revert_last(conn: &mut PgConnection) -> Result<Option<String>, DbError> {
+    with_lock(conn, |conn| {
+        if !diesel_recorded_any(conn)? {
+            return Ok(None);
+        }
+        let version = conn
+            .revert_last_migration(MIGRATIONS)
+            .map_err(migration_error)?;
+        Ok(Some(version.to_string()))
+    })
+}
+
+/// Reverts every applied migration, newest first, and returns their versions.
+pub fn revert_all(conn: &mut PgConnection) -> Result<Vec<String>, DbError> {
+    let mut reverted = Vec::new();
+    while let Some(version) = revert_last(conn)? {
+        reverted.push(version);
+    }
+    Ok(reverted)
+}

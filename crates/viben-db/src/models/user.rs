@@ -1,0 +1,505 @@
+//! The `users` table: its row structs and every query on it.
+//!
+//! Reached as `viben_db::users` (`users::create(&mut conn, &new)`); the functions take and
+//! return viben-model's types, the row structs are for code that writes its own Diesel queries.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::dsl::now;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use viben_model as model;
+
+use crate::DbError;
+use crate::error::check_text;
+use crate::models::oauth_connection::{self, OAuthConnection};
+use crate::schema::{oauth_connections, users};
+
+/// A `users` row as stored, NULLs and all.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users, check_for_backend(Pg))]
+pub struct User {
+    /// Primary key.
+    pub id: String,
+    /// Unique email address.
+    pub email: String,
+    /// Unique username.
+    pub username: String,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// Avatar URL.
+    pub avatar_url: Option<String>,
+    /// GitHub login.
+    pub github_username: Option<String>,
+    /// Verified flag (NULL where the web app left it so).
+    pub email_verified: Option<bool>,
+    /// Role text, any value the web app wrote.
+    pub role: Option<String>,
+    /// Creation time, UTC wall-clock.
+    pub created_at: Option<NaiveDateTime>,
+    /// Last change, UTC wall-clock.
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// A row to insert; columns left out (`created_at`, `updated_at`, and `email_verified`/`role`
+/// when `None`) take the column defaults.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = users, check_for_backend(Pg))]
+pub struct NewUser<'a> {
+    /// Primary key.
+    pub id: &'a str,
+    /// Unique email address.
+    pub email: &'a str,
+    /// Unique username.
+    pub username: &'a str,
+    /// Display name.
+    pub display_name: Option<&'a str>,
+    /// Avatar URL.
+    pub avatar_url: Option<&'a str>,
+    /// GitHub login.
+    pub github_username: Option<&'a str>,
+    /// Verified flag; `None` takes the default (`false`).
+    pub email_verified: Option<bool>,
+    /// Role; `None` takes the default (`user`).
+    pub role: Option<&'a str>,
+}
+
+/// A row for `COPY FROM`, which writes every listed column: the defaults of `email_verified`
+/// and `role` are spelt out, the timestamps are left to the column defaults.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = users, check_for_backend(Pg), treat_none_as_default_value = false)]
+pub struct CopyUser<'a> {
+    /// Primary key.
+    pub id: &'a str,
+    /// Unique email address.
+    pub email: &'a str,
+    /// Unique username.
+    pub username: &'a str,
+    /// Display name.
+    pub display_name: Option<&'a str>,
+    /// Avatar URL.
+    pub avatar_url: Option<&'a str>,
+    /// GitHub login.
+    pub github_username: Option<&'a str>,
+    /// Verified flag.
+    pub email_verified: bool,
+    /// Role.
+    pub role: &'a str,
+}
+
+/// Changes to a row: `None` leaves a column alone; for nullable columns `Some(None)` writes
+/// NULL. `updated_at` is set by [`update`] itself.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = users, check_for_backend(Pg))]
+pub struct UserChangeset<'a> {
+    /// New email address.
+    pub email: Option<&'a str>,
+    /// New username.
+    pub username: Option<&'a str>,
+    /// New display name, or `Some(None)` for NULL.
+    pub display_name: Option<Option<&'a str>>,
+    /// New avatar URL, or `Some(None)` for NULL.
+    pub avatar_url: Option<Option<&'a str>>,
+    /// New GitHub login, or `Some(None)` for NULL.
+    pub github_username: Option<Option<&'a str>>,
+    /// New verified flag.
+    pub email_verified: Option<bool>,
+    /// New role.
+    pub role: Option<&'a str>,
+}
+
+/// The one place that decides what a NULL means for the domain type: `email_verified` NULL is
+/// `false`, `role` NULL is [`model::Role::User`], NULL timestamps are `None`.
+impl From<User> for model::User {
+    fn from(row: User) -> Self {
+        model::User {
+            id: row.id,
+            email: row.email,
+            username: row.username,
+            display_name: row.display_name,
+            avatar_url: row.avatar_url,
+            github_username: row.github_username,
+            email_verified: row.email_verified.unwrap_or(false),
+            role: row.role.map(model::Role::from).unwrap_or_default(),
+            created_at: row.created_at.map(|t| t.and_utc()),
+            updated_at: row.updated_at.map(|t| t.and_utc()),
+        }
+    }
+}
+
+fn check_new(new: &model::NewUser) -> Result<(), DbError> {
+    new.validate()?;
+    if let Some(id) = &new.id {
+        check_text("id", id)?;
+    }
+    for (field, value) in [
+        ("display_name", &new.display_name),
+        ("avatar_url", &new.avatar_url),
+        ("github_username", &new.github_username),
+    ] {
+        if let Some(value) = value {
+            check_text(field, value)?;
+        }
+    }
+    if let Some(role) = &new.role {
+        check_text("role", role.as_str())?;
+    }
+    Ok(())
+}
+
+fn row_of<'a>(new: &'a model::NewUser, id: &'a str) -> NewUser<'a> {
+    NewUser {
+        id,
+        email: &new.email,
+        username: &new.username,
+        display_name: new.display_name.as_deref(),
+        avatar_url: new.avatar_url.as_deref(),
+        github_username: new.github_username.as_deref(),
+        email_verified: new.email_verified,
+        role: new.role.as_ref().map(model::Role::as_str),
+    }
+}
+
+/// Creates a user (a new UUIDv7 id unless `new.id` is set) after validating it.
+///
+/// A taken email or username is [`DbError::Conflict`] naming the field.
+pub fn create(conn: &mut PgConnection, new: &model::NewUser) -> Result<model::User, DbError> {
+    check_new(new)?;
+    let id = new.id.clone().unwrap_or_else(model::new_id);
+    let row = diesel::insert_into(users::table)
+        .values(row_of(new, &id))
+        .returning(User::as_returning())
+        .get_result(conn)?;
+    Ok(row.into())
+}
+
+/// What [`find_or_create_by_email`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundOrCreated {
+    /// The user with that email.
+    pub user: model::User,
+    /// Whether this call created it.
+    pub created: bool,
+}
+
+/// The user with `new.email`, created from `new` if there is none.
+///
+/// Race-free: `INSERT ... ON CONFLICT (email) DO NOTHING`, then a read when the insert did
+/// nothing. Two callers at once get the same user, one of them with `created: true`. A taken
+/// username (with another email) is still [`DbError::Conflict`].
+pub fn find_or_create_by_email(
+    conn: &mut PgConnection,
+    new: &model::NewUser,
+) -> Result<FoundOrCreated, DbError> {
+    check_new(new)?;
+    let id = new.id.clone().unwrap_or_else(model::new_id);
+    // A concurrent delete between the two statements is the only way to miss; try twice.
+    for _ in 0..2 {
+        let inserted = diesel::insert_into(users::table)
+            .values(row_of(new, &id))
+            .on_conflict(users::email)
+            .do_nothing()
+            .returning(User::as_returning())
+            .get_result(conn)
+            .optional()?;
+        if let Some(row) = inserted {
+            return Ok(FoundOrCreated {
+                user: row.into(),
+                created: true,
+            });
+        }
+        if let Some(row) = users::table
+            .filter(users::email.eq(&new.email))
+            .select(User::as_select())
+            .first(conn)
+            .optional()?
+        {
+            return Ok(FoundOrCreated {
+                user: row.into(),
+                created: false,
+            });
+        }
+    }
+    Err(DbError::NotFound {
+        entity: "user",
+        key: format!("email {:?} (it was deleted while being created)", new.email),
+    })
+}
+
+/// The user with this id; [`DbError::NotFound`] if there is none.
+pub fn get_by_id(conn: &mut PgConnection, id: &str) -> Result<model::User, DbError> {
+    check_text("id", id)?;
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .map(Into::into)
+        .map_err(DbError::from)
+        .map_err(DbError::not_found("user", format!("id {id:?}")))
+}
+
+/// The user with this email (exact match); [`DbError::NotFound`] if there is none.
+pub fn get_by_email(conn: &mut PgConnection, email: &str) -> Result<model::User, DbError> {
+    check_text("email", email)?;
+    users::table
+        .filter(users::email.eq(email))
+        .select(User::as_select())
+        .first(conn)
+        .map(Into::into)
+        .map_err(DbError::from)
+        .map_err(DbError::not_found("user", format!("email {email:?}")))
+}
+
+/// The user with this username (exact match); [`DbError::NotFound`] if there is none.
+pub fn get_by_username(conn: &mut PgConnection, username: &str) -> Result<model::User, DbError> {
+    check_text("username", username)?;
+    users::table
+        .filter(users::username.eq(username))
+        .select(User::as_select())
+        .first(conn)
+        .map(Into::into)
+        .map_err(DbError::from)
+        .map_err(DbError::not_found("user", format!("username {username:?}")))
+}
+
+/// Where a page of users ends: pass it to [`list`] to get the next page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserCursor {
+    /// `created_at` of the last user on the page.
+    pub created_at: Option<DateTime<Utc>>,
+    /// `id` of the last user on the page.
+    pub id: String,
+}
+
+/// One page of a keyset-paginated list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The items, oldest first.
+    pub items: Vec<T>,
+    /// The cursor for the next page; `None` on the last page.
+    pub next: Option<UserCursor>,
+}
+
+/// Users ordered by `(created_at, id)`, oldest first (a NULL `created_at` sorts first), starting
+/// after `after`, at most `limit` of them.
+///
+/// Keyset pagination: the cursor is the last row's key, so a page costs the same however deep
+/// it is, and rows inserted meanwhile are neither skipped nor repeated.
+pub fn list(
+    conn: &mut PgConnection,
+    after: Option<&UserCursor>,
+    limit: u32,
+) -> Result<Page<model::User>, DbError> {
+    let rows = page_rows(conn, after, limit)?;
+    let next = cursor_after(&rows, limit);
+    Ok(Page {
+        items: rows.into_iter().map(Into::into).collect(),
+        next,
+    })
+}
+
+fn page_rows(
+    conn: &mut PgConnection,
+    after: Option<&UserCursor>,
+    limit: u32,
+) -> Result<Vec<User>, DbError> {
+    let mut query = users::table
+        .select(User::as_select())
+        .order((users::created_at.asc().nulls_first(), users::id.asc()))
+        .limit(i64::from(limit))
+        .into_boxed();
+    if let Some(cursor) = after {
+        check_text("cursor id", &cursor.id)?;
+        query = match cursor.created_at {
+            None => query.filter(
+                users::created_at.is_not_null().or(users::created_at
+                    .is_null()
+                    .and(users::id.gt(cursor.id.clone()))),
+            ),
+            Some(at) => {
+                let at = at.naive_utc();
+                query.filter(
+                    users::created_at.gt(at).or(users::created_at
+                        .eq(at)
+                        .and(users::id.gt(cursor.id.clone()))),
+                )
+            }
+        };
+    }
+    Ok(query.load(conn)?)
+}
+
+fn cursor_after(rows: &[User], limit: u32) -> Option<UserCursor> {
+    if rows.len() < limit as usize {
+        return None;
+    }
+    rows.last().map(|row| UserCursor {
+        created_at: row.created_at.map(|t| t.and_utc()),
+        id: row.id.clone(),
+    })
+}
+
+/// A page of users, each with its OAuth connections, in exactly two statements (one for the
+/// users, one for all their connections), never one per user.
+pub fn list_with_connections(
+    conn: &mut PgConnection,
+    after: Option<&UserCursor>,
+    limit: u32,
+) -> Result<Page<model::UserWithConnections>, DbError> {
+    let rows = page_rows(conn, after, limit)?;
+    let next = cursor_after(&rows, limit);
+    let connections = OAuthConnection::belonging_to(&rows)
+        .select(OAuthConnection::as_select())
+        .order((
+            oauth_connections::created_at.asc().nulls_first(),
+            oauth_connections::id.asc(),
+        ))
+        .load(conn)?;
+    let grouped = connections.grouped_by(&rows);
+    let items = rows
+        .into_iter()
+        .zip(grouped)
+        .map(|(user, connections)| model::UserWithConnections {
+            user: user.into(),
+            oauth_connections: connections.into_iter().map(Into::into).collect(),
+        })
+        .collect();
+    Ok(Page { items, next })
+}
+
+/// One user with its OAuth connections, oldest first (the seed's
+/// `findFirst({ with: { oauthConnections: true } })`), in two statements.
+pub fn get_with_connections(
+    conn: &mut PgConnection,
+    id: &str,
+) -> Result<model::UserWithConnections, DbError> {
+    let user = get_by_id(conn, id)?;
+    let oauth_connections = oauth_connection::list_for_user(conn, id)?;
+    Ok(model::UserWithConnections {
+        user,
+        oauth_connections,
+    })
+}
+
+/// Applies a patch: writes only the fields it sets, and always sets `updated_at = now()`.
+/// Values the web app stored and the patch does not touch (an unknown role, NULLs) stay as
+/// they are.
+pub fn update(
+    conn: &mut PgConnection,
+    id: &str,
+    patch: &model::UserPatch,
+) -> Result<model::User, DbError> {
+    patch.validate()?;
+    check_text("id", id)?;
+    for (field, value) in [
+        ("display_name", &patch.display_name),
+        ("avatar_url", &patch.avatar_url),
+        ("github_username", &patch.github_username),
+    ] {
+        if let Some(Some(value)) = value {
+            check_text(field, value)?;
+        }
+    }
+    if let Some(role) = &patch.role {
+        check_text("role", role.as_str())?;
+    }
+    let changes = UserChangeset {
+        email: patch.email.as_deref(),
+        username: patch.username.as_deref(),
+        display_name: patch.display_name.as_ref().map(Option::as_deref),
+        avatar_url: patch.avatar_url.as_ref().map(Option::as_deref),
+        github_username: patch.github_username.as_ref().map(Option::as_deref),
+        email_verified: patch.email_verified,
+        role: patch.role.as_ref().map(model::Role::as_str),
+    };
+    diesel::update(users::table.find(id))
+        .set((changes, users::updated_at.eq(now.nullable())))
+        .returning(User::as_returning())
+        .get_result(conn)
+        .map(Into::into)
+        .map_err(DbError::from)
+        .map_err(DbError::not_found("user", format!("id {id:?}")))
+}
+
+/// Deletes a user and its OAuth connections in one transaction (the foreign key has no
+/// cascade). The user row is locked first, so a concurrent link to it waits and then fails
+/// with [`DbError::ForeignKey`] instead of blocking the delete. Returns how many connections
+/// were removed; [`DbError::NotFound`] if there is no such user.
+pub fn delete(conn: &mut PgConnection, id: &str) -> Result<usize, DbError> {
+    check_text("id", id)?;
+    conn.transaction(|conn| {
+        users::table
+            .find(id)
+            .select(users::id)
+            .for_update()
+            .first::<String>(conn)
+            .map_err(DbError::from)
+            .map_err(DbError::not_found("user", format!("id {id:?}")))?;
+        let removed =
+            diesel::delete(oauth_connections::table.filter(oauth_connections::user_id.eq(id)))
+                .execute(conn)?;
+        diesel::delete(users::table.find(id)).execute(conn)?;
+        Ok(removed)
+    })
+}
+
+/// How many users there are.
+pub fn count(conn: &mut PgConnection) -> Result<i64, DbError> {
+    Ok(users::table.count().get_result(conn)?)
+}
+
+/// Inserts many users at once with `COPY users (...) FROM STDIN` (binary), after validating all
+/// of them; nothing is inserted if any is invalid or taken. Returns how many were inserted.
+///
+/// `COPY` measured faster than multi-row `INSERT`s in chunks (see `docs/performance.md`).
+pub fn bulk_insert(conn: &mut PgConnection, new: &[model::NewUser]) -> Result<usize, DbError> {
+    for user in new {
+        check_new(user)?;
+    }
+    let ids: Vec<String> = new
+        .iter()
+        .map(|u| u.id.clone().unwrap_or_else(model::new_id))
+        .collect();
+    let rows: Vec<CopyUser<'_>> = new
+        .iter()
+        .zip(&ids)
+        .map(|(u, id)| CopyUser {
+            id,
+            email: &u.email,
+            username: &u.username,
+            display_name: u.display_name.as_deref(),
+            avatar_url: u.avatar_url.as_deref(),
+            github_username: u.github_username.as_deref(),
+            email_verified: u.email_verified.unwrap_or(false),
+            role: u.role.as_ref().map_or("user", model::Role::as_str),
+        })
+        .collect();
+    Ok(diesel::copy_from(users::table)
+        .from_insertable(&rows)
+        .execute(conn)?)
+}
+
+/// Inserts many users with multi-row `INSERT`s of `chunk` rows each, in one transaction.
+/// Kept for comparison with [`bulk_insert`] (the benchmark measures both).
+pub fn bulk_insert_chunked(
+    conn: &mut PgConnection,
+    new: &[model::NewUser],
+    chunk: usize,
+) -> Result<usize, DbError> {
+    for user in new {
+        check_new(user)?;
+    }
+    let ids: Vec<String> = new
+        .iter()
+        .map(|u| u.id.clone().unwrap_or_else(model::new_id))
+        .collect();
+    let rows: Vec<NewUser<'_>> = new.iter().zip(&ids).map(|(u, id)| row_of(u, id)).collect();
+    conn.transaction(|conn| {
+        let mut total = 0;
+        for part in rows.chunks(chunk.max(1)) {
+            total += diesel::insert_into(users::table)
+                .values(part)
+                .execute(conn)?;
+        }
+        Ok(total)
+    })
+}

@@ -1,0 +1,346 @@
+//! The r2d2 connection pool: UTC sessions, timeouts, cheap health checks, pooler support.
+//!
+//! ## Health checks
+//!
+//! r2d2's default `test_on_check_out` sends `SELECT 1` before every checkout, a full round trip
+//! that doubles the latency of a one-query request. This pool keeps broken connections out
+//! in two cheaper ways instead:
+//!
+//! - every connection carries a small Diesel instrumentation that notes when its last statement
+//!   finished and whether it failed because the connection was lost; r2d2 asks
+//!   `has_broken` when a connection is returned, and a lost one is dropped there, so a
+//!   connection broken by a server restart fails one statement at most;
+//! - on checkout, only a connection idle for longer than
+//!   [`PoolBuilder::health_check_after`] (5 s by default) is pinged with `SELECT 1`; a busy
+//!   connection is handed out without a round trip.
+//!
+//! Measured figures are in `docs/performance.md`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use diesel::connection::{CacheSize, Instrumentation, InstrumentationEvent, SimpleConnection};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::{Connection, PgConnection};
+
+use crate::{DatabaseUrl, DbError};
+
+/// A pooled connection; it derefs to [`PgConnection`], so `&mut conn` goes wherever a
+/// `&mut PgConnection` is expected.
+pub type PooledConnection = r2d2::PooledConnection<PgManager>;
+
+/// Opens a PostgreSQL connection set up the way viben-db needs it; with
+/// [`PoolBuilder::connect`] without a pool.
+#[derive(Debug, Clone)]
+pub struct PgManager {
+    settings: Arc<Settings>,
+}
+
+#[derive(Debug)]
+struct Settings {
+    url: DatabaseUrl,
+    connect_url: DatabaseUrl,
+    statement_timeout: Option<Duration>,
+    transaction_pooler: bool,
+    health_check_after: Duration,
+}
+
+/// Notes, per connection, when its last statement finished and whether the connection was lost.
+#[derive(Debug)]
+struct Health {
+    epoch: Instant,
+    last_used_ms: AtomicU64,
+    lost: AtomicBool,
+}
+
+impl Instrumentation for Health {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::FinishQuery { error, .. } = event {
+            let elapsed = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+            self.last_used_ms.store(elapsed, Ordering::Relaxed);
+            if let Some(DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            )) = error
+            {
+                self.lost.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+impl Health {
+    fn of(conn: &mut PgConnection) -> Option<&mut Health> {
+        conn.instrumentation().downcast_mut::<Health>()
+    }
+}
+
+impl PgManager {
+    fn establish(&self) -> Result<PgConnection, DbError> {
+        let s = &self.settings;
+        let mut conn =
+            PgConnection::establish(s.connect_url.expose()).map_err(|e| DbError::Connect {
+                host: s.url.host(),
+                port: s.url.port(),
+                cause: s.url.scrub(e.to_string().trim()),
+            })?;
+        if s.transaction_pooler {
+            conn.set_prepared_statement_cache_size(CacheSize::Disabled);
+        }
+        let mut setup = String::from("SET TIME ZONE 'UTC'");
+        if let Some(timeout) = s.statement_timeout {
+            setup.push_str(&format!(
+                "; SET statement_timeout = {}",
+                timeout.as_millis()
+            ));
+        }
+        conn.batch_execute(&setup)?;
+        conn.set_instrumentation(Health {
+            epoch: Instant::now(),
+            last_used_ms: AtomicU64::new(0),
+            lost: AtomicBool::new(false),
+        });
+        Ok(conn)
+    }
+}
+
+impl r2d2::ManageConnection for PgManager {
+    type Connection = PgConnection;
+    type Error = DbError;
+
+    fn connect(&self) -> Result<PgConnection, DbError> {
+        self.establish()
+    }
+
+    fn is_valid(&self, conn: &mut PgConnection) -> Result<(), DbError> {
+        let after = self.settings.health_check_after;
+        let idle = Health::of(conn).map(|h| {
+            let now = u64::try_from(h.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+            Duration::from_millis(now.saturating_sub(h.last_used_ms.load(Ordering::Relaxed)))
+        });
+        match idle {
+            Some(idle) if idle < after => Ok(()),
+            _ => Ok(conn.batch_execute("SELECT 1")?),
+        }
+    }
+
+    fn has_broken(&self, conn: &mut PgConnection) -> bool {
+        use diesel::connection::TransactionManager;
+        let lost = Health::of(conn).is_some_and(|h| h.lost.load(Ordering::Relaxed));
+        lost || std::thread::panicking()
+            || <PgConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    }
+}
+
+/// A pool of PostgreSQL connections; cheap to clone (clones share the connections).
+#[derive(Clone)]
+pub struct Pool {
+    inner: r2d2::Pool<PgManager>,
+    settings: Arc<Settings>,
+    checkout_timeout: Duration,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.inner.state();
+        f.debug_struct("Pool")
+            .field("url", &self.settings.url)
+            .field("connections", &state.connections)
+            .field("idle_connections", &state.idle_connections)
+            .finish()
+    }
+}
+
+impl Pool {
+    /// A builder with the defaults; see [`PoolBuilder`].
+    pub fn builder() -> PoolBuilder {
+        PoolBuilder::default()
+    }
+
+    /// A pool with the defaults, on the server `POSTGRES_URL` (else `DATABASE_URL`) names.
+    pub fn from_env() -> Result<Self, DbError> {
+        PoolBuilder::default().build()
+    }
+
+    /// A connection from the pool, waiting up to the checkout timeout.
+    pub fn get(&self) -> Result<PooledConnection, DbError> {
+        self.inner.get().map_err(|e| DbError::PoolTimeout {
+            timeout: self.checkout_timeout,
+            last_error: Some(e.to_string())
+                .filter(|m| !m.is_empty() && m != "timed out waiting for connection"),
+        })
+    }
+
+    /// How many connections the pool holds, and how many are idle.
+    pub fn state(&self) -> (u32, u32) {
+        let state = self.inner.state();
+        (state.connections, state.idle_connections)
+    }
+
+    /// The connection string (its `Display` hides the password).
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.settings.url
+    }
+}
+
+/// Settings for a [`Pool`].
+///
+/// ```no_run
+/// use std::time::Duration;
+/// let pool = viben_db::Pool::builder()
+///     .url("postgres://viben@localhost/viben")
+///     .max_size(8)
+///     .connect_timeout(Duration::from_secs(3))
+///     .statement_timeout(Some(Duration::from_secs(10)))
+///     .build()?;
+/// # Ok::<(), viben_db::DbError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct PoolBuilder {
+    url: Option<DatabaseUrl>,
+    max_size: u32,
+    min_idle: Option<u32>,
+    connect_timeout: Duration,
+    checkout_timeout: Duration,
+    idle_timeout: Option<Duration>,
+    max_lifetime: Option<Duration>,
+    statement_timeout: Option<Duration>,
+    transaction_pooler: Option<bool>,
+    health_check_after: Duration,
+}
+
+impl Default for PoolBuilder {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_size: 10,
+            min_idle: Some(0),
+            connect_timeout: Duration::from_secs(5),
+            checkout_timeout: Duration::from_secs(10),
+            idle_timeout: Some(Duration::from_secs(600)),
+            max_lifetime: Some(Duration::from_secs(1800)),
+            statement_timeout: Some(Duration::from_secs(30)),
+            transaction_pooler: None,
+            health_check_after: Duration::from_secs(5),
+        }
+    }
+}
+
+impl PoolBuilder {
+    /// The connection string; without it, `POSTGRES_URL`, else `DATABASE_URL`, is read.
+    /// TLS is libpq's: put `sslmode=require` in it for Neon.
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.url = Some(DatabaseUrl::new(url));
+        self
+    }
+
+    /// The most connections the pool opens (default 10).
+    pub fn max_size(mut self, max_size: u32) -> Self {
+        self.max_size = max_size;
+        self
+    }
+
+    /// How many idle connections the pool keeps open (default 0: opened on demand).
+    pub fn min_idle(mut self, min_idle: Option<u32>) -> Self {
+        self.min_idle = min_idle;
+        self
+    }
+
+    /// How long opening one connection may take (default 5 s; libpq's `connect_timeout`,
+    /// whole seconds, at least 2).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long [`Pool::get`] waits for a free connection (default 10 s).
+    pub fn checkout_timeout(mut self, timeout: Duration) -> Self {
+        self.checkout_timeout = timeout;
+        self
+    }
+
+    /// How long an idle connection is kept before it is closed (default 10 min).
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// How long a connection lives before it is replaced (default 30 min).
+    pub fn max_lifetime(mut self, lifetime: Option<Duration>) -> Self {
+        self.max_lifetime = lifetime;
+        self
+    }
+
+    /// The longest a statement may run before the server cancels it (default 30 s; `None`
+    /// keeps the server's setting).
+    pub fn statement_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.statement_timeout = timeout;
+        self
+    }
+
+    /// Whether the server is reached through a transaction-mode pooler (PgBouncer, Neon's
+    /// `-pooler` hosts), which cannot keep named prepared statements: `true` turns off
+    /// Diesel's prepared-statement cache. By default it is on for hosts whose name contains
+    /// `-pooler`, off otherwise.
+    pub fn transaction_pooler(mut self, on: bool) -> Self {
+        self.transaction_pooler = Some(on);
+        self
+    }
+
+    /// A connection idle for longer than this is checked with `SELECT 1` before it is handed
+    /// out (default 5 s); see the module documentation.
+    pub fn health_check_after(mut self, idle: Duration) -> Self {
+        self.health_check_after = idle;
+        self
+    }
+
+    fn manager(&self) -> Result<PgManager, DbError> {
+        let url = match &self.url {
+            Some(url) => url.clone(),
+            None => DatabaseUrl::from_env()?,
+        };
+        let secs = self.connect_timeout.as_secs_f64().ceil().max(1.0) as u64;
+        let connect_url = url.with_param("connect_timeout", &secs.to_string());
+        let transaction_pooler = self
+            .transaction_pooler
+            .unwrap_or_else(|| url.host().contains("-pooler"));
+        Ok(PgManager {
+            settings: Arc::new(Settings {
+                url,
+                connect_url,
+                statement_timeout: self.statement_timeout,
+                transaction_pooler,
+                health_check_after: self.health_check_after,
+            }),
+        })
+    }
+
+    /// One connection with these settings, outside any pool.
+    pub fn connect(&self) -> Result<PgConnection, DbError> {
+        self.manager()?.establish()
+    }
+
+    /// Opens one connection (so a wrong URL or an unreachable server is reported now, within
+    /// the connect timeout) and builds the pool around it.
+    pub fn build(&self) -> Result<Pool, DbError> {
+        let manager = self.manager()?;
+        let first = manager.establish()?;
+        drop(first);
+        let settings = manager.settings.clone();
+        let inner = r2d2::Pool::builder()
+            .max_size(self.max_size)
+            .min_idle(self.min_idle)
+            .connection_timeout(self.checkout_timeout)
+            .idle_timeout(self.idle_timeout)
+            .max_lifetime(self.max_lifetime)
+            .test_on_check_out(true)
+            .error_handler(Box::new(r2d2::NopErrorHandler))
+            .build_unchecked(manager);
+        Ok(Pool {
+            inner,
+            settings,
+            checkout_timeout: self.checkout_timeout,
+        })
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE "oauth_connections";
+DROP TABLE "users";
