@@ -1,0 +1,45 @@
+//! `viben channels ...`
+
+use crate::cli::ChannelsCommand;
+use crate::commands::models::yes_no;
+use crate::context::Context;
+use crate::failure::Failure;
+use crate::output::{Table, print_json};
+
+pub(crate) fn run(context: &Context, command: ChannelsCommand) -> Result<(), Failure> {
+    let store = context.store()?;
+    match command {
+        ChannelsCommand::List(format) => {
+            let channels = store.list_channels()?;
+            if format.json {
+                return print_json(&channels);
+            }
+            let mut table = Table::new(&["ID", "KIND", "AGENT", "ENABLED"]);
+            for channel in channels {
+                let enabled = yes_no(channel.is_enabled());
+                table.row(vec![
+                    channel.id,
+                    channel.kind.to_string(),
+                    channel.agent,
+                    enabled,
+                ]);
+            }
+            table.print()
+        }
+        ChannelsCommand::Show { id, format } => {
+            let channel = store.get_channel(&id)?;
+            if format.json {
+                return print_json(&channel);
+            }
+            let mut table = Table::new(&["FIELD", "VALUE"]);
+            table.row(vec!["id".into(), channel.id.clone()]);
+            table.row(vec!["kind".into(), channel.kind.to_string()]);
+            table.row(vec!["agent".into(), channel.agent.clone()]);
+            table.row(vec!["enabled".into(), yes_no(channel.is_enabled())]);
+            for (name, value) in channel.settings.iter().chain(&channel.extra) {
+                table.row(vec![name.clone(), value.to_string()]);
+            }
+            table.print()
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! `viben telemetry ...`
+
+use viben_store::PrunePolicy;
+
+use crate::cli::TelemetryCommand;
+use crate::context::Context;
+use crate::failure::Failure;
+
+pub(crate) fn run(context: &Context, command: TelemetryCommand) -> Result<(), Failure> {
+    let store = context.store()?;
+    match command {
+        TelemetryCommand::Prune {
+            keep_days,
+            max_bytes,
+        } => {
+            if keep_days.is_none() && max_bytes.is_none() {
+                return Err(Failure::with_hint(
+                    "telemetry prune needs a limit",
+                    "pass --keep-days N, --max-bytes B, or both",
+                ));
+            }
+            let policy = PrunePolicy {
+                max_age: keep_days.map(|days| chrono::TimeDelta::days(i64::from(days))),
+                max_total_bytes: max_bytes,
+            };
+            let report = store.prune_telemetry(policy, chrono::Utc::now())?;
+            println!(
+                "removed {} files ({} bytes); {} bytes left",
+                report.removed.len(),
+                report.bytes_freed,
+                report.bytes_left
+            );
+            Ok(())
+        }
+    }
+}

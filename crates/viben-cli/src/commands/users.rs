@@ -1,0 +1,206 @@
+//! `viben db users list | show | create | delete`
+
+use serde_json::{Value, json};
+use viben_db::DbError;
+use viben_db::users::{self, UserCursor};
+use viben_model::{NewUser, OAuthConnection, Secret, User, UserWithConnections};
+
+use crate::cli::UsersCommand;
+use crate::context::Context;
+use crate::failure::Failure;
+use crate::output::{Table, cell, print_json};
+
+pub(crate) fn run(context: &Context, command: UsersCommand) -> Result<(), Failure> {
+    let mut conn = context.connect()?;
+    match command {
+        UsersCommand::List {
+            limit,
+            after,
+            format,
+        } => {
+            let after = after.as_deref().map(parse_cursor).transpose()?;
+            let page = users::list(&mut conn, after.as_ref(), limit)?;
+            let next = page.next.as_ref().map(format_cursor);
+            if format.json {
+                let items: Vec<Value> = page.items.iter().map(user_json).collect();
+                return print_json(&json!({ "users": items, "next": next }));
+            }
+            let mut table = Table::new(&["ID", "EMAIL", "USERNAME", "ROLE", "CREATED"]);
+            for user in &page.items {
+                table.row(vec![
+                    user.id.clone(),
+                    user.email.clone(),
+                    user.username.clone(),
+                    user.role.to_string(),
+                    cell(user.created_at.map(|t| t.to_rfc3339())),
+                ]);
+            }
+            table.print()?;
+            if let Some(next) = next {
+                println!("next page: viben db users list --limit {limit} --after '{next}'");
+            }
+            Ok(())
+        }
+        UsersCommand::Show { key, format } => {
+            let user = find(&mut conn, &key)?;
+            let found = users::get_with_connections(&mut conn, &user.id)?;
+            if format.json {
+                return print_json(&user_with_connections_json(&found));
+            }
+            let user = &found.user;
+            let mut table = Table::new(&["FIELD", "VALUE"]);
+            let fields = [
+                ("id", Some(user.id.clone())),
+                ("email", Some(user.email.clone())),
+                ("username", Some(user.username.clone())),
+                ("display_name", user.display_name.clone()),
+                ("avatar_url", user.avatar_url.clone()),
+                ("github_username", user.github_username.clone()),
+                ("email_verified", Some(user.email_verified.to_string())),
+                ("role", Some(user.role.to_string())),
+                ("created_at", user.created_at.map(|t| t.to_rfc3339())),
+                ("updated_at", user.updated_at.map(|t| t.to_rfc3339())),
+            ];
+            for (name, value) in fields {
+                table.row(vec![name.to_owned(), cell(value)]);
+            }
+            for connection in &found.oauth_connections {
+                table.row(vec![
+                    "oauth_connection".into(),
+                    format!(
+                        "{} {} ({})",
+                        connection.provider, connection.provider_id, connection.id
+                    ),
+                ]);
+            }
+            table.print()
+        }
+        UsersCommand::Create {
+            email,
+            username,
+            display_name,
+            id,
+        } => {
+            let mut new = NewUser::new(email, username);
+            new.display_name = display_name;
+            new.id = id;
+            let user = users::create(&mut conn, &new)?;
+            println!("created user {} ({})", user.id, user.email);
+            Ok(())
+        }
+        UsersCommand::Delete { id } => {
+            users::delete(&mut conn, &id)?;
+            println!("deleted user {id}");
+            Ok(())
+        }
+    }
+}
+
+/// The user whose id, email or username is `key`, tried in that order.
+fn find(conn: &mut viben_db::PgConnection, key: &str) -> Result<User, Failure> {
+    let lookups: [fn(&mut viben_db::PgConnection, &str) -> Result<User, DbError>; 3] = [
+        users::get_by_id,
+        users::get_by_email,
+        users::get_by_username,
+    ];
+    for lookup in lookups {
+        match lookup(conn, key) {
+            Ok(user) => return Ok(user),
+            Err(DbError::NotFound { .. }) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(Failure::with_hint(
+        format!("no user has the id, email or username {key:?}"),
+        "list users with `viben db users list`",
+    ))
+}
+
+/// `--after` cursors are `<created_at RFC 3339 or "null">,<id>`, as `list` prints them.
+fn format_cursor(cursor: &UserCursor) -> String {
+    let created = cursor
+        .created_at
+        .map_or_else(|| "null".to_owned(), |t| t.to_rfc3339());
+    format!("{created},{}", cursor.id)
+}
+
+fn parse_cursor(text: &str) -> Result<UserCursor, Failure> {
+    let invalid = || {
+        Failure::with_hint(
+            format!("invalid cursor {text:?}"),
+            "pass the cursor `viben db users list` printed after its last page",
+        )
+    };
+    let (created, id) = text.split_once(',').ok_or_else(invalid)?;
+    let created_at = match created {
+        "null" => None,
+        other => Some(
+            chrono::DateTime::parse_from_rfc3339(other)
+                .map_err(|_| invalid())?
+                .to_utc(),
+        ),
+    };
+    Ok(UserCursor {
+        created_at,
+        id: id.to_owned(),
+    })
+}
+
+fn user_json(user: &User) -> Value {
+    json!({
+        "id": user.id,
+        "email": user.email,
+        "username": user.username,
+        "display_name": user.display_name,
+        "avatar_url": user.avatar_url,
+        "github_username": user.github_username,
+        "email_verified": user.email_verified,
+        "role": user.role.as_str(),
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+    })
+}
+
+fn connection_json(connection: &OAuthConnection) -> Value {
+    json!({
+        "id": connection.id,
+        "user_id": connection.user_id,
+        "provider": connection.provider.as_str(),
+        "provider_id": connection.provider_id,
+        "access_token": connection.access_token.as_ref().map(|_| Secret::MASK),
+        "created_at": connection.created_at,
+        "updated_at": connection.updated_at,
+    })
+}
+
+fn user_with_connections_json(found: &UserWithConnections) -> Value {
+    let mut value = user_json(&found.user);
+    value["oauth_connections"] = found
+        .oauth_connections
+        .iter()
+        .map(connection_json)
+        .collect();
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_with_and_without_a_timestamp() {
+        for cursor in [
+            UserCursor {
+                created_at: Some(chrono::Utc::now()),
+                id: "a,b".into(),
+            },
+            UserCursor {
+                created_at: None,
+                id: "x".into(),
+            },
+        ] {
+            assert_eq!(parse_cursor(&format_cursor(&cursor)).unwrap(), cursor);
+        }
+        assert!(parse_cursor("garbage").is_err());
+    }
+}

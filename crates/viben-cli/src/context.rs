@@ -1,0 +1,52 @@
+//! Where the command finds the store and the database: flags first, then the environment.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use viben_db::PgConnection;
+use viben_store::Store;
+
+use crate::failure::Failure;
+
+/// The global options, resolved lazily so a store command never needs a database URL.
+pub(crate) struct Context {
+    home: Option<PathBuf>,
+    database_url: Option<String>,
+}
+
+impl Context {
+    pub(crate) fn new(home: Option<PathBuf>, database_url: Option<String>) -> Self {
+        Self { home, database_url }
+    }
+
+    /// Opens the store: `--home`, else `VIBEN_HOME`, else `~/.viben`.
+    pub(crate) fn store(&self) -> Result<Store, Failure> {
+        let store = match &self.home {
+            Some(home) => Store::open(home)?,
+            None => Store::open_default()?,
+        };
+        Ok(store)
+    }
+
+    /// Whether a database URL was given: `--database-url`, `POSTGRES_URL` or `DATABASE_URL`.
+    pub(crate) fn has_database_url(&self) -> bool {
+        self.database_url.is_some() || viben_db::DatabaseUrl::from_env().is_ok()
+    }
+
+    /// One connection to the database: `--database-url`, else `POSTGRES_URL`, else
+    /// `DATABASE_URL`. An unreachable server fails within the connect timeout.
+    pub(crate) fn connect(&self) -> Result<PgConnection, Failure> {
+        let mut builder = viben_db::Pool::builder().connect_timeout(Duration::from_secs(5));
+        if let Some(url) = &self.database_url {
+            builder = builder.url(url.clone());
+        }
+        builder.connect().map_err(|err| match err {
+            viben_db::DbError::MissingUrl => Failure::with_hint(
+                "no database connection string",
+                "pass --database-url URL, or set POSTGRES_URL or DATABASE_URL \
+                 (postgres://user:password@host:5432/db)",
+            ),
+            other => other.into(),
+        })
+    }
+}

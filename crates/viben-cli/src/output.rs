@@ -1,0 +1,85 @@
+//! How results reach people (aligned tables) and scripts (one JSON document).
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+/// Prints `value` as one pretty JSON document on stdout.
+pub(crate) fn print_json(value: &impl Serialize) -> Result<(), crate::failure::Failure> {
+    let text = serde_json::to_string_pretty(value)?;
+    writeln!(io::stdout().lock(), "{text}")?;
+    Ok(())
+}
+
+/// A table for people: a header row and left-aligned columns two spaces apart.
+pub(crate) struct Table {
+    header: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub(crate) fn new(header: &[&'static str]) -> Self {
+        Self {
+            header: header.to_vec(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub(crate) fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    /// Writes the table to stdout.
+    pub(crate) fn print(&self) -> Result<(), crate::failure::Failure> {
+        let mut out = io::stdout().lock();
+        out.write_all(self.render().as_bytes())?;
+        Ok(())
+    }
+
+    fn render(&self) -> String {
+        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
+        for row in &self.rows {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+        let mut text = String::new();
+        let header = self
+            .header
+            .iter()
+            .map(|h| h.to_string())
+            .collect::<Vec<_>>();
+        for row in std::iter::once(&header).chain(&self.rows) {
+            let line = row
+                .iter()
+                .zip(&widths)
+                .map(|(cell, width)| format!("{cell:<width$}"))
+                .collect::<Vec<_>>()
+                .join("  ");
+            text.push_str(line.trim_end());
+            text.push('\n');
+        }
+        text
+    }
+}
+
+/// An optional value as a table cell: `-` when absent.
+pub(crate) fn cell(value: Option<impl ToString>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_aligned_to_the_widest_cell() {
+        let mut table = Table::new(&["ID", "NAME"]);
+        table.row(vec!["a".into(), "Alpha".into()]);
+        table.row(vec!["long-id".into(), "B".into()]);
+        assert_eq!(
+            table.render(),
+            "ID       NAME\na        Alpha\nlong-id  B\n"
+        );
+    }
+}
