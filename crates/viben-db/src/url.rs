@@ -94,9 +94,13 @@ impl DatabaseUrl {
     fn password(&self) -> Option<String> {
         if self.is_uri() {
             let (authority, _) = self.uri_parts();
-            let (userinfo, _) = authority.rsplit_once('@')?;
-            let (_, password) = userinfo.split_once(':')?;
-            Some(password.to_owned()).filter(|p| !p.is_empty())
+            let in_userinfo = authority
+                .rsplit_once('@')
+                .and_then(|(userinfo, _)| userinfo.split_once(':'))
+                .map(|(_, password)| password.to_owned());
+            in_userinfo
+                .or_else(|| self.query_param("password"))
+                .filter(|p| !p.is_empty())
         } else {
             self.keyword("password")
         }
@@ -248,6 +252,12 @@ mod tests {
         assert_eq!(url.to_string(), "postgres://ada:***@localhost/viben");
         assert!(!format!("{url:?}").contains("p%40ss"));
         assert_eq!(url.scrub("failed for p@ss"), "failed for ***");
+        let url =
+            DatabaseUrl::new("postgres://ada@localhost/viben?password=hunter2&sslmode=require");
+        assert_eq!(
+            url.to_string(),
+            "postgres://ada@localhost/viben?password=***&sslmode=require"
+        );
     }
 
     #[test]

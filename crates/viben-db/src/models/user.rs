@@ -183,21 +183,22 @@ pub struct FoundOrCreated {
 
 /// The user with `new.email`, created from `new` if there is none.
 ///
-/// Race-free: `INSERT ... ON CONFLICT (email) DO NOTHING`, then a read when the insert did
-/// nothing. Two callers at once get the same user, one of them with `created: true`. A taken
-/// username (with another email) is still [`DbError::Conflict`].
+/// Race-free: `INSERT ... ON CONFLICT DO NOTHING`, then a read by email when the insert did
+/// nothing (PostgreSQL makes the insert wait for a concurrent one with the same key, so the
+/// read sees its row). Two callers at once get the same user, one of them with
+/// `created: true`. A username taken by a user with another email is
+/// [`DbError::Conflict`] naming `username`.
 pub fn find_or_create_by_email(
     conn: &mut PgConnection,
     new: &model::NewUser,
 ) -> Result<FoundOrCreated, DbError> {
     check_new(new)?;
     let id = new.id.clone().unwrap_or_else(model::new_id);
-    // A concurrent delete between the two statements is the only way to miss; try twice.
-    for _ in 0..2 {
+    // A concurrent delete between the two statements is the only way to miss; try again.
+    for _ in 0..3 {
         let inserted = diesel::insert_into(users::table)
             .values(row_of(new, &id))
-            .on_conflict(users::email)
-            .do_nothing()
+            .on_conflict_do_nothing()
             .returning(User::as_returning())
             .get_result(conn)
             .optional()?;
@@ -216,6 +217,18 @@ pub fn find_or_create_by_email(
             return Ok(FoundOrCreated {
                 user: row.into(),
                 created: false,
+            });
+        }
+        let taken = |conn: &mut PgConnection, filter| -> Result<bool, DbError> {
+            Ok(
+                diesel::select(diesel::dsl::exists(users::table.filter(filter)))
+                    .get_result(conn)?,
+            )
+        };
+        if taken(conn, users::username.eq(&new.username))? {
+            return Err(DbError::Conflict {
+                table: "users",
+                field: "username",
             });
         }
     }

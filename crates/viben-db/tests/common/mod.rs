@@ -5,6 +5,6 @@
 use viben_model::NewUser;
 
 /// A valid new user whose email and username are derived from `n`.
-pub fn new_user(n: usize) -> NewUser {
+pub(crate) fn new_user(n: usize) -> NewUser {
     NewUser::new(format!("user{n}@example.com"), format!("user{n}"))
 }

@@ -1,0 +1,423 @@
+//! Queries on `users`: create, get, list, update, delete, count, find-or-create, bulk insert.
+
+mod common;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Nullable, Text, Timestamp};
+use viben_db::testing::TestDatabase;
+use viben_db::{DbError, users};
+use viben_model::{NewUser, Role, UserPatch, ValidationError};
+
+use common::new_user;
+
+#[test]
+fn create_then_get_by_id_email_and_username() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    let created = users::create(&mut conn, &new_user(1)).unwrap();
+    assert_eq!(created.id.len(), 36, "a UUIDv7 id");
+    assert!(!created.email_verified);
+    assert_eq!(created.role, Role::User);
+    assert!(created.created_at.is_some());
+    assert_eq!(users::get_by_id(&mut conn, &created.id).unwrap(), created);
+    assert_eq!(
+        users::get_by_email(&mut conn, "user1@example.com").unwrap(),
+        created
+    );
+    assert_eq!(users::get_by_username(&mut conn, "user1").unwrap(), created);
+    assert_eq!(users::count(&mut conn).unwrap(), 1);
+}
+
+#[test]
+fn timestamps_are_utc_wall_clock() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    let before = chrono::Utc::now() - chrono::Duration::seconds(5);
+    let created = users::create(&mut conn, &new_user(1)).unwrap();
+    let after = chrono::Utc::now() + chrono::Duration::seconds(5);
+    let at = created.created_at.unwrap();
+    assert!(before < at && at < after, "{before} < {at} < {after}");
+}
+
+#[test]
+fn missing_user_is_not_found_naming_the_key() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    let err = users::get_by_id(&mut conn, "nobody").unwrap_err();
+    assert!(
+        matches!(err, DbError::NotFound { entity: "user", .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("\"nobody\""), "{err}");
+    let err = users::get_by_email(&mut conn, "nobody@example.com").unwrap_err();
+    assert!(matches!(err, DbError::NotFound { .. }));
+}
+
+#[test]
+fn duplicate_email_is_a_conflict_naming_the_field() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    users::create(&mut conn, &new_user(1)).unwrap();
+    let err = users::create(
+        &mut conn,
+        &NewUser::new("user1@example.com", "someone_else"),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, DbError::Conflict { field: "email", .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("email"), "{err}");
+    assert!(!err.to_string().contains("23505"), "{err}");
+}
+
+#[test]
+fn duplicate_username_is_a_conflict_naming_the_field() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    users::create(&mut conn, &new_user(1)).unwrap();
+    let err = users::create(&mut conn, &NewUser::new("other@example.com", "user1")).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DbError::Conflict {
+                field: "username",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn invalid_new_user_is_a_validation_error_and_nothing_is_written() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    let err = users::create(&mut conn, &NewUser::new("not-an-email", "ada")).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DbError::Validation(ValidationError::InvalidEmail { .. })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(users::count(&mut conn).unwrap(), 0);
+}
+
+#[test]
+fn fifty_threads_inserting_one_email_one_succeeds_the_rest_conflict_on_email() {
+    let db = TestDatabase::new();
+    let barrier = std::sync::Barrier::new(50);
+    let results: Vec<Result<viben_model::User, DbError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..50)
+            .map(|i| {
+                let db = &db;
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    let mut conn = db.connection();
+                    barrier.wait();
+                    users::create(
+                        &mut conn,
+                        &NewUser::new("same@example.com", format!("racer{i}")),
+                    )
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+    let conflicts = results
+        .iter()
+        .filter(|r| {
+            matches!(
+                r,
+                Err(DbError::Conflict {
+                    table: "users",
+                    field: "email"
+                })
+            )
+        })
+        .count();
+    assert_eq!(conflicts, 49, "{results:?}");
+}
+
+#[test]
+fn find_or_create_by_email_races_to_one_user() {
+    let db = TestDatabase::new();
+    let barrier = std::sync::Barrier::new(20);
+    let results: Vec<users::FoundOrCreated> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..20)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut conn = db.connection();
+                    barrier.wait();
+                    users::find_or_create_by_email(&mut conn, &new_user(7)).unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(results.iter().filter(|r| r.created).count(), 1);
+    let id = &results[0].user.id;
+    assert!(results.iter().all(|r| &r.user.id == id));
+    assert_eq!(users::count(&mut db.connection()).unwrap(), 1);
+}
+
+#[test]
+fn update_writes_only_patched_fields_and_bumps_updated_at() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    let mut new = new_user(1);
+    new.display_name = Some("Ada".into());
+    new.avatar_url = Some("https://example.com/a.png".into());
+    let created = users::create(&mut conn, &new).unwrap();
+    conn.batch_execute("UPDATE users SET updated_at = updated_at - interval '1 hour'")
+        .unwrap();
+    let patch = UserPatch {
+        display_name: Some(Some("Ada Lovelace".into())),
+        avatar_url: Some(None),
+        role: Some(Role::Admin),
+        email_verified: Some(true),
+        ..UserPatch::default()
+    };
+    let updated = users::update(&mut conn, &created.id, &patch).unwrap();
+    assert_eq!(updated.display_name.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(updated.avatar_url, None);
+    assert_eq!(updated.role, Role::Admin);
+    assert!(updated.email_verified);
+    assert_eq!(updated.email, created.email);
+    assert_eq!(updated.created_at, created.created_at);
+    assert!(updated.updated_at > created.updated_at.map(|t| t - chrono::Duration::hours(1)));
+    assert!(updated.updated_at >= created.updated_at);
+}
+
+#[test]
+fn update_of_a_missing_user_is_not_found() {
+    let db = TestDatabase::new();
+    let err = users::update(&mut db.connection(), "ghost", &UserPatch::default()).unwrap_err();
+    assert!(matches!(err, DbError::NotFound { .. }), "{err:?}");
+}
+
+#[derive(QueryableByName, Debug, PartialEq)]
+struct RawUser {
+    #[diesel(sql_type = Nullable<Text>)]
+    role: Option<String>,
+    #[diesel(sql_type = Nullable<Bool>)]
+    email_verified: Option<bool>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    created_at: Option<chrono::NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Text>)]
+    display_name: Option<String>,
+}
+
+#[test]
+fn values_the_web_app_wrote_are_read_and_left_unchanged_by_an_update() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    conn.batch_execute(
+        "INSERT INTO users (id, email, username, email_verified, role, created_at, updated_at)
+         VALUES ('web-1', 'mod@example.com', 'mod', NULL, 'moderator', NULL, NULL)",
+    )
+    .unwrap();
+    let user = users::get_by_id(&mut conn, "web-1").unwrap();
+    assert_eq!(user.role, Role::Other("moderator".into()));
+    assert!(!user.email_verified);
+    assert_eq!(user.created_at, None);
+    assert_eq!(user.updated_at, None);
+    let patch = UserPatch {
+        display_name: Some(Some("Mod".into())),
+        ..UserPatch::default()
+    };
+    let updated = users::update(&mut conn, "web-1", &patch).unwrap();
+    assert_eq!(updated.role, Role::Other("moderator".into()));
+    assert!(updated.updated_at.is_some());
+    let raw = diesel::sql_query(
+        "SELECT role, email_verified, created_at, display_name FROM users WHERE id = 'web-1'",
+    )
+    .get_result::<RawUser>(&mut conn)
+    .unwrap();
+    assert_eq!(
+        raw,
+        RawUser {
+            role: Some("moderator".into()),
+            email_verified: None,
+            created_at: None,
+            display_name: Some("Mod".into()),
+        }
+    );
+    // A NULL role reads as the default.
+    conn.batch_execute("UPDATE users SET role = NULL").unwrap();
+    assert_eq!(
+        users::get_by_id(&mut conn, "web-1").unwrap().role,
+        Role::User
+    );
+}
+
+#[test]
+fn hostile_strings_are_stored_verbatim() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    let hostile = [
+        "Robert'); DROP TABLE users; --",
+        "\" OR 1=1 --",
+        "😀👩‍💻 émoji ünïcode",
+        "$1 $$ \\x00 %s {}",
+        "line\nbreak\ttab",
+    ];
+    for (i, text) in hostile.iter().enumerate() {
+        let mut new = new_user(i);
+        new.id = Some(format!("id-{text}"));
+        new.display_name = Some((*text).to_owned());
+        new.github_username = Some((*text).to_owned());
+        let created = users::create(&mut conn, &new).unwrap();
+        let read = users::get_by_id(&mut conn, &format!("id-{text}")).unwrap();
+        assert_eq!(read, created);
+        assert_eq!(read.display_name.as_deref(), Some(*text));
+    }
+    assert_eq!(users::count(&mut conn).unwrap(), hostile.len() as i64);
+    assert!(users::get_by_username(&mut conn, "' OR '1'='1").is_err());
+}
+
+#[test]
+fn a_nul_byte_is_refused_with_a_clear_error() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    let mut new = new_user(1);
+    new.display_name = Some("nul\0byte".into());
+    let err = users::create(&mut conn, &new).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DbError::NulByte {
+                field: "display_name"
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("NUL"), "{err}");
+    let err = users::get_by_id(&mut conn, "a\0b").unwrap_err();
+    assert!(matches!(err, DbError::NulByte { field: "id" }), "{err:?}");
+    let err = users::create(&mut conn, &NewUser::new("a\0@example.com", "ada")).unwrap_err();
+    assert!(matches!(err, DbError::Validation(_)), "{err:?}");
+    assert_eq!(users::count(&mut conn).unwrap(), 0);
+}
+
+#[test]
+fn keyset_pagination_visits_every_user_once_in_created_at_id_order() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    // Same created_at for some rows, NULL for others: the id breaks ties, NULLs come first.
+    conn.batch_execute(
+        "INSERT INTO users (id, email, username, created_at)
+         SELECT 'u' || lpad(i::text, 3, '0'), 'u' || i || '@example.com', 'user' || i,
+                CASE WHEN i % 10 = 0 THEN NULL
+                     ELSE timestamp '2026-01-01' + (i / 3) * interval '1 second' END
+         FROM generate_series(1, 95) AS i",
+    )
+    .unwrap();
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    let mut pages = 0;
+    loop {
+        let page = users::list(&mut conn, cursor.as_ref(), 10).unwrap();
+        pages += 1;
+        seen.extend(page.items.iter().map(|u| (u.created_at, u.id.clone())));
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 95);
+    assert!(pages <= 11);
+    let mut sorted = seen.clone();
+    sorted.sort();
+    assert_eq!(
+        seen, sorted,
+        "NULL created_at first, then by (created_at, id)"
+    );
+    sorted.dedup();
+    assert_eq!(sorted.len(), 95);
+}
+
+#[test]
+fn delete_removes_the_user_and_its_connections_in_one_transaction() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    let user = users::create(&mut conn, &new_user(1)).unwrap();
+    let other = users::create(&mut conn, &new_user(2)).unwrap();
+    for (owner, pid) in [(&user, "1"), (&user, "2"), (&other, "3")] {
+        viben_db::oauth_connections::link(
+            &mut conn,
+            &viben_model::NewOAuthConnection {
+                id: None,
+                user_id: owner.id.clone(),
+                provider: viben_model::OAuthProvider::GitHub,
+                provider_id: pid.into(),
+                access_token: None,
+            },
+        )
+        .unwrap();
+    }
+    assert_eq!(users::delete(&mut conn, &user.id).unwrap(), 2);
+    assert!(matches!(
+        users::get_by_id(&mut conn, &user.id),
+        Err(DbError::NotFound { .. })
+    ));
+    assert_eq!(
+        viben_db::oauth_connections::list_for_user(&mut conn, &other.id)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(matches!(
+        users::delete(&mut conn, &user.id),
+        Err(DbError::NotFound { .. })
+    ));
+}
+
+#[test]
+fn bulk_insert_copies_every_row_with_column_defaults() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    let new: Vec<NewUser> = (0..2500).map(new_user).collect();
+    assert_eq!(users::bulk_insert(&mut conn, &new).unwrap(), 2500);
+    assert_eq!(users::count(&mut conn).unwrap(), 2500);
+    let one = users::get_by_username(&mut conn, "user42").unwrap();
+    assert_eq!(one.role, Role::User);
+    assert!(!one.email_verified);
+    assert!(one.created_at.is_some() && one.updated_at.is_some());
+}
+
+#[test]
+fn bulk_insert_with_a_taken_email_inserts_nothing_and_names_the_field() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    users::create(&mut conn, &new_user(5)).unwrap();
+    let new: Vec<NewUser> = (0..10)
+        .map(|i| {
+            NewUser::new(
+                format!("user{}@example.com", i % 10 + 1),
+                format!("bulk{i}"),
+            )
+        })
+        .collect();
+    let err = users::bulk_insert(&mut conn, &new).unwrap_err();
+    assert!(
+        matches!(err, DbError::Conflict { field: "email", .. }),
+        "{err:?}"
+    );
+    assert_eq!(users::count(&mut conn).unwrap(), 1);
+}
+
+#[test]
+fn chunked_bulk_insert_inserts_every_row() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    let new: Vec<NewUser> = (0..1234).map(new_user).collect();
+    assert_eq!(
+        users::bulk_insert_chunked(&mut conn, &new, 500).unwrap(),
+        1234
+    );
+    assert_eq!(users::count(&mut conn).unwrap(), 1234);
+}
