@@ -96,9 +96,12 @@ pub(crate) fn run(context: &Context, command: UsersCommand) -> Result<(), Failur
     }
 }
 
+/// A way to find one user by a text key.
+type Lookup = fn(&mut viben_db::PgConnection, &str) -> Result<User, DbError>;
+
 /// The user whose id, email or username is `key`, tried in that order.
 fn find(conn: &mut viben_db::PgConnection, key: &str) -> Result<User, Failure> {
-    let lookups: [fn(&mut viben_db::PgConnection, &str) -> Result<User, DbError>; 3] = [
+    let lookups: [Lookup; 3] = [
         users::get_by_id,
         users::get_by_email,
         users::get_by_username,
