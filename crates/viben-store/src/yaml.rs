@@ -51,6 +51,33 @@ pub(crate) fn from_bytes<T: DeserializeOwned>(
             });
         }
     };
+    if let Some(offset) = text
+        .bytes()
+        .position(|b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f)
+    {
+        let (line, column) = line_column(bytes, offset);
+        return Err(StoreError::Parse {
+            path: path.to_owned(),
+            line: Some(line),
+            column: Some(column),
+            message: format!(
+                "the control character 0x{:02x} is not allowed in YAML; remove it (a binary \
+                 file?)",
+                bytes[offset]
+            ),
+        });
+    }
+    if let Some(offset) = too_deep(text) {
+        let (line, column) = line_column(bytes, offset);
+        return Err(StoreError::Parse {
+            path: path.to_owned(),
+            line: Some(line),
+            column: Some(column),
+            message: format!(
+                "values are nested more than {MAX_DEPTH} levels deep; flatten the file"
+            ),
+        });
+    }
     if let Some(empty) = empty
         && is_blank(text)
     {
@@ -110,6 +137,77 @@ fn parse_error(path: &Path, err: &serde_yaml::Error) -> StoreError {
         column: location.as_ref().map(|l| l.column()),
         message,
     }
+}
+
+/// The deepest nesting accepted, the YAML crate's own recursion limit.
+const MAX_DEPTH: usize = 128;
+
+/// The offset where flow brackets (`[`, `{`) or block indicators stacked on one line
+/// (`- - - x`, `? ? x`) first nest deeper than [`MAX_DEPTH`], outside quotes and comments.
+///
+/// The YAML crate would refuse such a document too, but only after its parser, which is slow
+/// on very deep flow nesting (minutes for 100,000 levels), has run; this scan is linear. It
+/// over-counts brackets inside plain scalars (`a [b`), so only a text with more than 128
+/// unclosed brackets on the way is refused. Block nesting by indentation needs a quadratic
+/// number of bytes, so the size limit bounds it.
+fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    let mut line_start = true;
+    let mut line_depth = 0usize;
+    while i < bytes.len() {
+        let byte = bytes[i];
+        match byte {
+            b'\n' => {
+                line_start = true;
+                line_depth = 0;
+            }
+            b'#' if i == 0 || bytes[i - 1].is_ascii_whitespace() => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'"' | b'\'' if i == 0 || !bytes[i - 1].is_ascii_alphanumeric() => {
+                // Skip a quoted scalar; `\"` escapes in double quotes, `''` in single quotes.
+                let quote = byte;
+                i += 1;
+                while i < bytes.len() {
+                    if quote == b'"' && bytes[i] == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if bytes[i] == quote {
+                        break;
+                    }
+                    i += 1;
+                }
+                line_start = false;
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                line_start = false;
+                if depth + line_depth > MAX_DEPTH {
+                    return Some(i);
+                }
+            }
+            b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                line_start = false;
+            }
+            b'-' | b'?' | b':' if line_start && bytes.get(i + 1).is_none_or(|b| *b == b' ') => {
+                line_depth += 1;
+                if depth + line_depth > MAX_DEPTH {
+                    return Some(i);
+                }
+            }
+            b' ' | b'\t' | b'\r' => {}
+            _ => line_start = false,
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Whether a document has no content: only white space and comments.

@@ -1,0 +1,74 @@
+//! Helpers shared by the integration tests: a store in its own temporary folder.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::fs;
+use std::path::Path;
+
+use viben_store::Store;
+
+/// A store in a fresh temporary folder, removed when the guard drops.
+pub struct TempStore {
+    pub dir: tempfile::TempDir,
+    pub store: Store,
+}
+
+pub fn temp_store() -> TempStore {
+    let dir = tempfile::tempdir().expect("create a temporary folder");
+    let store = Store::open(dir.path()).expect("open the store");
+    TempStore { dir, store }
+}
+
+/// Writes `content` to `rel` under `root`, creating folders, as a person with an editor would.
+pub fn write(root: &Path, rel: &str, content: impl AsRef<[u8]>) {
+    let path = root.join(rel);
+    fs::create_dir_all(path.parent().expect("a parent folder")).expect("create folders");
+    fs::write(&path, content).expect("write the file");
+}
+
+pub fn read(root: &Path, rel: &str) -> String {
+    fs::read_to_string(root.join(rel)).expect("read the file")
+}
+
+pub const SEED_AGENT: &str = "\
+id: my-agent
+name: My Agent
+description: A helpful assistant
+model: claude-3-sonnet
+provider: anthropic
+system_prompt: You are a helpful assistant.
+temperature: 0.7
+max_tokens: 4096
+";
+
+pub const SEED_MODELS: &str = "\
+default: claude-3-sonnet
+models:
+- id: claude-3-sonnet
+  provider: anthropic
+  enabled: true
+- id: my-custom-model
+  name: My Custom Model
+  provider: openai
+  base_model: gpt-4
+  temperature: 0.7
+";
+
+/// The seed's agent and models, plus providers for both, written by hand.
+pub fn seed_store() -> TempStore {
+    let t = temp_store();
+    let root = t.dir.path();
+    write(root, "agents/my-agent/config.yaml", SEED_AGENT);
+    write(root, "models.yaml", SEED_MODELS);
+    write(
+        root,
+        "providers/anthropic.yaml",
+        "name: anthropic\napi_key_env: ANTHROPIC_API_KEY\n",
+    );
+    write(
+        root,
+        "providers/openai.yaml",
+        "name: openai\napi_key_env: OPENAI_API_KEY\n",
+    );
+    t
+}

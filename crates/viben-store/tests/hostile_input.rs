@@ -1,0 +1,291 @@
+//! Bad input never panics: bombs, huge files, deep nesting, bad encodings end in clear errors
+//! within bounded time and memory.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{temp_store, write};
+use viben_store::StoreError;
+
+const BILLION_LAUGHS: &str = "\
+a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+";
+
+fn assert_quick(start: Instant) {
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn a_billion_laughs_bomb_is_refused_quickly() {
+    let t = temp_store();
+    let yaml = format!("id: my-agent\nname: x\nmodel: m\nprovider: p\n{BILLION_LAUGHS}");
+    write(t.dir.path(), "agents/my-agent/config.yaml", &yaml);
+    write(t.dir.path(), "models.yaml", BILLION_LAUGHS);
+    let start = Instant::now();
+    let err = t.store.get_agent("my-agent").unwrap_err();
+    assert!(matches!(err, StoreError::Parse { .. }), "{err:?}");
+    assert!(err.to_string().contains("alias"), "{err}");
+    let err = t.store.load_models().unwrap_err();
+    assert!(err.to_string().contains("alias"), "{err}");
+    assert_quick(start);
+}
+
+#[test]
+fn a_few_reused_anchors_still_load() {
+    let t = temp_store();
+    write(
+        t.dir.path(),
+        "models.yaml",
+        "models:\n- id: a\n  provider: &p anthropic\n- id: b\n  provider: *p\n",
+    );
+    let catalog = t.store.load_models().unwrap();
+    assert_eq!(catalog.models.len(), 2);
+    assert_eq!(catalog.models[1].provider, "anthropic");
+}
+
+#[test]
+fn a_100_mb_file_is_refused_by_size_before_it_is_read() {
+    let t = temp_store();
+    let path = t.dir.path().join("agents/big/config.yaml");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(100 * 1024 * 1024).unwrap(); // sparse: no disk used
+    let start = Instant::now();
+    let err = t.store.get_agent("big").unwrap_err();
+    assert!(matches!(err, StoreError::TooLarge { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("config.yaml is larger than"),
+        "{err}"
+    );
+    assert_quick(start);
+}
+
+#[test]
+fn deeply_nested_yaml_is_refused_with_a_clear_error() {
+    let t = temp_store();
+    let depth = 100_000;
+    let yaml = format!(
+        "id: a\nname: a\nmodel: m\nprovider: p\nx: {}{}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    write(t.dir.path(), "agents/a/config.yaml", &yaml);
+    let start = Instant::now();
+    let err = t.store.get_agent("a").unwrap_err();
+    assert!(
+        err.to_string().contains("nested more than 128 levels"),
+        "{err}"
+    );
+    assert_quick(start);
+    // Block indicators stacked on one line nest as deeply.
+    let yaml = format!(
+        "id: a\nname: a\nmodel: m\nprovider: p\nx:\n  {}x\n",
+        "- ".repeat(depth)
+    );
+    write(t.dir.path(), "agents/a/config.yaml", &yaml);
+    let start = Instant::now();
+    let err = t.store.get_agent("a").unwrap_err();
+    assert!(
+        err.to_string().contains("nested more than 128 levels"),
+        "{err}"
+    );
+    assert_quick(start);
+}
+
+#[test]
+fn deeply_nested_block_yaml_is_refused_with_a_clear_error() {
+    let t = temp_store();
+    let mut yaml = String::from("id: a\nname: a\nmodel: m\nprovider: p\nx:\n");
+    // About 2,800 levels: the deepest indentation nesting that fits the 4 MiB limit.
+    for depth in 1..2_800 {
+        yaml.push_str(&" ".repeat(depth));
+        yaml.push_str("k:\n");
+    }
+    assert!(yaml.len() < 4 * 1024 * 1024);
+    write(t.dir.path(), "agents/a/config.yaml", &yaml);
+    let start = Instant::now();
+    let err = t.store.get_agent("a").unwrap_err();
+    assert!(
+        err.to_string().contains("nested more than 128 levels"),
+        "{err}"
+    );
+    assert_quick(start);
+}
+
+#[test]
+fn invalid_utf8_is_reported_at_its_line_and_column() {
+    let t = temp_store();
+    write(
+        t.dir.path(),
+        "agents/a/config.yaml",
+        b"id: a\nname: caf\xe9\n",
+    );
+    let err = t.store.get_agent("a").unwrap_err();
+    match &err {
+        StoreError::Parse { line, column, .. } => assert_eq!((*line, *column), (Some(2), Some(10))),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .contains("config.yaml:2:10: the file is not valid UTF-8"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_nul_byte_is_a_parse_error_with_a_line() {
+    let t = temp_store();
+    write(
+        t.dir.path(),
+        "agents/a/config.yaml",
+        b"id: a\nname: a\0b\nmodel: m\nprovider: p\n",
+    );
+    let err = t.store.get_agent("a").unwrap_err();
+    match &err {
+        StoreError::Parse { line, column, .. } => {
+            assert_eq!((*line, *column), (Some(2), Some(8)), "{err}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A small deterministic generator (xorshift), so failures reproduce without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+const PIECES: &[&str] = &[
+    "id: ",
+    "name: ",
+    "model: ",
+    "provider: ",
+    "models:\n",
+    "- ",
+    "  ",
+    "\n",
+    "default: ",
+    "&a ",
+    "*a",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ": ",
+    "\"",
+    "'",
+    "#",
+    "!tag ",
+    "<<: ",
+    "true",
+    "0.7",
+    "-1",
+    "4096",
+    "null",
+    "~",
+    "x",
+    "my-agent",
+    "---\n",
+    "...\n",
+    "|\n",
+    ">\n",
+    "\t",
+    "\u{0}",
+    "é",
+    "channels:\n",
+    "kind: ",
+    "agent: ",
+    "api_key: ",
+    "api_key_env: ",
+    "enabled: ",
+    "? ",
+];
+
+fn random_yaml(rng: &mut Rng) -> Vec<u8> {
+    let mut out = Vec::new();
+    for _ in 0..rng.below(60) {
+        out.extend_from_slice(PIECES[rng.below(PIECES.len())].as_bytes());
+    }
+    out
+}
+
+fn random_bytes(rng: &mut Rng) -> Vec<u8> {
+    (0..rng.below(300)).map(|_| rng.next() as u8).collect()
+}
+
+#[test]
+fn random_bytes_and_random_yaml_never_panic_any_loader() {
+    let t = temp_store();
+    let root = t.dir.path();
+    let session = "s1";
+    write(
+        root,
+        "agents/a/config.yaml",
+        "id: a\nname: a\nmodel: m\nprovider: p\n",
+    );
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let start = Instant::now();
+    for round in 0..1500 {
+        let content = if round % 2 == 0 {
+            random_yaml(&mut rng)
+        } else {
+            random_bytes(&mut rng)
+        };
+        write(root, "agents/x/config.yaml", &content);
+        write(root, "providers/p.yaml", &content);
+        write(root, "models.yaml", &content);
+        write(root, "channels.yaml", &content);
+        write(root, &format!("sessions/{session}/session.yaml"), &content);
+        write(
+            root,
+            &format!("sessions/{session}/messages.jsonl"),
+            &content,
+        );
+        write(root, "telemetry/logs/2026-01-01.jsonl", &content);
+        let _ = t.store.get_agent("x");
+        let _ = t.store.list_agents();
+        let _ = t.store.list_providers();
+        let _ = t.store.load_models();
+        let _ = t.store.load_channels();
+        let _ = t.store.get_session(session);
+        let _ = t.store.list_sessions(None);
+        if let Ok(reader) = t.store.read_messages(session) {
+            for item in reader {
+                let _ = item;
+            }
+        }
+        let _ = t.store.last_messages(session, 3);
+        let from = "2026-01-01T00:00:00Z".parse().unwrap();
+        let to = "2026-01-02T00:00:00Z".parse().unwrap();
+        let _ = t.store.read_telemetry::<viben_model::LogRecord>(from, to);
+        let _ = t.store.check();
+    }
+    assert!(
+        start.elapsed() < Duration::from_secs(120),
+        "took {:?}",
+        start.elapsed()
+    );
+}
