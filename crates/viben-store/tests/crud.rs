@@ -1,0 +1,540 @@
+//! Create, read, update and delete of agents, providers, models and channels, and the errors
+//! each refusal gives.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::{read, seed_store, temp_store, write};
+use viben_model::{
+    AgentConfig, Channel, ChannelKind, ModelEntry, ProviderConfig, Secret, ValidationError,
+};
+use viben_store::{Layout, Referrer, Revision, StoreError};
+
+fn agent(id: &str) -> AgentConfig {
+    AgentConfig::new(id, "Agent", "claude-3-sonnet", "anthropic")
+}
+
+#[test]
+fn opening_a_missing_root_creates_the_layout_with_private_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("home/.viben");
+    viben_store::Store::open(&root).unwrap();
+    for folder in [
+        "",
+        "agents",
+        "providers",
+        "sessions",
+        "telemetry/traces",
+        "telemetry/metrics",
+        "telemetry/logs",
+    ] {
+        let mode = std::fs::metadata(root.join(folder))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700, "{folder}");
+    }
+}
+
+#[test]
+fn the_default_root_is_viben_home_else_home_dot_viben() {
+    let from =
+        |v: Option<&str>, h: Option<&str>| Layout::from_vars(v.map(Into::into), h.map(Into::into));
+    assert_eq!(
+        from(Some("/x"), Some("/h")).unwrap().root(),
+        std::path::Path::new("/x")
+    );
+    assert_eq!(
+        from(None, Some("/h")).unwrap().root(),
+        std::path::Path::new("/h/.viben")
+    );
+    assert_eq!(
+        from(Some(""), Some("/h")).unwrap().root(),
+        std::path::Path::new("/h/.viben")
+    );
+    assert!(matches!(from(None, None), Err(StoreError::NoHome)));
+}
+
+#[test]
+fn an_agent_is_created_listed_updated_and_deleted() {
+    let t = temp_store();
+    t.store.create_agent(&agent("b")).unwrap();
+    t.store.create_agent(&agent("a")).unwrap();
+    let listing = t.store.list_agents().unwrap();
+    assert!(listing.errors.is_empty());
+    assert_eq!(
+        listing
+            .items
+            .iter()
+            .map(|a| a.id.as_str())
+            .collect::<Vec<_>>(),
+        ["a", "b"]
+    );
+    let (updated, ()) = t
+        .store
+        .update_agent("a", |a| {
+            a.temperature = Some(1.5);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(updated.temperature, Some(1.5));
+    assert_eq!(t.store.get_agent("a").unwrap().temperature, Some(1.5));
+    t.store.delete_agent("a", false).unwrap();
+    assert!(matches!(
+        t.store.get_agent("a"),
+        Err(StoreError::NotFound { kind: "agent", .. })
+    ));
+    assert!(!t.dir.path().join("agents/a").exists());
+}
+
+#[test]
+fn creating_an_existing_agent_is_already_exists() {
+    let t = temp_store();
+    t.store.create_agent(&agent("a")).unwrap();
+    let err = t.store.create_agent(&agent("a")).unwrap_err();
+    assert!(
+        matches!(err, StoreError::AlreadyExists { kind: "agent", .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "agent \"a\" already exists; pick another id, or update the existing one"
+    );
+}
+
+#[test]
+fn an_invalid_agent_is_refused_before_anything_is_written() {
+    let t = temp_store();
+    let mut bad = agent("a");
+    bad.temperature = Some(3.0);
+    let err = t.store.create_agent(&bad).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Invalid {
+                source: ValidationError::TemperatureOutOfRange { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("agents/a/config.yaml: temperature 3 is out of range"),
+        "{err}"
+    );
+    assert!(!t.dir.path().join("agents/a/config.yaml").exists());
+}
+
+#[test]
+fn an_update_that_fails_writes_nothing() {
+    let t = temp_store();
+    t.store.create_agent(&agent("a")).unwrap();
+    let before = read(t.dir.path(), "agents/a/config.yaml");
+    let err = t
+        .store
+        .update_agent("a", |a| {
+            a.max_tokens = Some(0);
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        StoreError::Invalid {
+            source: ValidationError::MaxTokensZero,
+            ..
+        }
+    ));
+    let err = t
+        .store
+        .update_agent("a", |a| {
+            a.name = "changed".into();
+            Err::<(), _>(StoreError::NotFound {
+                kind: "model",
+                id: "m".into(),
+            })
+        })
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }));
+    assert_eq!(read(t.dir.path(), "agents/a/config.yaml"), before);
+}
+
+#[test]
+fn an_agent_id_cannot_be_changed_by_update() {
+    let t = temp_store();
+    t.store.create_agent(&agent("a")).unwrap();
+    let err = t
+        .store
+        .update_agent("a", |a| {
+            a.id = "b".into();
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(matches!(err, StoreError::IdMismatch { .. }), "{err:?}");
+}
+
+#[test]
+fn an_agent_file_naming_another_id_is_id_mismatch() {
+    let t = temp_store();
+    write(
+        t.dir.path(),
+        "agents/a/config.yaml",
+        "id: b\nname: B\nmodel: m\nprovider: p\n",
+    );
+    let err = t.store.get_agent("a").unwrap_err();
+    assert!(
+        matches!(err, StoreError::IdMismatch { field: "id", .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("id is \"b\" but the file belongs to \"a\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_stale_save_is_refused_as_a_conflict() {
+    let t = temp_store();
+    t.store.create_agent(&agent("a")).unwrap();
+    let read_earlier = t.store.get_agent_versioned("a").unwrap();
+    t.store
+        .update_agent("a", |a| {
+            a.description = Some("someone else's change".into());
+            Ok(())
+        })
+        .unwrap();
+    let mut mine = read_earlier.value.clone();
+    mine.name = "Mine".into();
+    let err = t
+        .store
+        .save_agent_if_unchanged(&mine, &read_earlier.revision)
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("changed since it was read"),
+        "{err}"
+    );
+    assert_eq!(
+        t.store.get_agent("a").unwrap().description.as_deref(),
+        Some("someone else's change")
+    );
+    // Re-read and redo: accepted.
+    let fresh = t.store.get_agent_versioned("a").unwrap();
+    let mut mine = fresh.value;
+    mine.name = "Mine".into();
+    let rev = t
+        .store
+        .save_agent_if_unchanged(&mine, &fresh.revision)
+        .unwrap();
+    assert_eq!(t.store.get_agent_versioned("a").unwrap().revision, rev);
+}
+
+#[test]
+fn revision_tokens_round_trip_as_text() {
+    let rev = Revision::of(b"abc");
+    assert_eq!(rev.to_string().parse::<Revision>().unwrap(), rev);
+    assert_eq!("absent".parse::<Revision>().unwrap(), Revision::ABSENT);
+    assert!("nonsense".parse::<Revision>().is_err());
+}
+
+#[test]
+fn save_models_if_unchanged_refuses_a_stale_catalog() {
+    let t = seed_store();
+    let earlier = t.store.load_models_versioned().unwrap();
+    t.store.disable_model("my-custom-model").unwrap();
+    let err = t
+        .store
+        .save_models_if_unchanged(&earlier.value, &earlier.revision)
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }));
+    assert!(
+        !t.store
+            .load_models()
+            .unwrap()
+            .get("my-custom-model")
+            .unwrap()
+            .is_enabled()
+    );
+}
+
+#[test]
+fn models_are_added_enabled_disabled_defaulted_and_removed() {
+    let t = temp_store();
+    t.store
+        .add_model(ModelEntry::new("a", "anthropic"))
+        .unwrap();
+    t.store.add_model(ModelEntry::new("b", "openai")).unwrap();
+    assert!(matches!(
+        t.store.add_model(ModelEntry::new("a", "x")),
+        Err(StoreError::AlreadyExists { kind: "model", .. })
+    ));
+    t.store.disable_model("b").unwrap();
+    assert_eq!(
+        t.store.load_models().unwrap().get("b").unwrap().enabled,
+        Some(false)
+    );
+    t.store.enable_model("b").unwrap();
+    assert!(
+        t.store
+            .load_models()
+            .unwrap()
+            .get("b")
+            .unwrap()
+            .is_enabled()
+    );
+    assert!(matches!(
+        t.store.enable_model("zz"),
+        Err(StoreError::NotFound { kind: "model", .. })
+    ));
+    assert_eq!(t.store.default_model().unwrap(), None);
+    t.store.set_default_model(Some("a")).unwrap();
+    assert_eq!(t.store.default_model().unwrap().unwrap().id, "a");
+    assert!(matches!(
+        t.store.set_default_model(Some("zz")),
+        Err(StoreError::NotFound { .. })
+    ));
+    let err = t.store.remove_model("a").unwrap_err();
+    assert!(matches!(err, StoreError::ModelIsDefault { .. }), "{err:?}");
+    assert_eq!(t.store.remove_model("b").unwrap().id, "b");
+    t.store.set_default_model(None).unwrap();
+    t.store.remove_model("a").unwrap();
+    assert!(t.store.load_models().unwrap().models.is_empty());
+}
+
+#[test]
+fn providers_are_set_listed_and_deleted() {
+    let t = temp_store();
+    t.store
+        .set_provider(&ProviderConfig::new("openai"))
+        .unwrap();
+    let mut anthropic = ProviderConfig::new("anthropic");
+    anthropic.api_key_env = Some("ANTHROPIC_API_KEY".into());
+    t.store.set_provider(&anthropic).unwrap();
+    let listing = t.store.list_providers().unwrap();
+    assert_eq!(
+        listing
+            .items
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>(),
+        ["anthropic", "openai"]
+    );
+    assert_eq!(t.store.get_provider("anthropic").unwrap(), anthropic);
+    t.store
+        .update_provider("openai", |p| {
+            p.base_url = Some("http://localhost:8080".into());
+            Ok(())
+        })
+        .unwrap();
+    assert!(t.store.get_provider("openai").unwrap().base_url.is_some());
+    t.store.delete_provider("openai").unwrap();
+    assert!(matches!(
+        t.store.get_provider("openai"),
+        Err(StoreError::NotFound {
+            kind: "provider",
+            ..
+        })
+    ));
+    assert!(matches!(
+        t.store.delete_provider("openai"),
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+#[test]
+fn a_provider_file_holding_an_api_key_is_written_0600() {
+    let t = temp_store();
+    let mut provider = ProviderConfig::new("anthropic");
+    provider.api_key = Some(Secret::new("sk-live-very-secret"));
+    t.store.set_provider(&provider).unwrap();
+    let path = t.dir.path().join("providers/anthropic.yaml");
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // Even when a person had made it readable to others before.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    provider.base_url = Some("https://example.com".into());
+    t.store.set_provider(&provider).unwrap();
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        t.store
+            .get_provider("anthropic")
+            .unwrap()
+            .api_key
+            .unwrap()
+            .expose(),
+        "sk-live-very-secret"
+    );
+}
+
+#[test]
+fn a_file_without_a_secret_keeps_the_mode_a_person_gave_it() {
+    let t = temp_store();
+    t.store.set_provider(&ProviderConfig::new("local")).unwrap();
+    let path = t.dir.path().join("providers/local.yaml");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    t.store
+        .update_provider("local", |p| {
+            p.base_url = Some("http://localhost".into());
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+}
+
+#[test]
+fn api_keys_never_appear_in_debug_or_errors() {
+    let t = temp_store();
+    let mut provider = ProviderConfig::new("anthropic");
+    provider.api_key = Some(Secret::new("sk-live-very-secret"));
+    provider.api_key_env = Some("ANTHROPIC_API_KEY".into());
+    let err = t.store.set_provider(&provider).unwrap_err();
+    assert!(matches!(
+        err,
+        StoreError::Invalid {
+            source: ValidationError::ConflictingApiKey { .. },
+            ..
+        }
+    ));
+    assert!(!format!("{err} {err:?}").contains("sk-live"), "{err:?}");
+    provider.api_key_env = None;
+    t.store.set_provider(&provider).unwrap();
+    let loaded = t.store.get_provider("anthropic").unwrap();
+    assert!(!format!("{loaded:?}").contains("sk-live"));
+    let resolved_err = t.store.resolve_agent("nobody").unwrap_err();
+    assert!(!resolved_err.to_string().contains("sk-live"));
+    // A broken provider file's parse error does not quote the key either.
+    write(
+        t.dir.path(),
+        "providers/anthropic.yaml",
+        "name: anthropic\napi_key: sk-live-very-secret\nenabled: [\n",
+    );
+    let err = t.store.get_provider("anthropic").unwrap_err();
+    assert!(!format!("{err} {err:?}").contains("sk-live"), "{err}");
+}
+
+#[test]
+fn channels_are_set_replaced_in_place_and_deleted() {
+    let t = seed_store();
+    t.store
+        .set_channel(Channel::new("tg", ChannelKind::Telegram, "my-agent"))
+        .unwrap();
+    t.store
+        .set_channel(Channel::new("web", ChannelKind::Web, "my-agent"))
+        .unwrap();
+    let mut tg = Channel::new("tg", ChannelKind::Telegram, "my-agent");
+    tg.enabled = Some(false);
+    t.store.set_channel(tg).unwrap();
+    let ids: Vec<_> = t
+        .store
+        .list_channels()
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.id, c.enabled))
+        .collect();
+    assert_eq!(
+        ids,
+        [("tg".to_owned(), Some(false)), ("web".to_owned(), None)]
+    );
+    assert_eq!(t.store.delete_channel("tg").unwrap().id, "tg");
+    assert!(matches!(
+        t.store.get_channel("tg"),
+        Err(StoreError::NotFound {
+            kind: "channel",
+            ..
+        })
+    ));
+    assert!(matches!(
+        t.store.delete_channel("tg"),
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+#[test]
+fn a_channel_for_a_missing_agent_is_refused() {
+    let t = seed_store();
+    let err = t
+        .store
+        .set_channel(Channel::new("tg", ChannelKind::Telegram, "ghost"))
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::NotFound { kind: "agent", .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn deleting_an_agent_still_used_is_refused_with_the_referrers_unless_forced() {
+    let t = seed_store();
+    t.store
+        .set_channel(Channel::new("tg", ChannelKind::Telegram, "my-agent"))
+        .unwrap();
+    let session = viben_model::SessionMeta::new("my-agent", None);
+    t.store.create_session(&session).unwrap();
+    let err = t.store.delete_agent("my-agent", false).unwrap_err();
+    match &err {
+        StoreError::ReferencedBy { agent, referrers } => {
+            assert_eq!(agent, "my-agent");
+            assert_eq!(
+                referrers,
+                &[
+                    Referrer::Session(session.id.clone()),
+                    Referrer::Channel("tg".into())
+                ]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains("still used by session"), "{err}");
+    assert!(t.store.get_agent("my-agent").is_ok());
+    t.store.delete_agent("my-agent", true).unwrap();
+    assert!(t.store.get_agent("my-agent").is_err());
+    // Nothing dangles silently: check names both referrers.
+    let problems = t.store.check();
+    assert!(
+        problems.iter().any(|p| p.path.ends_with("channels.yaml")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.path.ends_with("session.yaml")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn resolve_reports_a_missing_model_provider_or_disabled_one() {
+    let t = seed_store();
+    t.store.disable_model("claude-3-sonnet").unwrap();
+    assert!(matches!(
+        t.store.resolve_agent("my-agent"),
+        Err(StoreError::Disabled { kind: "model", .. })
+    ));
+    t.store.enable_model("claude-3-sonnet").unwrap();
+    t.store.delete_provider("anthropic").unwrap();
+    assert!(matches!(
+        t.store.resolve_agent("my-agent"),
+        Err(StoreError::NotFound {
+            kind: "provider",
+            ..
+        })
+    ));
+    t.store
+        .update_agent("my-agent", |a| {
+            a.model = "gone".into();
+            Ok(())
+        })
+        .unwrap();
+    assert!(matches!(
+        t.store.resolve_agent("my-agent"),
+        Err(StoreError::NotFound { kind: "model", .. })
+    ));
+}
