@@ -196,8 +196,8 @@ impl Store {
     /// Holds the lock of `path` throughout; reads the file (`missing` gives the value when it
     /// does not exist); refuses with [`StoreError::Conflict`] when `expected` is given and the
     /// file is no longer at that revision; applies `change`; validates with `check`; and writes
-    /// the result crash-safely, unless it serializes to the bytes already there (so a file
-    /// whose values did not change keeps its comments and formatting).
+    /// the result crash-safely, unless no value changed (so a file whose values did not
+    /// change keeps its comments and formatting).
     pub(crate) fn modify_doc<T, R>(
         &self,
         path: &Path,
@@ -207,7 +207,7 @@ impl Store {
         change: impl FnOnce(&mut T) -> Result<R>,
     ) -> Result<(T, R, Revision)>
     where
-        T: Serialize + DeserializeOwned,
+        T: Serialize + DeserializeOwned + Clone + PartialEq,
     {
         self.confine(path)?;
         if let Some(dir) = path.parent() {
@@ -227,12 +227,14 @@ impl Store {
             Some(bytes) => yaml::from_bytes(path, bytes, spec.empty)?,
             None => missing()?,
         };
+        let before = old.as_ref().map(|_| value.clone());
         let result = change(&mut value)?;
         (spec.check)(path, &value)?;
-        let text = yaml::to_string(path, &value)?;
-        if old.as_deref() == Some(text.as_bytes()) {
+        if before.as_ref() == Some(&value) {
+            // Nothing changed: leave the file (and its comments and layout) alone.
             return Ok((value, result, revision));
         }
+        let text = yaml::to_string(path, &value)?;
         let (mode, keep) = match (spec.mode)(&value) {
             FileMode::Keep => (PRIVATE_MODE, true),
             FileMode::Private => (PRIVATE_MODE, false),
