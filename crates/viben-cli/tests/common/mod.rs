@@ -1,0 +1,71 @@
+//! Runs the built `viben` binary as a user would, on a temporary home.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// What one run of `viben` printed and how it exited.
+#[derive(Debug)]
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+impl Run {
+    /// Asserts success and returns stdout.
+    #[track_caller]
+    pub(crate) fn ok(&self) -> &str {
+        assert_eq!(self.code, 0, "expected success, got {self:#?}");
+        &self.stdout
+    }
+
+    /// Asserts exit code 1 (the operation failed) and returns stderr.
+    #[track_caller]
+    pub(crate) fn failed(&self) -> &str {
+        assert_eq!(self.code, 1, "expected exit code 1, got {self:#?}");
+        &self.stderr
+    }
+
+    /// Parses stdout as one JSON document.
+    #[track_caller]
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_str(self.ok()).expect("stdout is one JSON document")
+    }
+}
+
+/// Runs `viben --home <home> args...` with no database variables set (unless `url` is given,
+/// which is passed as `--database-url`) and `stdin` as standard input.
+pub(crate) fn viben_with(home: &Path, url: Option<&str>, stdin: &str, args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_viben"));
+    command
+        .arg("--home")
+        .arg(home)
+        .env_remove("POSTGRES_URL")
+        .env_remove("DATABASE_URL")
+        .env_remove("VIBEN_HOME")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(url) = url {
+        command.arg("--database-url").arg(url);
+    }
+    let mut child = command.args(args).spawn().expect("the viben binary starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(stdin.as_bytes())
+        .expect("stdin accepts the input");
+    let output = child.wait_with_output().expect("viben runs to completion");
+    Run {
+        code: output.status.code().expect("viben exited, not killed"),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// Runs `viben --home <home> args...` against the store only.
+pub(crate) fn viben(home: &Path, args: &[&str]) -> Run {
+    viben_with(home, None, "", args)
+}

@@ -1,0 +1,297 @@
+//! The database commands, run as a user runs them, each test on a database of its own.
+
+mod common;
+
+use common::{viben, viben_with};
+use viben_db::testing::TestDatabase;
+
+fn home() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a temporary folder")
+}
+
+fn db(home: &std::path::Path, database: &TestDatabase, args: &[&str]) -> common::Run {
+    viben_with(home, Some(database.url().expose()), "", args)
+}
+
+#[test]
+fn a_missing_url_names_both_variables() {
+    let home = home();
+    let err = viben(home.path(), &["db", "status"]).failed().to_owned();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines[0], "error: no database connection string", "{err}");
+    assert!(
+        lines[1].starts_with("hint: ") && lines[1].contains("POSTGRES_URL"),
+        "{err}"
+    );
+    assert!(lines[1].contains("DATABASE_URL"), "{err}");
+}
+
+#[test]
+fn an_unreachable_server_is_one_line_without_the_password() {
+    let home = home();
+    let url = "postgres://viben:hunter2@127.0.0.1:1/viben";
+    let run = viben_with(home.path(), Some(url), "", &["db", "status"]);
+    let err = run.failed();
+    assert!(
+        err.starts_with("error: cannot connect to PostgreSQL at 127.0.0.1:1"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+}
+
+#[test]
+fn an_unmigrated_database_says_to_migrate() {
+    let home = home();
+    let database = TestDatabase::empty();
+    let err = db(home.path(), &database, &["db", "users", "list"])
+        .failed()
+        .to_owned();
+    assert!(
+        err.starts_with("error: table users does not exist"),
+        "{err}"
+    );
+    assert!(err.contains("viben db migrate"), "{err}");
+}
+
+#[test]
+fn migrate_status_check_and_revert() {
+    let home = home();
+    let h = home.path();
+    let database = TestDatabase::empty();
+    let status = db(h, &database, &["db", "status", "--json"]).json();
+    assert_eq!(status["applied"].as_array().unwrap().len(), 0);
+    assert_eq!(status["pending"].as_array().unwrap().len(), 1);
+    assert!(
+        db(h, &database, &["db", "migrate"])
+            .ok()
+            .starts_with("applied ")
+    );
+    assert_eq!(
+        db(h, &database, &["db", "migrate"]).ok(),
+        "the database is up to date\n"
+    );
+    assert_eq!(
+        db(h, &database, &["db", "check"]).ok(),
+        "the schema matches\n"
+    );
+    let status = db(h, &database, &["db", "status"]);
+    assert!(status.ok().contains("applied"), "{status:?}");
+
+    let refused = db(h, &database, &["db", "revert"]);
+    assert!(refused.failed().contains("--yes"), "{refused:?}");
+    assert!(
+        db(h, &database, &["db", "revert", "--yes"])
+            .ok()
+            .starts_with("reverted ")
+    );
+    let status = db(h, &database, &["db", "status", "--json"]).json();
+    assert_eq!(status["applied"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn check_reports_drift_and_exits_1() {
+    use diesel::connection::SimpleConnection;
+    let home = home();
+    let database = TestDatabase::new();
+    database
+        .connection()
+        .batch_execute("ALTER TABLE users DROP COLUMN avatar_url")
+        .unwrap();
+    let run = db(home.path(), &database, &["db", "check"]);
+    run.failed();
+    assert!(run.stdout.contains("avatar_url"), "{run:?}");
+}
+
+#[test]
+fn adopt_records_the_web_apps_database() {
+    use diesel::connection::SimpleConnection;
+    let home = home();
+    let database = TestDatabase::empty();
+    let drizzle = include_str!("../../viben-db/tests/fixtures/drizzle-made-database.sql");
+    database.connection().batch_execute(drizzle).unwrap();
+    let err = db(home.path(), &database, &["db", "migrate"])
+        .failed()
+        .to_owned();
+    assert!(err.contains("adopt"), "{err}");
+    let adopted = db(home.path(), &database, &["db", "adopt"]);
+    assert!(adopted.ok().starts_with("adopted"), "{adopted:?}");
+    assert_eq!(
+        db(home.path(), &database, &["db", "migrate"]).ok(),
+        "the database is up to date\n"
+    );
+}
+
+#[test]
+fn users_create_list_show_delete() {
+    let home = home();
+    let h = home.path();
+    let database = TestDatabase::new();
+    let created = db(
+        h,
+        &database,
+        &[
+            "db",
+            "users",
+            "create",
+            "--email",
+            "ada@example.com",
+            "--username",
+            "ada",
+            "--id",
+            "u1",
+        ],
+    );
+    assert_eq!(created.ok(), "created user u1 (ada@example.com)\n");
+    db(
+        h,
+        &database,
+        &[
+            "db",
+            "users",
+            "create",
+            "--email",
+            "bob@example.com",
+            "--username",
+            "bob",
+        ],
+    )
+    .ok();
+
+    let page = db(
+        h,
+        &database,
+        &["db", "users", "list", "--limit", "1", "--json"],
+    )
+    .json();
+    assert_eq!(page["users"].as_array().unwrap().len(), 1);
+    assert_eq!(page["users"][0]["email"], "ada@example.com");
+    let cursor = page["next"].as_str().expect("a next cursor").to_owned();
+    let next = db(
+        h,
+        &database,
+        &["db", "users", "list", "--after", &cursor, "--json"],
+    )
+    .json();
+    assert_eq!(next["users"][0]["email"], "bob@example.com");
+    assert_eq!(next["next"], serde_json::Value::Null);
+
+    for key in ["u1", "ada@example.com", "ada"] {
+        let shown = db(h, &database, &["db", "users", "show", key, "--json"]).json();
+        assert_eq!(shown["id"], "u1", "{key}");
+        assert_eq!(shown["oauth_connections"], serde_json::json!([]));
+    }
+    let table = db(h, &database, &["db", "users", "list"]);
+    assert!(table.ok().starts_with("ID"), "{table:?}");
+
+    db(h, &database, &["db", "users", "delete", "u1"]).ok();
+    let err = db(h, &database, &["db", "users", "show", "u1"])
+        .failed()
+        .to_owned();
+    assert!(err.contains("no user"), "{err}");
+}
+
+#[test]
+fn show_json_lists_connections_with_the_token_masked() {
+    let home = home();
+    let database = TestDatabase::new();
+    let mut conn = database.connection();
+    let user = viben_db::users::create(
+        &mut conn,
+        &viben_model::NewUser::new("c@example.com", "carol"),
+    )
+    .unwrap();
+    viben_db::oauth_connections::link(
+        &mut conn,
+        &viben_model::NewOAuthConnection {
+            id: None,
+            user_id: user.id.clone(),
+            provider: viben_model::OAuthProvider::GitHub,
+            provider_id: "12345".into(),
+            access_token: Some(viben_model::Secret::new("gho_topsecret")),
+        },
+    )
+    .unwrap();
+    let run = db(
+        home.path(),
+        &database,
+        &["db", "users", "show", "carol", "--json"],
+    );
+    assert!(!run.ok().contains("gho_topsecret"), "{run:?}");
+    let shown = run.json();
+    assert_eq!(shown["oauth_connections"][0]["provider"], "github");
+    assert_eq!(shown["oauth_connections"][0]["access_token"], "***");
+}
+
+#[test]
+fn a_duplicate_email_is_a_conflict_naming_the_field() {
+    let home = home();
+    let h = home.path();
+    let database = TestDatabase::new();
+    db(
+        h,
+        &database,
+        &[
+            "db",
+            "users",
+            "create",
+            "--email",
+            "ada@example.com",
+            "--username",
+            "ada",
+        ],
+    )
+    .ok();
+    let run = db(
+        h,
+        &database,
+        &[
+            "db",
+            "users",
+            "create",
+            "--email",
+            "ada@example.com",
+            "--username",
+            "ada2",
+        ],
+    );
+    let err = run.failed();
+    assert!(err.starts_with("error: ") && err.contains("email"), "{err}");
+    assert!(
+        err.lines().nth(1).is_some_and(|l| l.starts_with("hint: ")),
+        "{err}"
+    );
+    assert!(
+        !err.contains("23505") && !err.contains("duplicate key"),
+        "{err}"
+    );
+}
+
+#[test]
+fn doctor_checks_the_store_and_the_database() {
+    let temp = home();
+    // A root the store creates itself, so its mode is 0700 (tempdir makes 0755 folders).
+    let home = temp.path().join("viben");
+    let database = TestDatabase::new();
+    let run = db(&home, &database, &["doctor"]);
+    assert!(run.ok().contains("everything looks fine"), "{run:?}");
+    assert!(
+        run.stdout.contains("migrations: 1 applied, 0 pending"),
+        "{run:?}"
+    );
+
+    let unmigrated = TestDatabase::empty();
+    let run = db(&home, &unmigrated, &["doctor"]);
+    run.failed();
+    assert!(run.stdout.contains("viben db migrate"), "{run:?}");
+
+    let no_db = viben(&home, &["doctor"]);
+    assert!(no_db.ok().contains("no URL set"), "{no_db:?}");
+
+    let loose = viben(temp.path(), &["doctor"]);
+    assert!(
+        loose.failed().contains("doctor found problems"),
+        "{loose:?}"
+    );
+    assert!(loose.stdout.contains("chmod 700"), "{loose:?}");
+}
