@@ -66,7 +66,9 @@ impl Store {
             warnings: Vec::new(),
         };
         let (first, last) = (from.date_naive(), to.date_naive());
-        for file in self.day_files(T::SIGNAL)? {
+        let mut files = self.day_files(T::SIGNAL)?;
+        files.sort_by_key(|file| file.day);
+        for file in files {
             if file.day < first || file.day > last {
                 continue;
             }

@@ -1,0 +1,260 @@
+//! Sessions: metadata, the append-only message log, torn tails, and reading the last N.
+
+mod common;
+
+use std::io::Write;
+
+use chrono::{Duration, Utc};
+use common::{read, seed_store, write};
+use viben_model::{Message, MessageRole, SessionMeta};
+use viben_store::{LogWarningKind, StoreError};
+
+fn msg(content: &str) -> Message {
+    Message::new(MessageRole::User, content)
+}
+
+#[test]
+fn sessions_are_created_listed_newest_first_and_filtered_by_agent() {
+    let t = seed_store();
+    t.store
+        .create_agent(&viben_model::AgentConfig::new(
+            "other",
+            "O",
+            "claude-3-sonnet",
+            "anthropic",
+        ))
+        .unwrap();
+    let mut old = SessionMeta::new("my-agent", Some("old".into()));
+    old.created_at = Utc::now() - Duration::days(2);
+    let new = SessionMeta::new("my-agent", Some("new".into()));
+    let others = SessionMeta::new("other", None);
+    for s in [&old, &new, &others] {
+        t.store.create_session(s).unwrap();
+    }
+    let all = t.store.list_sessions(None).unwrap();
+    assert!(all.errors.is_empty());
+    assert_eq!(
+        all.items.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        [&others.id, &new.id, &old.id]
+    );
+    let mine = t.store.list_sessions(Some("my-agent")).unwrap();
+    assert_eq!(
+        mine.items
+            .iter()
+            .map(|s| s.title.as_deref().unwrap())
+            .collect::<Vec<_>>(),
+        ["new", "old"]
+    );
+    assert!(matches!(
+        t.store.create_session(&new),
+        Err(StoreError::AlreadyExists {
+            kind: "session",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_session_for_a_missing_agent_is_refused() {
+    let t = seed_store();
+    let err = t
+        .store
+        .create_session(&SessionMeta::new("ghost", None))
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::NotFound { kind: "agent", .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn session_metadata_updates_set_updated_at_and_keep_unknown_fields() {
+    let t = seed_store();
+    let meta = SessionMeta::new("my-agent", None);
+    t.store.create_session(&meta).unwrap();
+    let path = format!("sessions/{}/session.yaml", meta.id);
+    let text = read(t.dir.path(), &path) + "pinned: true\n";
+    write(t.dir.path(), &path, text);
+    let updated = t
+        .store
+        .update_session(&meta.id, |m| m.title = Some("Named".into()))
+        .unwrap();
+    assert!(updated.updated_at >= meta.updated_at);
+    assert_eq!(updated.created_at, meta.created_at);
+    assert!(read(t.dir.path(), &path).contains("pinned: true"));
+}
+
+#[test]
+fn messages_are_appended_and_streamed_back_in_order() {
+    let t = seed_store();
+    let meta = SessionMeta::new("my-agent", None);
+    t.store.create_session(&meta).unwrap();
+    let appender = t.store.message_appender(&meta.id).unwrap();
+    for i in 0..100 {
+        appender.append(&msg(&format!("m{i}"))).unwrap();
+    }
+    appender.append_durable(&msg("durable")).unwrap();
+    let mut reader = t.store.read_messages(&meta.id).unwrap();
+    let contents: Vec<String> = reader.by_ref().map(|m| m.unwrap().content).collect();
+    assert_eq!(contents.len(), 101);
+    assert_eq!(contents[0], "m0");
+    assert_eq!(contents[100], "durable");
+    assert!(reader.warnings().is_empty());
+}
+
+#[test]
+fn the_last_n_messages_come_from_the_end_of_a_long_log() {
+    let t = seed_store();
+    let meta = SessionMeta::new("my-agent", None);
+    t.store.create_session(&meta).unwrap();
+    let appender = t.store.message_appender(&meta.id).unwrap();
+    let padding = "x".repeat(1000);
+    for i in 0..500 {
+        appender.append(&msg(&format!("{i} {padding}"))).unwrap();
+    }
+    let last = t.store.last_messages(&meta.id, 3).unwrap();
+    let firsts: Vec<_> = last
+        .records
+        .iter()
+        .map(|m| m.content.split(' ').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(firsts, ["497", "498", "499"]);
+    assert_eq!(
+        t.store.last_messages(&meta.id, 1000).unwrap().records.len(),
+        500
+    );
+    assert!(
+        t.store
+            .last_messages(&meta.id, 0)
+            .unwrap()
+            .records
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_torn_log_reads_every_complete_message_warns_and_accepts_appends() {
+    let t = seed_store();
+    let meta = SessionMeta::new("my-agent", None);
+    t.store.create_session(&meta).unwrap();
+    t.store.append_message(&meta.id, &msg("one")).unwrap();
+    t.store.append_message(&meta.id, &msg("two")).unwrap();
+    let path = t
+        .dir
+        .path()
+        .join(format!("sessions/{}/messages.jsonl", meta.id));
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    file.write_all(br#"{"role":"user","content":"thr"#).unwrap();
+
+    let mut reader = t.store.read_messages(&meta.id).unwrap();
+    let contents: Vec<String> = reader.by_ref().map(|m| m.unwrap().content).collect();
+    assert_eq!(contents, ["one", "two"]);
+    let warnings = reader.into_warnings();
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(warnings[0].line, Some(3));
+    assert!(matches!(warnings[0].kind, LogWarningKind::TornTail { .. }));
+    assert!(
+        warnings[0]
+            .to_string()
+            .contains("messages.jsonl:3: the last line is incomplete"),
+        "{}",
+        warnings[0]
+    );
+
+    let last = t.store.last_messages(&meta.id, 5).unwrap();
+    assert_eq!(last.records.len(), 2);
+    assert_eq!(last.warnings.len(), 1);
+
+    t.store.append_message(&meta.id, &msg("four")).unwrap();
+    let mut reader = t.store.read_messages(&meta.id).unwrap();
+    let items: Vec<_> = reader.by_ref().collect();
+    assert_eq!(items.len(), 4, "the torn line is now a complete bad line");
+    assert!(matches!(
+        items[2],
+        Err(StoreError::Parse { line: Some(3), .. })
+    ));
+    assert_eq!(items[3].as_ref().unwrap().content, "four");
+    let last = t.store.last_messages(&meta.id, 1).unwrap();
+    assert_eq!(last.records[0].content, "four");
+}
+
+#[test]
+fn a_log_without_a_final_newline_but_a_whole_record_reads_it() {
+    let t = seed_store();
+    write(
+        t.dir.path(),
+        "sessions/s/session.yaml",
+        "id: s\nagent_id: my-agent\ncreated_at: 2026-01-01T00:00:00Z\nupdated_at: 2026-01-01T00:00:00Z\n",
+    );
+    write(
+        t.dir.path(),
+        "sessions/s/messages.jsonl",
+        r#"{"role":"user","content":"a","created_at":"2026-01-01T00:00:00Z"}"#,
+    );
+    assert_eq!(t.store.read_messages("s").unwrap().count(), 1);
+    t.store.append_message("s", &msg("b")).unwrap();
+    let all: Vec<_> = t
+        .store
+        .read_messages("s")
+        .unwrap()
+        .map(|m| m.unwrap().content)
+        .collect();
+    assert_eq!(all, ["a", "b"]);
+}
+
+#[test]
+fn a_bad_line_in_the_middle_is_an_error_naming_its_line_and_reading_goes_on() {
+    let t = seed_store();
+    write(
+        t.dir.path(),
+        "sessions/s/session.yaml",
+        "id: s\nagent_id: my-agent\ncreated_at: 2026-01-01T00:00:00Z\nupdated_at: 2026-01-01T00:00:00Z\n",
+    );
+    write(
+        t.dir.path(),
+        "sessions/s/messages.jsonl",
+        "{\"role\":\"user\",\"content\":\"a\",\"created_at\":\"2026-01-01T00:00:00Z\"}\n{\"role\": 5}\n\n{\"role\":\"user\",\"content\":\"c\",\"created_at\":\"2026-01-01T00:00:00Z\"}\n",
+    );
+    let items: Vec<_> = t.store.read_messages("s").unwrap().collect();
+    assert_eq!(items.len(), 3);
+    let err = items[1].as_ref().unwrap_err();
+    assert!(err.to_string().contains("messages.jsonl:2:"), "{err}");
+    assert_eq!(items[2].as_ref().unwrap().content, "c");
+}
+
+#[test]
+fn appending_to_a_missing_session_is_not_found() {
+    let t = seed_store();
+    assert!(matches!(
+        t.store.append_message("nope", &msg("x")),
+        Err(StoreError::NotFound {
+            kind: "session",
+            ..
+        })
+    ));
+    assert!(matches!(
+        t.store.read_messages("nope"),
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+#[test]
+fn deleting_a_session_removes_its_folder() {
+    let t = seed_store();
+    let meta = SessionMeta::new("my-agent", None);
+    t.store.create_session(&meta).unwrap();
+    t.store.append_message(&meta.id, &msg("x")).unwrap();
+    t.store.delete_session(&meta.id).unwrap();
+    assert!(!t.dir.path().join("sessions").join(&meta.id).exists());
+    assert!(matches!(
+        t.store.delete_session(&meta.id),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(
+        t.store.delete_agent("my-agent", false).is_ok(),
+        "no referrer left"
+    );
+}

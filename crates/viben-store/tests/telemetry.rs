@@ -1,0 +1,174 @@
+//! Telemetry: one JSON Lines file per UTC day per signal, time-range reads, pruning.
+
+mod common;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use common::{temp_store, write};
+use viben_model::{Extra, LogLevel, LogRecord, MetricPoint, Span};
+use viben_store::PrunePolicy;
+
+fn at(day: u32, hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, day, hour, 0, 0).unwrap()
+}
+
+fn log(time: DateTime<Utc>, message: &str) -> LogRecord {
+    LogRecord {
+        level: LogLevel::Info,
+        message: message.into(),
+        attributes: Extra::new(),
+        time,
+        extra: Extra::new(),
+    }
+}
+
+#[test]
+fn records_go_to_one_file_per_utc_day_per_signal() {
+    let t = temp_store();
+    t.store.record(&log(at(1, 23), "late")).unwrap();
+    t.store.record(&log(at(2, 0), "early")).unwrap();
+    let span = Span {
+        trace_id: "t".into(),
+        span_id: "s".into(),
+        parent: None,
+        name: "llm.call".into(),
+        start: at(1, 10),
+        end: at(1, 11),
+        attributes: Extra::new(),
+        extra: Extra::new(),
+    };
+    t.store.record(&span).unwrap();
+    let metric = MetricPoint {
+        name: "tokens".into(),
+        value: 42.0,
+        unit: Some("tokens".into()),
+        attributes: Extra::new(),
+        time: at(1, 12),
+        extra: Extra::new(),
+    };
+    t.store.record(&metric).unwrap();
+    let root = t.dir.path();
+    for file in [
+        "telemetry/logs/2026-03-01.jsonl",
+        "telemetry/logs/2026-03-02.jsonl",
+        "telemetry/traces/2026-03-01.jsonl",
+        "telemetry/metrics/2026-03-01.jsonl",
+    ] {
+        assert!(root.join(file).exists(), "{file}");
+    }
+    let spans = t.store.read_telemetry::<Span>(at(1, 0), at(2, 0)).unwrap();
+    assert_eq!(spans.records, [span]);
+}
+
+#[test]
+fn a_time_range_read_returns_only_records_inside_it() {
+    let t = temp_store();
+    for day in 1..=5 {
+        for hour in [0, 12] {
+            t.store
+                .record(&log(at(day, hour), &format!("{day}/{hour}")))
+                .unwrap();
+        }
+    }
+    let read = t
+        .store
+        .read_telemetry::<LogRecord>(at(2, 12), at(4, 12))
+        .unwrap();
+    let got: Vec<_> = read.records.iter().map(|r| r.message.as_str()).collect();
+    assert_eq!(got, ["2/12", "3/0", "3/12", "4/0"]);
+}
+
+#[test]
+fn a_torn_telemetry_line_is_skipped_with_a_warning() {
+    let t = temp_store();
+    t.store.record(&log(at(1, 1), "ok")).unwrap();
+    let path = t.dir.path().join("telemetry/logs/2026-03-01.jsonl");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("{\"level\":\"in");
+    write(t.dir.path(), "telemetry/logs/2026-03-01.jsonl", text);
+    let read = t
+        .store
+        .read_telemetry::<LogRecord>(at(1, 0), at(2, 0))
+        .unwrap();
+    assert_eq!(read.records.len(), 1);
+    assert_eq!(read.warnings.len(), 1);
+    t.store.record(&log(at(1, 2), "after")).unwrap();
+    let read = t
+        .store
+        .read_telemetry::<LogRecord>(at(1, 0), at(2, 0))
+        .unwrap();
+    assert_eq!(read.records.len(), 2);
+    assert_eq!(
+        read.warnings.len(),
+        1,
+        "the torn line is now a complete bad line"
+    );
+}
+
+#[test]
+fn pruning_by_age_removes_whole_days_older_than_the_limit() {
+    let t = temp_store();
+    for day in 1..=5 {
+        t.store.record(&log(at(day, 1), "x")).unwrap();
+    }
+    let report = t
+        .store
+        .prune_telemetry(
+            PrunePolicy {
+                max_age: Some(Duration::days(2)),
+                max_total_bytes: None,
+            },
+            at(5, 6),
+        )
+        .unwrap();
+    // Days 1 and 2 ended more than two days before March 5th 06:00.
+    assert_eq!(report.removed.len(), 2);
+    let left = t
+        .store
+        .read_telemetry::<LogRecord>(at(1, 0), at(6, 0))
+        .unwrap();
+    assert_eq!(
+        left.records.iter().map(|r| r.time).collect::<Vec<_>>(),
+        [at(3, 1), at(4, 1), at(5, 1)]
+    );
+}
+
+#[test]
+fn pruning_by_size_removes_the_oldest_days_first_but_never_today() {
+    let t = temp_store();
+    for day in 1..=4 {
+        t.store.record(&log(at(day, 1), "x")).unwrap();
+    }
+    let one = std::fs::metadata(t.dir.path().join("telemetry/logs/2026-03-01.jsonl"))
+        .unwrap()
+        .len();
+    let report = t
+        .store
+        .prune_telemetry(
+            PrunePolicy {
+                max_age: None,
+                max_total_bytes: Some(2 * one),
+            },
+            at(4, 6),
+        )
+        .unwrap();
+    assert_eq!(report.removed.len(), 2);
+    assert!(report.removed[0].ends_with("2026-03-01.jsonl"));
+    assert_eq!(report.bytes_left, 2 * one);
+    let report = t
+        .store
+        .prune_telemetry(
+            PrunePolicy {
+                max_age: None,
+                max_total_bytes: Some(0),
+            },
+            at(4, 6),
+        )
+        .unwrap();
+    assert_eq!(report.removed.len(), 1, "today's file stays");
+    assert!(
+        t.dir
+            .path()
+            .join("telemetry/logs/2026-03-04.jsonl")
+            .exists()
+    );
+}
