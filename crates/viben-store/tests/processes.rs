@@ -63,7 +63,7 @@ fn child_entry() {
             let appender = store.message_appender(&tag_session()).unwrap();
             for i in 0..2000 {
                 // Every tenth line is longer than PIPE_BUF (4096 bytes).
-                let size = if i % 10 == 0 { 6000 } else { 40 };
+                let size = if i.is_multiple_of(10) { 6000 } else { 40 };
                 let content = format!("{tag} {i} {}", tag.repeat(size));
                 appender
                     .append(&Message::new(MessageRole::User, content))
@@ -152,7 +152,7 @@ fn two_processes_appending_to_one_session_log_write_only_whole_lines() {
             "each writer's lines arrive in order, none lost"
         );
         next[slot] += 1;
-        let size = if i % 10 == 0 { 6000 } else { 40 };
+        let size = if i.is_multiple_of(10) { 6000 } else { 40 };
         assert_eq!(parts.next().unwrap(), tag.repeat(size));
     }
     assert_eq!(next, [2000, 2000]);
