@@ -61,7 +61,7 @@ fn child_entry() {
         }
         "append" => {
             let appender = store.message_appender(&tag_session()).unwrap();
-            for i in 0..2000 {
+            for i in 0..2000u32 {
                 // Every tenth line is longer than PIPE_BUF (4096 bytes).
                 let size = if i.is_multiple_of(10) { 6000 } else { 40 };
                 let content = format!("{tag} {i} {}", tag.repeat(size));
