@@ -1,16 +1,139 @@
-//! The tour of Viben's data layer. For now it shows the shared model types; the store and the
-//! database join as their crates land.
+//! The tour of Viben's data layer, in one run:
+//!
+//! 1. the desktop store in a temporary folder: an agent, the model catalog, a session with a
+//!    few messages;
+//! 2. the web accounts database: migrations, a user with GitHub and Google connections, the
+//!    user read back with its connections, an update, a duplicate email handled as the
+//!    conflict it is, and a delete.
+//!
+//! Database: `POSTGRES_URL` / `DATABASE_URL` when set, else a throwaway local server.
+//! Store: `VIBEN_HOME` when set, else a temporary folder; never your real `~/.viben`.
+//!
+//! Run it with `cargo run --example quickstart`.
 
-use viben::model::{AgentConfig, NewUser};
+#[path = "support/database.rs"]
+mod database;
+#[path = "support/home.rs"]
+mod home;
 
-fn main() {
-    let agent = AgentConfig::new("my-agent", "My Agent", "claude-3-sonnet", "anthropic");
-    match agent.validate() {
-        Ok(()) => println!("agent {} is valid", agent.id),
-        Err(err) => println!("agent {} is invalid: {err}", agent.id),
+use std::error::Error;
+
+use viben::db::{DbError, PoolBuilder, migrate, oauth_connections, users};
+use viben::model::{
+    AgentConfig, Message, MessageRole, ModelEntry, NewOAuthConnection, NewUser, OAuthProvider,
+    ProviderConfig, Secret, SessionMeta, UserPatch,
+};
+use viben::store::Store;
+
+fn main() -> Result<(), Box<dyn Error>> {
+    desktop_store()?;
+    web_accounts()?;
+    println!("\ndone");
+    Ok(())
+}
+
+fn desktop_store() -> Result<(), Box<dyn Error>> {
+    println!("== the desktop store");
+    let (home, _temp) = home::home()?;
+    let store = Store::open(&home)?;
+
+    store.add_model(ModelEntry::new("claude-3-sonnet", "anthropic"))?;
+    store.set_default_model(Some("claude-3-sonnet"))?;
+    let mut provider = ProviderConfig::new("anthropic");
+    provider.api_key_env = Some("ANTHROPIC_API_KEY".into());
+    store.set_provider(&provider)?;
+
+    let mut agent = AgentConfig::new("my-agent", "My Agent", "claude-3-sonnet", "anthropic");
+    agent.system_prompt = Some("You are a helpful assistant.".into());
+    agent.temperature = Some(0.7);
+    store.create_agent(&agent)?;
+    let resolved = store.resolve_agent("my-agent")?;
+    println!(
+        "agent {} runs {} on {} (key from ${})",
+        resolved.agent.id,
+        resolved.model.id,
+        resolved.provider.name,
+        resolved.provider.api_key_env.as_deref().unwrap_or("?")
+    );
+
+    let session = SessionMeta::new("my-agent", Some("First chat".into()));
+    store.create_session(&session)?;
+    store.append_message(&session.id, &Message::new(MessageRole::User, "Hello!"))?;
+    store.append_message(
+        &session.id,
+        &Message::new(MessageRole::Assistant, "Hi, how can I help?"),
+    )?;
+    for message in store.read_messages(&session.id)? {
+        let message = message?;
+        println!("  [{}] {}", message.role, message.content);
     }
-    let new_user = NewUser::new("not-an-email", "ada");
-    if let Err(err) = new_user.validate() {
-        println!("refused as expected: {err}");
+    let problems = store.check();
+    println!("store check: {} problem(s)", problems.len());
+    Ok(())
+}
+
+fn web_accounts() -> Result<(), Box<dyn Error>> {
+    println!("\n== the web accounts database");
+    let database = database::database()?;
+    let pool = PoolBuilder::default()
+        .url(database.url.expose())
+        .max_size(2)
+        .build()?;
+    let mut conn = pool.get()?;
+
+    let applied = migrate::run_pending(&mut conn)?;
+    println!("migrations applied now: {applied:?}");
+
+    // A unique suffix so the tour can run against a shared database more than once.
+    let tag = &viben::model::new_id()[24..];
+    let mut new_user = NewUser::new(format!("ada-{tag}@example.com"), format!("ada-{tag}"));
+    new_user.display_name = Some("Ada".into());
+    let user = users::create(&mut conn, &new_user)?;
+    println!("created user {} <{}>", user.id, user.email);
+
+    for (provider, provider_id) in [
+        (OAuthProvider::GitHub, "gh-1"),
+        (OAuthProvider::Google, "g-1"),
+    ] {
+        oauth_connections::link(
+            &mut conn,
+            &NewOAuthConnection {
+                id: None,
+                user_id: user.id.clone(),
+                provider,
+                provider_id: format!("{provider_id}-{tag}"),
+                access_token: Some(Secret::new("token-shown-as-stars")),
+            },
+        )?;
     }
+    let found = users::get_with_connections(&mut conn, &user.id)?;
+    println!(
+        "{} has {} connections:",
+        found.user.username,
+        found.oauth_connections.len()
+    );
+    for connection in &found.oauth_connections {
+        println!(
+            "  {} {} token={:?}",
+            connection.provider, connection.provider_id, connection.access_token
+        );
+    }
+
+    let patch = UserPatch {
+        display_name: Some(Some("Ada Lovelace".into())),
+        ..UserPatch::default()
+    };
+    let updated = users::update(&mut conn, &user.id, &patch)?;
+    println!("display name is now {:?}", updated.display_name);
+
+    let mut duplicate = NewUser::new(user.email.clone(), format!("other-{tag}"));
+    duplicate.display_name = Some("Impostor".into());
+    match users::create(&mut conn, &duplicate) {
+        Err(err @ DbError::Conflict { field: "email", .. }) => println!("duplicate refused: {err}"),
+        other => return Err(format!("expected an email conflict, got {other:?}").into()),
+    }
+
+    users::delete(&mut conn, &user.id)?;
+    println!("deleted {} and its connections", user.id);
+    Ok(())
 }

@@ -1,0 +1,88 @@
+//! viben-store alone, as the desktop app uses it (no database, no libpq needed by the store):
+//! providers and the model catalog, agents created, edited and resolved, a hand-edited file
+//! that keeps its extra fields, a broken file reported without hiding the others, and a
+//! read-modify-write refused because someone else changed the file first.
+//!
+//! Store: `VIBEN_HOME` when set, else a temporary folder; never your real `~/.viben`.
+//!
+//! Run it with `cargo run --example desktop_agents`.
+
+#[path = "support/home.rs"]
+mod home;
+
+use std::error::Error;
+
+use viben::model::{AgentConfig, ModelEntry, ProviderConfig};
+use viben::store::{Store, StoreError};
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let (home, _temp) = home::home()?;
+    let store = Store::open(&home)?;
+
+    let mut anthropic = ProviderConfig::new("anthropic");
+    anthropic.api_key_env = Some("ANTHROPIC_API_KEY".into());
+    store.set_provider(&anthropic)?;
+    store.add_model(ModelEntry::new("claude-3-sonnet", "anthropic"))?;
+    store.set_default_model(Some("claude-3-sonnet"))?;
+
+    for (id, name) in [("writer", "Writer"), ("reviewer", "Reviewer")] {
+        let mut agent = AgentConfig::new(id, name, "claude-3-sonnet", "anthropic");
+        agent.max_tokens = Some(4096);
+        store.create_agent(&agent)?;
+    }
+    store.update_agent("writer", |agent| {
+        agent.description = Some("Drafts the text".into());
+        Ok(())
+    })?;
+
+    // A person adds a field the app does not know; the app's next rewrite keeps it.
+    let path = store.layout().agent_config("reviewer");
+    let text = std::fs::read_to_string(&path)?;
+    std::fs::write(&path, format!("{text}workspace_path: /home/me/project\n"))?;
+    store.update_agent("reviewer", |agent| {
+        agent.temperature = Some(0.2);
+        Ok(())
+    })?;
+    println!(
+        "reviewer's file after the app's rewrite:\n{}",
+        std::fs::read_to_string(&path)?
+    );
+
+    // A broken file is reported with its line, and the good agents are still listed.
+    let broken = store.layout().agent_dir("broken");
+    std::fs::create_dir_all(&broken)?;
+    std::fs::write(
+        broken.join("config.yaml"),
+        "id: broken\nname: Broken\ntemperature: [hot\n",
+    )?;
+    let listing = store.list_agents()?;
+    for agent in &listing.items {
+        println!("agent {} ({})", agent.id, agent.name);
+    }
+    for error in &listing.errors {
+        println!("could not read: {error}");
+    }
+
+    // Two windows read the same agent; the second save is refused, not silently lost.
+    let first = store.get_agent_versioned("writer")?;
+    let second = store.get_agent_versioned("writer")?;
+    let mut mine = first.value.clone();
+    mine.name = "Writer (edited in window 1)".into();
+    store.save_agent_if_unchanged(&mine, &first.revision)?;
+    let mut theirs = second.value.clone();
+    theirs.name = "Writer (edited in window 2)".into();
+    match store.save_agent_if_unchanged(&theirs, &second.revision) {
+        Err(err @ StoreError::Conflict { .. }) => println!("stale save refused: {err}"),
+        other => return Err(format!("expected a conflict, got {other:?}").into()),
+    }
+
+    let resolved = store.resolve_agent("writer")?;
+    println!(
+        "writer resolves to model {} on provider {}",
+        resolved.model.id, resolved.provider.name
+    );
+    for problem in store.check() {
+        println!("check: {problem}");
+    }
+    Ok(())
+}
