@@ -516,3 +516,44 @@ pub fn bulk_insert_chunked(
         Ok(total)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nulls_read_as_the_column_defaults_and_timestamps_as_none() {
+        let row = User {
+            id: "u1".into(),
+            email: "a@example.com".into(),
+            username: "ada".into(),
+            display_name: None,
+            avatar_url: None,
+            github_username: None,
+            email_verified: None,
+            role: None,
+            created_at: None,
+            updated_at: None,
+        };
+        let user = model::User::from(row.clone());
+        assert!(!user.email_verified);
+        assert_eq!(user.role, model::Role::User);
+        assert_eq!((user.created_at, user.updated_at), (None, None));
+
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 1, 2)
+            .and_then(|d| d.and_hms_opt(3, 4, 5))
+            .expect("a valid date");
+        let user = model::User::from(User {
+            email_verified: Some(true),
+            role: Some("moderator".into()),
+            created_at: Some(at),
+            ..row
+        });
+        assert!(user.email_verified);
+        assert_eq!(user.role, model::Role::Other("moderator".into()));
+        assert_eq!(
+            user.created_at.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-01-02T03:04:05+00:00")
+        );
+    }
+}
