@@ -83,7 +83,7 @@ pub enum DbError {
 
     /// A unique value is already taken.
     #[error(
-        "a {table} row with this {field} already exists; choose another {field}, or load the \
+        "this {field} is already taken (table {table}); choose another {field}, or load the \
          existing row"
     )]
     Conflict {

@@ -136,6 +136,9 @@ pub fn status(conn: &mut PgConnection) -> Result<MigrationStatus, DbError> {
 
 /// Reverts the most recently applied migration and returns its version (`None` when none is
 /// applied).
+///
+/// Reverting the initial migration drops `users` and `oauth_connections` with every row in
+/// them, the web app's included: it is for development databases.
 pub fn revert_last(conn: &mut PgConnection) -> Result<Option<String>, DbError> {
     with_lock(conn, |conn| {
         if !diesel_recorded_any(conn)? {

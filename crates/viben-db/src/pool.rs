@@ -165,10 +165,16 @@ impl Pool {
 
     /// A connection from the pool, waiting up to the checkout timeout.
     pub fn get(&self) -> Result<PooledConnection, DbError> {
-        self.inner.get().map_err(|e| DbError::PoolTimeout {
-            timeout: self.checkout_timeout,
-            last_error: Some(e.to_string())
-                .filter(|m| !m.is_empty() && m != "timed out waiting for connection"),
+        self.inner.get().map_err(|e| {
+            let message = e.to_string();
+            let last_error = message
+                .strip_prefix("timed out waiting for connection")
+                .map(|rest| rest.trim_start_matches(':').trim().to_owned())
+                .filter(|rest| !rest.is_empty());
+            DbError::PoolTimeout {
+                timeout: self.checkout_timeout,
+                last_error,
+            }
         })
     }
 

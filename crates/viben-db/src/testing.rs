@@ -148,9 +148,17 @@ impl TestServer {
                         .map_err(|e| format!("connecting to {building}: {e}"))?;
                     migrate::run_pending(&mut conn).map_err(fail)?;
                 }
-                admin
-                    .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}"))
-                    .map_err(|e| fail(e.into()))
+                // The migrating session may still be leaving the server: retry for a while.
+                let rename = format!("ALTER DATABASE {building} RENAME TO {name}");
+                let mut result = admin.batch_execute(&rename);
+                for attempt in 1..20 {
+                    if result.is_ok() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(50 * attempt));
+                    result = admin.batch_execute(&rename);
+                }
+                result.map_err(|e| fail(e.into()))
             };
             with_advisory_lock(&mut admin, TEMPLATE_LOCK_KEY, run).map(|()| name.clone())
         });

@@ -421,3 +421,24 @@ fn chunked_bulk_insert_inserts_every_row() {
     );
     assert_eq!(users::count(&mut conn).unwrap(), 1234);
 }
+
+#[test]
+fn find_or_create_with_a_username_taken_by_another_email_is_a_conflict() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    users::create(&mut conn, &new_user(1)).unwrap();
+    let err = users::find_or_create_by_email(&mut conn, &NewUser::new("new@example.com", "user1"))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DbError::Conflict {
+                field: "username",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let found = users::find_or_create_by_email(&mut conn, &new_user(1)).unwrap();
+    assert!(!found.created);
+}
