@@ -30,8 +30,9 @@ use crate::{DatabaseUrl, DbError};
 /// `&mut PgConnection` is expected.
 pub type PooledConnection = r2d2::PooledConnection<PgManager>;
 
-/// Opens a PostgreSQL connection set up the way viben-db needs it; with
-/// [`PoolBuilder::connect`] without a pool.
+/// The r2d2 connection manager: opens connections set up the way viben-db needs them (UTC,
+/// statement timeout, statement cache) and decides which ones are healthy. Use it through
+/// [`Pool`], or [`PoolBuilder::connect`] for one connection without a pool.
 #[derive(Debug, Clone)]
 pub struct PgManager {
     settings: Arc<Settings>,
@@ -348,5 +349,45 @@ impl PoolBuilder {
             settings,
             checkout_timeout: self.checkout_timeout,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(builder: PoolBuilder) -> Arc<Settings> {
+        builder.manager().expect("a manager").settings
+    }
+
+    #[test]
+    fn pooler_hosts_turn_the_statement_cache_off_by_default() {
+        let neon =
+            "postgres://u:p@ep-cool-1234-pooler.eu-central-1.aws.neon.tech/db?sslmode=require";
+        assert!(settings(PoolBuilder::default().url(neon)).transaction_pooler);
+        let direct = "postgres://u:p@ep-cool-1234.eu-central-1.aws.neon.tech/db";
+        assert!(!settings(PoolBuilder::default().url(direct)).transaction_pooler);
+        let forced = PoolBuilder::default().url(direct).transaction_pooler(true);
+        assert!(settings(forced).transaction_pooler);
+    }
+
+    #[test]
+    fn the_connect_timeout_goes_to_libpq_in_whole_seconds() {
+        let s = settings(
+            PoolBuilder::default()
+                .url("postgres://u@h/db?sslmode=require")
+                .connect_timeout(Duration::from_millis(2500)),
+        );
+        assert_eq!(
+            s.connect_url.expose(),
+            "postgres://u@h/db?sslmode=require&connect_timeout=3"
+        );
+    }
+
+    #[test]
+    fn debug_output_hides_the_password() {
+        let builder = PoolBuilder::default().url("postgres://u:hunter2@h/db");
+        let shown = format!("{builder:?} {:?}", builder.manager().expect("a manager"));
+        assert!(!shown.contains("hunter2"), "{shown}");
     }
 }

@@ -343,9 +343,16 @@ impl LocalServer {
     pub fn start() -> Result<Self, String> {
         let bin = find_bin_dir()?;
         let as_postgres_user = running_as_root();
+        // As root, under /tmp: the postgres user must be able to reach the folder, and TMPDIR
+        // may point somewhere only root can enter.
+        let parent = if as_postgres_user && Path::new("/tmp").is_dir() {
+            PathBuf::from("/tmp")
+        } else {
+            std::env::temp_dir()
+        };
         let dir = tempfile::Builder::new()
             .prefix("viben-pg-")
-            .tempdir()
+            .tempdir_in(parent)
             .map_err(|e| format!("cannot make a temporary folder: {e}"))?
             .keep();
         let server = Self {
@@ -415,6 +422,7 @@ impl LocalServer {
         let output = self
             .command(program)
             .args(args)
+            .current_dir(&self.dir)
             .stdin(Stdio::null())
             .output()
             .map_err(|e| format!("cannot run {program}: {e}"))?;

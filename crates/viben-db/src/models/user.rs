@@ -465,6 +465,9 @@ pub fn count(conn: &mut PgConnection) -> Result<i64, DbError> {
 ///
 /// `COPY` measured faster than multi-row `INSERT`s in chunks (see `docs/performance.md`).
 pub fn bulk_insert(conn: &mut PgConnection, new: &[model::NewUser]) -> Result<usize, DbError> {
+    if new.is_empty() {
+        return Ok(0);
+    }
     for user in new {
         check_new(user)?;
     }
