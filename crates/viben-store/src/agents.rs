@@ -65,7 +65,7 @@ impl Store {
                 continue;
             }
             match check_id("agent", name) {
-                Ok(()) => ids.push(name.to_owned()),
+                Ok(()) => ids.push((name.to_owned(), file_type.is_dir())),
                 Err(StoreError::InvalidId { source }) => listing.errors.push(StoreError::Invalid {
                     path: entry.path(),
                     source,
@@ -85,18 +85,24 @@ impl Store {
     }
 
     /// Loads the agents `ids` in order, on several threads when there are many.
-    fn load_all(&self, ids: &[String]) -> Vec<Result<AgentConfig>> {
+    fn load_all(&self, ids: &[(String, bool)]) -> Vec<Result<AgentConfig>> {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         if ids.len() < PARALLEL_FROM || threads < 2 {
-            return ids.iter().map(|id| self.get_agent(id)).collect();
+            return ids
+                .iter()
+                .map(|(id, real)| self.load_listed(id, *real))
+                .collect();
         }
         let chunk = ids.len().div_ceil(threads);
         std::thread::scope(|scope| {
             let handles: Vec<_> = ids
                 .chunks(chunk)
                 .map(|part| {
-                    scope
-                        .spawn(move || part.iter().map(|id| self.get_agent(id)).collect::<Vec<_>>())
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|(id, real)| self.load_listed(id, *real))
+                            .collect::<Vec<_>>()
+                    })
                 })
                 .collect();
             handles
@@ -105,9 +111,40 @@ impl Store {
                 .flat_map(|(handle, part)| match handle.join() {
                     Ok(results) => results,
                     // A panicking parser thread must not take the listing down with it.
-                    Err(_) => part.iter().map(|id| self.get_agent(id)).collect(),
+                    Err(_) => part
+                        .iter()
+                        .map(|(id, real)| self.load_listed(id, *real))
+                        .collect(),
                 })
                 .collect()
+        })
+    }
+
+    /// Loads a listed agent; `real_dir` says the listing saw a real folder (not a link), so
+    /// only `config.yaml` itself needs the symbolic-link check.
+    fn load_listed(&self, id: &str, real_dir: bool) -> Result<AgentConfig> {
+        if real_dir {
+            self.load_agent(&self.layout().agent_dir(id), id)
+                .map(|v| v.value)
+        } else {
+            self.get_agent(id)
+        }
+    }
+
+    fn load_agent(&self, checked: &Path, id: &str) -> Result<Versioned<AgentConfig>> {
+        let path = self.layout().agent_config(id);
+        let Some((agent, revision)) = self.load_doc_below::<AgentConfig>(checked, &path, None)?
+        else {
+            return Err(StoreError::NotFound {
+                kind: "agent",
+                id: id.to_owned(),
+            });
+        };
+        check_folder(&path, id, &agent)?;
+        first_invalid(&path, agent.problems())?;
+        Ok(Versioned {
+            value: agent,
+            revision,
         })
     }
 
@@ -120,19 +157,7 @@ impl Store {
     /// [`Store::save_agent_if_unchanged`].
     pub fn get_agent_versioned(&self, id: &str) -> Result<Versioned<AgentConfig>> {
         check_id("agent", id)?;
-        let path = self.layout().agent_config(id);
-        let Some((agent, revision)) = self.load_doc::<AgentConfig>(&path, None)? else {
-            return Err(StoreError::NotFound {
-                kind: "agent",
-                id: id.to_owned(),
-            });
-        };
-        check_folder(&path, id, &agent)?;
-        first_invalid(&path, agent.problems())?;
-        Ok(Versioned {
-            value: agent,
-            revision,
-        })
+        self.load_agent(self.layout().root(), id)
     }
 
     /// Creates the agent (folder and `config.yaml`); refuses an id that exists.

@@ -118,14 +118,18 @@ impl Store {
     /// Refuses `path` unless it lies under the root and no symbolic link on the way leads
     /// outside it. Components that do not exist yet are fine.
     pub(crate) fn confine(&self, path: &Path) -> Result<()> {
+        self.confine_below(self.layout.root(), path)
+    }
+
+    /// Like [`Store::confine`], trusting `checked`, a folder already known to be a real
+    /// folder inside the root, and inspecting only the components of `path` below it.
+    pub(crate) fn confine_below(&self, checked: &Path, path: &Path) -> Result<()> {
         let outside = || StoreError::OutsideRoot {
             path: path.to_owned(),
             root: self.layout.root().to_owned(),
         };
-        let rel = path
-            .strip_prefix(self.layout.root())
-            .map_err(|_| outside())?;
-        let mut current = self.layout.root().to_owned();
+        let rel = path.strip_prefix(checked).map_err(|_| outside())?;
+        let mut current = checked.to_owned();
         for component in rel.components() {
             match component {
                 Component::Normal(name) => current.push(name),
@@ -147,7 +151,18 @@ impl Store {
     /// The bytes of `path`, or `None` when it does not exist. Refuses files over `limit`
     /// bytes without reading them, and paths that escape the root.
     pub(crate) fn read_bytes(&self, path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
-        self.confine(path)?;
+        self.read_bytes_below(self.layout.root(), path, limit)
+    }
+
+    /// [`Store::read_bytes`] with the confinement check starting below `checked` (see
+    /// [`Store::confine_below`]).
+    pub(crate) fn read_bytes_below(
+        &self,
+        checked: &Path,
+        path: &Path,
+        limit: u64,
+    ) -> Result<Option<Vec<u8>>> {
+        self.confine_below(checked, path)?;
         let file = match File::open(path) {
             Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -182,7 +197,17 @@ impl Store {
         path: &Path,
         empty: Option<fn() -> T>,
     ) -> Result<Option<(T, Revision)>> {
-        match self.read_bytes(path, yaml::MAX_YAML_BYTES)? {
+        self.load_doc_below(self.layout.root(), path, empty)
+    }
+
+    /// [`Store::load_doc`] with the confinement check starting below `checked`.
+    pub(crate) fn load_doc_below<T: DeserializeOwned>(
+        &self,
+        checked: &Path,
+        path: &Path,
+        empty: Option<fn() -> T>,
+    ) -> Result<Option<(T, Revision)>> {
+        match self.read_bytes_below(checked, path, yaml::MAX_YAML_BYTES)? {
             None => Ok(None),
             Some(bytes) => {
                 let value = yaml::from_bytes(path, &bytes, empty)?;

@@ -1,0 +1,185 @@
+//! `cargo bench -p viben-store`: each figure against a baseline measured in the same run.
+//!
+//! Prints one `BENCH name=... value=... unit=... baseline=... baseline_value=... ratio=...`
+//! line per figure (throughputs: higher is better). Rounds alternate between the store and its
+//! baseline and the median of each is reported, so load from other processes hits both.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use viben_model::{AgentConfig, Message, MessageRole, SessionMeta};
+use viben_store::Store;
+
+const AGENTS: usize = 10_000;
+const ROUNDS: usize = 5;
+
+fn agent(i: usize) -> AgentConfig {
+    let mut agent = AgentConfig::new(
+        format!("agent-{i:05}"),
+        format!("Agent {i}"),
+        "claude-3-sonnet",
+        "anthropic",
+    );
+    agent.description = Some("A helpful assistant".into());
+    agent.system_prompt = Some("You are a helpful assistant.".into());
+    agent.temperature = Some(0.7);
+    agent.max_tokens = Some(4096);
+    agent
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Runs `store` and `baseline` alternately `ROUNDS` times; each returns the operations done.
+fn compare(mut store: impl FnMut() -> usize, mut baseline: impl FnMut() -> usize) -> (f64, f64) {
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        let n = store();
+        ours.push(n as f64 / start.elapsed().as_secs_f64());
+        let start = Instant::now();
+        let n = baseline();
+        theirs.push(n as f64 / start.elapsed().as_secs_f64());
+    }
+    (median(ours), median(theirs))
+}
+
+fn report(name: &str, unit: &str, baseline: &str, (value, base): (f64, f64)) {
+    println!(
+        "BENCH name={name} value={value:.1} unit={unit} baseline={baseline} baseline_value={base:.1} ratio={:.3}",
+        value / base
+    );
+}
+
+fn list_agents(root: &Path) -> (f64, f64) {
+    let store = Store::open(root).expect("open the store");
+    // Written directly (no fsync) to keep the setup short; `save_config` measures saving.
+    for i in 0..AGENTS {
+        let agent = agent(i);
+        let path = store.layout().agent_config(&agent.id);
+        fs::create_dir_all(path.parent().expect("a folder")).expect("create a folder");
+        fs::write(&path, serde_yaml::to_string(&agent).expect("serialize")).expect("write");
+    }
+    let agents_dir = store.layout().agents_dir();
+    compare(
+        || {
+            let listing = store.list_agents().expect("list agents");
+            assert_eq!(listing.items.len(), AGENTS);
+            listing.items.len()
+        },
+        || {
+            // The plain loop: list the folder, read each file, parse it with the same crate.
+            let mut ids: Vec<_> = fs::read_dir(&agents_dir)
+                .expect("list")
+                .map(|e| e.expect("entry").file_name())
+                .collect();
+            ids.sort();
+            let mut agents = Vec::with_capacity(ids.len());
+            for id in ids {
+                let text =
+                    fs::read_to_string(agents_dir.join(id).join("config.yaml")).expect("read");
+                let agent: AgentConfig = serde_yaml::from_str(&text).expect("parse");
+                agents.push(agent);
+            }
+            agents.len()
+        },
+    )
+}
+
+fn save_config(root: &Path) -> (f64, f64) {
+    const SAVES: usize = 100;
+    let store = Store::open(root).expect("open the store");
+    store.create_agent(&agent(0)).expect("create");
+    let bytes = serde_yaml::to_string(&agent(0)).expect("serialize");
+    let bare = root.join("bare.yaml");
+    let mut toggle = 0u32;
+    compare(
+        || {
+            for _ in 0..SAVES {
+                toggle += 1;
+                store
+                    .update_agent("agent-00000", |a| {
+                        a.max_tokens = Some(1000 + toggle);
+                        Ok(())
+                    })
+                    .expect("save");
+            }
+            SAVES
+        },
+        || {
+            for _ in 0..SAVES {
+                let mut file = File::create(&bare).expect("create");
+                file.write_all(bytes.as_bytes()).expect("write");
+                file.sync_all().expect("fsync");
+            }
+            SAVES
+        },
+    )
+}
+
+fn append(root: &Path, durable: bool) -> (f64, f64) {
+    let count = if durable { 200 } else { 20_000 };
+    let store = Store::open(root).expect("open the store");
+    if store.get_agent("agent-00000").is_err() {
+        store.create_agent(&agent(0)).expect("create");
+    }
+    let meta = SessionMeta::new("agent-00000", None);
+    store.create_session(&meta).expect("create a session");
+    let message = Message::new(
+        MessageRole::User,
+        "What is the weather like in Lisbon today?",
+    );
+    let line = format!("{}\n", serde_json::to_string(&message).expect("serialize"));
+    let appender = store.message_appender(&meta.id).expect("open the log");
+    let raw_path = root.join("raw.jsonl");
+    let raw = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&raw_path)
+        .expect("open");
+    compare(
+        || {
+            for _ in 0..count {
+                if durable {
+                    appender.append_durable(&message).expect("append");
+                } else {
+                    appender.append(&message).expect("append");
+                }
+            }
+            count
+        },
+        || {
+            let mut raw = &raw;
+            for _ in 0..count {
+                raw.write_all(line.as_bytes()).expect("write");
+                if durable {
+                    raw.sync_data().expect("fdatasync");
+                }
+            }
+            count
+        },
+    )
+}
+
+fn main() {
+    let start = Instant::now();
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let list = list_agents(&dir.path().join("list"));
+    let save = save_config(&dir.path().join("save"));
+    let fast = append(&dir.path().join("append"), false);
+    let durable = append(&dir.path().join("append-fsync"), true);
+    eprintln!("benchmark took {:.1} s", start.elapsed().as_secs_f64());
+    report("list_agents_10k", "agents/s", "read_parse_loop", list);
+    report("save_config", "saves/s", "write_fsync", save);
+    report("append_message", "messages/s", "raw_append", fast);
+    report(
+        "append_message_fsync",
+        "messages/s",
+        "write_fdatasync",
+        durable,
+    );
+}
