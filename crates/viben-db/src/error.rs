@@ -256,3 +256,39 @@ pub(crate) fn check_text(field: &'static str, value: &str) -> Result<(), DbError
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn db_error_can_cross_threads() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<DbError>();
+    }
+
+    #[test]
+    fn names_are_taken_from_postgres_messages() {
+        assert_eq!(
+            quoted_between(
+                r#"relation "users" does not exist"#,
+                "relation ",
+                " does not exist"
+            ),
+            Some("users".to_owned())
+        );
+        assert_eq!(
+            quoted_between(
+                "column users.role does not exist",
+                "column ",
+                " does not exist"
+            ),
+            Some("users.role".to_owned())
+        );
+        assert_eq!(unique_field(Some("users_email_unique")), ("users", "email"));
+        assert_eq!(
+            unique_field(Some("users_username_unique")),
+            ("users", "username")
+        );
+    }
+}
