@@ -14,6 +14,9 @@ use crate::error::StoreError;
 use crate::store::Store;
 use crate::yaml;
 
+const TEMP_WARNING: &str = "leftover temporary file of an interrupted write; it is removed \
+                            automatically once ten minutes old";
+
 /// How bad a [`Problem`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -159,6 +162,24 @@ impl Store {
             problems: Vec::new(),
         };
         let layout = self.layout();
+
+        // Leftover temporary files in the root (the sub-folders are scanned below).
+        if let Ok(entries) = fs::read_dir(layout.root()) {
+            for entry in entries.flatten() {
+                if entry
+                    .file_name()
+                    .to_str()
+                    .is_some_and(crate::atomic::is_temp_name)
+                {
+                    c.push(
+                        Severity::Warning,
+                        &entry.path(),
+                        None,
+                        TEMP_WARNING.to_owned(),
+                    );
+                }
+            }
+        }
 
         // Providers.
         let mut providers = HashSet::new();
@@ -341,7 +362,7 @@ impl Store {
             };
             if name.starts_with('.') {
                 if crate::atomic::is_temp_name(&name) {
-                    c.push(Severity::Warning, &path, None, "leftover temporary file of an interrupted write; it is removed automatically after ten minutes".to_owned());
+                    c.push(Severity::Warning, &path, None, TEMP_WARNING.to_owned());
                 }
                 continue;
             }

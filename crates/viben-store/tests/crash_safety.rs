@@ -1,0 +1,94 @@
+//! Rewrites go through a temporary file; leftovers of crashed writers are ignored and cleaned.
+
+mod common;
+
+use std::fs::{self, File};
+use std::time::{Duration, SystemTime};
+
+use common::{seed_store, write};
+use viben_store::Severity;
+
+fn age(path: &std::path::Path, by: Duration) {
+    let file = File::options()
+        .write(true)
+        .open(path)
+        .expect("open the file");
+    file.set_modified(SystemTime::now() - by)
+        .expect("set its mtime");
+}
+
+#[test]
+fn a_successful_write_leaves_no_temporary_file() {
+    let t = seed_store();
+    t.store
+        .add_model(viben_model::ModelEntry::new("x", "anthropic"))
+        .unwrap();
+    let names: Vec<_> = fs::read_dir(t.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains(".tmp-")), "{names:?}");
+    assert!(names.contains(&".models.yaml.lock".to_owned()), "{names:?}");
+}
+
+#[test]
+fn leftover_temporary_files_are_never_read_as_data() {
+    let t = seed_store();
+    let root = t.dir.path();
+    write(
+        root,
+        "agents/my-agent/.config.yaml.tmp-1-abc",
+        "id: my-agent\nname: Torn",
+    );
+    write(root, "providers/.openai.yaml.tmp-1-abc", "name: op");
+    write(root, ".models.yaml.tmp-1-abc", "");
+    assert_eq!(t.store.get_agent("my-agent").unwrap().name, "My Agent");
+    assert_eq!(t.store.list_providers().unwrap().items.len(), 2);
+    assert_eq!(t.store.list_providers().unwrap().errors.len(), 0);
+    assert_eq!(t.store.load_models().unwrap().models.len(), 2);
+    let problems = t.store.check();
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+    assert!(problems.iter().all(|p| p.severity == Severity::Warning));
+}
+
+#[test]
+fn stale_temporary_files_are_cleaned_and_fresh_ones_kept() {
+    let t = seed_store();
+    let root = t.dir.path();
+    write(root, "agents/my-agent/.config.yaml.tmp-1-old", "x");
+    write(root, "agents/my-agent/.config.yaml.tmp-2-new", "x");
+    write(root, ".models.yaml.tmp-3-old", "x");
+    age(
+        &root.join("agents/my-agent/.config.yaml.tmp-1-old"),
+        Duration::from_secs(3600),
+    );
+    age(
+        &root.join(".models.yaml.tmp-3-old"),
+        Duration::from_secs(3600),
+    );
+    let removed = t.store.clean_temp_files().unwrap();
+    assert_eq!(removed.len(), 2, "{removed:?}");
+    assert!(!root.join("agents/my-agent/.config.yaml.tmp-1-old").exists());
+    assert!(
+        root.join("agents/my-agent/.config.yaml.tmp-2-new").exists(),
+        "a live writer's file stays"
+    );
+}
+
+#[test]
+fn a_write_cleans_its_own_stale_temporary_files() {
+    let t = seed_store();
+    let root = t.dir.path();
+    write(root, "agents/my-agent/.config.yaml.tmp-1-old", "x");
+    age(
+        &root.join("agents/my-agent/.config.yaml.tmp-1-old"),
+        Duration::from_secs(3600),
+    );
+    t.store
+        .update_agent("my-agent", |a| {
+            a.name = "Renamed".into();
+            Ok(())
+        })
+        .unwrap();
+    assert!(!root.join("agents/my-agent/.config.yaml.tmp-1-old").exists());
+}
