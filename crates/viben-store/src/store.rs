@@ -235,8 +235,17 @@ impl Store {
         T: Serialize + DeserializeOwned + Clone + PartialEq,
     {
         self.confine(path)?;
-        if let Some(dir) = path.parent() {
-            self.confine(dir)?;
+        let mut missing = Some(missing);
+        if let Some(dir) = path.parent()
+            && !dir.is_dir()
+        {
+            // No folder (an agent or session that does not exist): no lock file can be made
+            // there, and there is nothing to read.
+            let make = missing
+                .take()
+                .ok_or_else(|| StoreError::io("open", dir, io::ErrorKind::NotFound.into()))?;
+            make()?;
+            return Err(StoreError::io("open", dir, io::ErrorKind::NotFound.into()));
         }
         let _lock = lock::lock_exclusive(path)?;
         let old = self.read_bytes(path, yaml::MAX_YAML_BYTES)?;
@@ -248,9 +257,12 @@ impl Store {
                 path: path.to_owned(),
             });
         }
-        let mut value = match &old {
-            Some(bytes) => yaml::from_bytes(path, bytes, spec.empty)?,
-            None => missing()?,
+        let mut value = match (&old, missing) {
+            (Some(bytes), _) => yaml::from_bytes(path, bytes, spec.empty)?,
+            (None, Some(make)) => make()?,
+            (None, None) => {
+                return Err(StoreError::io("open", path, io::ErrorKind::NotFound.into()));
+            }
         };
         let before = old.as_ref().map(|_| value.clone());
         let result = change(&mut value)?;

@@ -538,3 +538,40 @@ fn resolve_reports_a_missing_model_provider_or_disabled_one() {
         Err(StoreError::NotFound { kind: "model", .. })
     ));
 }
+
+#[test]
+fn updating_what_does_not_exist_is_not_found() {
+    let t = temp_store();
+    let err = t.store.update_agent("ghost", |_| Ok(())).unwrap_err();
+    assert!(
+        matches!(err, StoreError::NotFound { kind: "agent", .. }),
+        "{err:?}"
+    );
+    let err = t.store.update_provider("ghost", |_| Ok(())).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::NotFound {
+                kind: "provider",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = t.store.update_session("ghost", |_| ()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::NotFound {
+                kind: "session",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(matches!(
+        t.store.delete_agent("ghost", false),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(!t.dir.path().join("agents/ghost").exists());
+}
