@@ -8,6 +8,7 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::marker::PhantomData;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -108,15 +109,38 @@ pub(crate) fn encode<T: Serialize>(path: &Path, record: &T) -> Result<Vec<u8>> {
     Ok(line)
 }
 
+/// Where an appender's last append ended, so the next one can skip re-reading the last byte
+/// when no one else has written since. `u64::MAX` means unknown.
+#[derive(Debug)]
+pub(crate) struct KnownEnd(AtomicU64);
+
+impl KnownEnd {
+    pub(crate) fn unknown() -> Self {
+        Self(AtomicU64::new(u64::MAX))
+    }
+}
+
 /// Appends one whole line (ending in `\n`) to a file opened with [`open_append`]: a single
 /// `write` on an `O_APPEND` file, so lines from several processes interleave whole. When the
 /// file does not end in a newline (a torn tail), a newline goes first. `sync` flushes the data
 /// to disk before returning (`fdatasync`).
-pub(crate) fn append_line(file: &File, path: &Path, line: &[u8], sync: bool) -> Result<()> {
+///
+/// Checking the tail costs a `pread` of the last byte, skipped when the file's length is still
+/// where this appender's previous line ended: a log only grows, so an unchanged length means
+/// no one else wrote since, and the file ends with that line's newline.
+pub(crate) fn append_line(
+    file: &File,
+    path: &Path,
+    line: &[u8],
+    sync: bool,
+    known_end: &KnownEnd,
+) -> Result<()> {
     let write_err = |e| StoreError::io("append to", path, e);
-    let len = file.metadata().map_err(write_err)?.len();
+    // `lseek(SEEK_END)` gives the length for less than `fstat`; the position does not matter
+    // for writes, which `O_APPEND` puts at the end.
+    let len = (&mut &*file).seek(SeekFrom::End(0)).map_err(write_err)?;
     let mut torn = false;
-    if len > 0 {
+    if len > 0 && len != known_end.0.load(Ordering::Relaxed) {
         let mut last = [0u8; 1];
         file.read_exact_at(&mut last, len - 1).map_err(write_err)?;
         torn = last[0] != b'\n';
@@ -129,6 +153,8 @@ pub(crate) fn append_line(file: &File, path: &Path, line: &[u8], sync: bool) -> 
         line
     };
     let mut writer = file;
+    // Unknown until the write is done (a failed write may leave part of a line).
+    known_end.0.store(u64::MAX, Ordering::Relaxed);
     if bytes.len() > PIPE_BUF {
         file.lock().map_err(|e| StoreError::io("lock", path, e))?;
         let written = writer.write_all(bytes);
@@ -137,6 +163,11 @@ pub(crate) fn append_line(file: &File, path: &Path, line: &[u8], sync: bool) -> 
     } else {
         writer.write_all(bytes).map_err(write_err)?;
     }
+    // If another process appended between the `fstat` and the `write`, the real end is
+    // further and the next append's length check fails safely.
+    known_end
+        .0
+        .store(len + bytes.len() as u64, Ordering::Relaxed);
     if sync {
         file.sync_data()
             .map_err(|e| StoreError::io("flush to disk", path, e))?;

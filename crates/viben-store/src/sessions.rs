@@ -35,6 +35,7 @@ fn not_found(id: &str) -> StoreError {
 pub struct MessageAppender {
     path: PathBuf,
     file: File,
+    known_end: jsonl::KnownEnd,
 }
 
 impl MessageAppender {
@@ -42,13 +43,13 @@ impl MessageAppender {
     /// earlier ones, and never leaves a torn line that a later append would glue onto).
     pub fn append(&self, message: &Message) -> Result<()> {
         let line = jsonl::encode(&self.path, message)?;
-        jsonl::append_line(&self.file, &self.path, &line, false)
+        jsonl::append_line(&self.file, &self.path, &line, false, &self.known_end)
     }
 
     /// Appends `message` and waits until it is on disk (`fdatasync`).
     pub fn append_durable(&self, message: &Message) -> Result<()> {
         let line = jsonl::encode(&self.path, message)?;
-        jsonl::append_line(&self.file, &self.path, &line, true)
+        jsonl::append_line(&self.file, &self.path, &line, true, &self.known_end)
     }
 }
 
@@ -162,7 +163,11 @@ impl Store {
             return Err(not_found(id));
         }
         let file = jsonl::open_append(&path).map_err(|e| StoreError::io("open", &path, e))?;
-        Ok(MessageAppender { path, file })
+        Ok(MessageAppender {
+            path,
+            file,
+            known_end: jsonl::KnownEnd::unknown(),
+        })
     }
 
     /// Appends `message` to session `id`'s log (see [`MessageAppender::append`]).

@@ -50,7 +50,7 @@ impl Store {
         self.confine(&path)?;
         let line = jsonl::encode(&path, record)?;
         let file = jsonl::open_append(&path).map_err(|e| StoreError::io("open", &path, e))?;
-        jsonl::append_line(&file, &path, &line, false)
+        jsonl::append_line(&file, &path, &line, false, &jsonl::KnownEnd::unknown())
     }
 
     /// The records of type `T` whose timestamp is in `from..to` (`to` excluded), in file order

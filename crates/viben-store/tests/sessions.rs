@@ -258,3 +258,27 @@ fn deleting_a_session_removes_its_folder() {
         "no referrer left"
     );
 }
+
+#[test]
+fn an_appender_notices_a_torn_tail_written_by_someone_else_after_its_last_append() {
+    let t = seed_store();
+    let meta = SessionMeta::new("my-agent", None);
+    t.store.create_session(&meta).unwrap();
+    let appender = t.store.message_appender(&meta.id).unwrap();
+    appender.append(&msg("one")).unwrap();
+    // Another writer dies mid-line.
+    let path = t
+        .dir
+        .path()
+        .join(format!("sessions/{}/messages.jsonl", meta.id));
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    file.write_all(br#"{"role":"us"#).unwrap();
+    appender.append(&msg("two")).unwrap();
+    let items: Vec<_> = t.store.read_messages(&meta.id).unwrap().collect();
+    assert_eq!(items.len(), 3);
+    assert!(items[1].is_err());
+    assert_eq!(items[2].as_ref().unwrap().content, "two");
+}
