@@ -13,7 +13,7 @@ use viben_model::{AgentConfig, Message, MessageRole, SessionMeta};
 use viben_store::Store;
 
 const AGENTS: usize = 10_000;
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 9;
 
 fn agent(i: usize) -> AgentConfig {
     let mut agent = AgentConfig::new(
