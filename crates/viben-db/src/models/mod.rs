@@ -8,4 +8,4 @@ pub mod oauth_connection;
 pub mod user;
 
 pub use oauth_connection::{NewOAuthConnection, OAuthConnection, OAuthConnectionChangeset};
-pub use user::{CopyUser, NewUser, User, UserChangeset};
+pub use user::{NewUser, User, UserChangeset};

@@ -67,9 +67,14 @@ impl fmt::Debug for OAuthConnection {
     }
 }
 
-/// A row to insert; the timestamps take the column defaults. Its `Debug` hides the token.
+/// A row to insert; the timestamps take the column defaults, a `None` token is written as NULL
+/// (so the statement text is fixed and stays prepared). Its `Debug` hides the token.
 #[derive(Clone, Insertable)]
-#[diesel(table_name = oauth_connections, check_for_backend(Pg))]
+#[diesel(
+    table_name = oauth_connections,
+    check_for_backend(Pg),
+    treat_none_as_default_value = false
+)]
 pub struct NewOAuthConnection<'a> {
     /// Primary key.
     pub id: &'a str,

