@@ -66,7 +66,7 @@ pub enum StoreError {
     },
 
     /// Reading or writing a file failed.
-    #[error("cannot {action} {}: {source}", path.display())]
+    #[error("cannot {action} {}: {source}; check that the path exists and that you may access it", path.display())]
     Io {
         /// What was being done (`read`, `write`, `lock`, ...).
         action: &'static str,
@@ -260,12 +260,6 @@ impl StoreError {
             Self::Parse { line, column, .. } => (*line, *column),
             _ => (None, None),
         }
-    }
-}
-
-impl From<ValidationError> for StoreError {
-    fn from(source: ValidationError) -> Self {
-        Self::InvalidId { source }
     }
 }
 

@@ -101,12 +101,13 @@ impl Store {
         Ok(meta)
     }
 
-    /// Changes the metadata of session `id` under its lock, setting `updated_at` to now.
-    pub fn update_session(
+    /// Changes the metadata of session `id` under its lock (see [`Store::update_agent`]),
+    /// setting `updated_at` to now when something changed. The id cannot be changed.
+    pub fn update_session<R>(
         &self,
         id: &str,
-        change: impl FnOnce(&mut SessionMeta),
-    ) -> Result<SessionMeta> {
+        change: impl FnOnce(&mut SessionMeta) -> Result<R>,
+    ) -> Result<(SessionMeta, R)> {
         check_id("session", id)?;
         let path = self.layout().session_meta(id);
         self.modify_doc(
@@ -115,13 +116,23 @@ impl Store {
             None,
             || Err(not_found(id)),
             |meta| {
-                change(meta);
-                meta.id = id.to_owned();
-                meta.updated_at = Utc::now();
-                Ok(())
+                let before = meta.clone();
+                let result = change(meta)?;
+                if meta.id != id {
+                    return Err(StoreError::IdMismatch {
+                        path: path.clone(),
+                        field: "id",
+                        expected: id.to_owned(),
+                        found: meta.id.clone(),
+                    });
+                }
+                if *meta != before {
+                    meta.updated_at = Utc::now();
+                }
+                Ok(result)
             },
         )
-        .map(|(meta, (), _)| meta)
+        .map(|(meta, result, _)| (meta, result))
     }
 
     /// Every session (of `agent` only, when given), newest first (by `created_at`, then id),

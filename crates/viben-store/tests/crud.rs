@@ -558,7 +558,7 @@ fn updating_what_does_not_exist_is_not_found() {
         ),
         "{err:?}"
     );
-    let err = t.store.update_session("ghost", |_| ()).unwrap_err();
+    let err = t.store.update_session("ghost", |_| Ok(())).unwrap_err();
     assert!(
         matches!(
             err,

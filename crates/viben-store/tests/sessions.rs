@@ -75,11 +75,14 @@ fn session_metadata_updates_set_updated_at_and_keep_unknown_fields() {
     let path = format!("sessions/{}/session.yaml", meta.id);
     let text = read(t.dir.path(), &path) + "pinned: true\n";
     write(t.dir.path(), &path, text);
-    let updated = t
+    let (updated, ()) = t
         .store
-        .update_session(&meta.id, |m| m.title = Some("Named".into()))
+        .update_session(&meta.id, |m| {
+            m.title = Some("Named".into());
+            Ok(())
+        })
         .unwrap();
-    assert!(updated.updated_at >= meta.updated_at);
+    assert!(updated.updated_at > meta.updated_at);
     assert_eq!(updated.created_at, meta.created_at);
     assert!(read(t.dir.path(), &path).contains("pinned: true"));
 }
