@@ -213,7 +213,7 @@ fn transaction_pooler_mode_keeps_no_named_prepared_statements() {
 
 #[test]
 fn the_pool_recovers_after_the_server_restarts() {
-    let server = LocalServer::start().unwrap();
+    let server = LocalServer::start_watched().unwrap();
     let url = server.url();
     migrate::run_pending(&mut PgConnection::establish(url.expose()).unwrap()).unwrap();
     let pool = Pool::builder()
