@@ -55,6 +55,31 @@ fn report(name: &str, unit: &str, baseline: &str, (value, base): (f64, f64)) {
     );
 }
 
+/// Like [`compare`], for operations that wait for the disk: the store's operation and the
+/// baseline's alternate one by one, so both see the same disk load (fsync latency on a shared
+/// machine swings by several times within a second).
+fn compare_interleaved(
+    per_round: usize,
+    mut store: impl FnMut(),
+    mut baseline: impl FnMut(),
+) -> (f64, f64) {
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let (mut a, mut b) = (0.0, 0.0);
+        for _ in 0..per_round {
+            let start = Instant::now();
+            store();
+            a += start.elapsed().as_secs_f64();
+            let start = Instant::now();
+            baseline();
+            b += start.elapsed().as_secs_f64();
+        }
+        ours.push(per_round as f64 / a);
+        theirs.push(per_round as f64 / b);
+    }
+    (median(ours), median(theirs))
+}
+
 fn list_agents(root: &Path) -> (f64, f64) {
     let store = Store::open(root).expect("open the store");
     // Written directly (no fsync) to keep the setup short; `save_config` measures saving.
@@ -97,26 +122,21 @@ fn save_config(root: &Path) -> (f64, f64) {
     let bytes = serde_yaml::to_string(&agent(0)).expect("serialize");
     let bare = root.join("bare.yaml");
     let mut toggle = 0u32;
-    compare(
+    compare_interleaved(
+        SAVES,
         || {
-            for _ in 0..SAVES {
-                toggle += 1;
-                store
-                    .update_agent("agent-00000", |a| {
-                        a.max_tokens = Some(1000 + toggle);
-                        Ok(())
-                    })
-                    .expect("save");
-            }
-            SAVES
+            toggle += 1;
+            store
+                .update_agent("agent-00000", |a| {
+                    a.max_tokens = Some(1000 + toggle);
+                    Ok(())
+                })
+                .expect("save");
         },
         || {
-            for _ in 0..SAVES {
-                let mut file = File::create(&bare).expect("create");
-                file.write_all(bytes.as_bytes()).expect("write");
-                file.sync_all().expect("fsync");
-            }
-            SAVES
+            let mut file = File::create(&bare).expect("create");
+            file.write_all(bytes.as_bytes()).expect("write");
+            file.sync_all().expect("fsync");
         },
     )
 }
@@ -141,14 +161,21 @@ fn append(root: &Path, durable: bool) -> (f64, f64) {
         .create(true)
         .open(&raw_path)
         .expect("open");
+    if durable {
+        return compare_interleaved(
+            count,
+            || appender.append_durable(&message).expect("append"),
+            || {
+                let mut raw = &raw;
+                raw.write_all(line.as_bytes()).expect("write");
+                raw.sync_data().expect("fdatasync");
+            },
+        );
+    }
     compare(
         || {
             for _ in 0..count {
-                if durable {
-                    appender.append_durable(&message).expect("append");
-                } else {
-                    appender.append(&message).expect("append");
-                }
+                appender.append(&message).expect("append");
             }
             count
         },
@@ -156,9 +183,6 @@ fn append(root: &Path, durable: bool) -> (f64, f64) {
             let mut raw = &raw;
             for _ in 0..count {
                 raw.write_all(line.as_bytes()).expect("write");
-                if durable {
-                    raw.sync_data().expect("fdatasync");
-                }
             }
             count
         },
