@@ -428,3 +428,11 @@ fn querying_an_unmigrated_database_says_to_run_the_migrations() {
     assert!(message.contains("run the migrations"), "{message}");
     assert!(message.contains("adopt"), "{message}");
 }
+
+#[test]
+fn adopting_an_empty_database_says_there_is_nothing_to_adopt() {
+    let db = TestDatabase::empty();
+    let err = viben_db::adopt(&mut db.connection()).unwrap_err();
+    assert!(matches!(err, DbError::MissingRelation { .. }), "{err:?}");
+    assert!(err.to_string().contains("run the migrations"), "{err}");
+}
