@@ -168,8 +168,8 @@ pub struct FoundOrCreated {
 /// Race-free: `INSERT ... ON CONFLICT DO NOTHING`, then a read by email when the insert did
 /// nothing (PostgreSQL makes the insert wait for a concurrent one with the same key, so the
 /// read sees its row). Two callers at once get the same user, one of them with
-/// `created: true`. A username taken by a user with another email is
-/// [`DbError::Conflict`] naming `username`.
+/// `created: true`. A username (or given id) taken by a user with another email is
+/// [`DbError::Conflict`] naming `username` (or `id`).
 pub fn find_or_create_by_email(
     conn: &mut PgConnection,
     new: &model::NewUser,
@@ -201,16 +201,22 @@ pub fn find_or_create_by_email(
                 created: false,
             });
         }
-        let taken = |conn: &mut PgConnection, filter| -> Result<bool, DbError> {
-            Ok(
-                diesel::select(diesel::dsl::exists(users::table.filter(filter)))
-                    .get_result(conn)?,
-            )
-        };
-        if taken(conn, users::username.eq(&new.username))? {
+        let username_taken: bool = diesel::select(diesel::dsl::exists(
+            users::table.filter(users::username.eq(&new.username)),
+        ))
+        .get_result(conn)?;
+        if username_taken {
             return Err(DbError::Conflict {
                 table: "users",
                 field: "username",
+            });
+        }
+        let id_taken: bool =
+            diesel::select(diesel::dsl::exists(users::table.find(&id))).get_result(conn)?;
+        if id_taken {
+            return Err(DbError::Conflict {
+                table: "users",
+                field: "id",
             });
         }
     }
