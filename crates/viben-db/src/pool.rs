@@ -20,7 +20,6 @@
 //! Measured figures are in `docs/performance.md`.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use diesel::connection::{CacheSize, Instrumentation, InstrumentationEvent, SimpleConnection};
@@ -50,26 +49,30 @@ struct Settings {
     health_check_after: Duration,
 }
 
-/// Notes, per connection, when its last statement finished and whether the connection was lost.
-#[derive(Debug)]
+/// Notes, per connection, when its last statement finished and whether the connection was lost;
+/// passes every event on to Diesel's default instrumentation, if the program set one.
 struct Health {
     epoch: Instant,
-    last_used_ms: AtomicU64,
-    lost: AtomicBool,
+    last_used_ms: u64,
+    lost: bool,
+    inner: Option<Box<dyn Instrumentation>>,
 }
 
 impl Instrumentation for Health {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::FinishQuery { error, .. } = event {
+        if let InstrumentationEvent::FinishQuery { error, .. } = &event {
             let elapsed = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
-            self.last_used_ms.store(elapsed, Ordering::Relaxed);
+            self.last_used_ms = elapsed;
             if let Some(DieselError::DatabaseError(
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 _,
             )) = error
             {
-                self.lost.store(true, Ordering::Relaxed);
+                self.lost = true;
             }
+        }
+        if let Some(inner) = &mut self.inner {
+            inner.on_connection_event(event);
         }
     }
 }
@@ -102,8 +105,9 @@ impl PgManager {
         conn.batch_execute(&setup)?;
         conn.set_instrumentation(Health {
             epoch: Instant::now(),
-            last_used_ms: AtomicU64::new(0),
-            lost: AtomicBool::new(false),
+            last_used_ms: 0,
+            lost: false,
+            inner: diesel::connection::get_default_instrumentation(),
         });
         Ok(conn)
     }
@@ -121,7 +125,7 @@ impl r2d2::ManageConnection for PgManager {
         let after = self.settings.health_check_after;
         let idle = Health::of(conn).map(|h| {
             let now = u64::try_from(h.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
-            Duration::from_millis(now.saturating_sub(h.last_used_ms.load(Ordering::Relaxed)))
+            Duration::from_millis(now.saturating_sub(h.last_used_ms))
         });
         match idle {
             Some(idle) if idle < after => Ok(()),
@@ -131,7 +135,7 @@ impl r2d2::ManageConnection for PgManager {
 
     fn has_broken(&self, conn: &mut PgConnection) -> bool {
         use diesel::connection::TransactionManager;
-        let lost = Health::of(conn).is_some_and(|h| h.lost.load(Ordering::Relaxed));
+        let lost = Health::of(conn).is_some_and(|h| h.lost);
         lost || std::thread::panicking()
             || <PgConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
     }
