@@ -24,7 +24,8 @@ fn count_pings() -> Option<Box<dyn Instrumentation>> {
 fn checkouts(pool: &Pool) -> usize {
     let before = PINGS.load(Ordering::SeqCst);
     for _ in 0..10 {
-        users::count(&mut pool.get().unwrap()).unwrap();
+        let mut conn = pool.get().expect("a pooled connection");
+        users::count(&mut conn).expect("counting users");
     }
     PINGS.load(Ordering::SeqCst) - before
 }
