@@ -123,12 +123,20 @@ impl Store {
     /// Loads a listed agent; `real_dir` says the listing saw a real folder (not a link), so
     /// only `config.yaml` itself needs the symbolic-link check.
     fn load_listed(&self, id: &str, real_dir: bool) -> Result<AgentConfig> {
-        if real_dir {
+        let loaded = if real_dir {
             self.load_agent(&self.layout().agent_dir(id), id)
-                .map(|v| v.value)
         } else {
-            self.get_agent(id)
-        }
+            self.load_agent(self.layout().root(), id)
+        };
+        // In a listing the folder exists, so a missing agent is a missing file: name it.
+        loaded.map(|v| v.value).map_err(|e| match e {
+            StoreError::NotFound { .. } => StoreError::io(
+                "read",
+                self.layout().agent_config(id),
+                io::ErrorKind::NotFound.into(),
+            ),
+            other => other,
+        })
     }
 
     fn load_agent(&self, checked: &Path, id: &str) -> Result<Versioned<AgentConfig>> {

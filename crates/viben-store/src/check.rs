@@ -164,22 +164,7 @@ impl Store {
         let layout = self.layout();
 
         // Leftover temporary files in the root (the sub-folders are scanned below).
-        if let Ok(entries) = fs::read_dir(layout.root()) {
-            for entry in entries.flatten() {
-                if entry
-                    .file_name()
-                    .to_str()
-                    .is_some_and(crate::atomic::is_temp_name)
-                {
-                    c.push(
-                        Severity::Warning,
-                        &entry.path(),
-                        None,
-                        TEMP_WARNING.to_owned(),
-                    );
-                }
-            }
-        }
+        temp_files(&mut c, layout.root());
 
         // Providers.
         let mut providers = HashSet::new();
@@ -219,6 +204,7 @@ impl Store {
         let mut agents = HashSet::new();
         for (id, dir) in self.named_files(&mut c, &layout.agents_dir(), "", "agent") {
             agents.insert(id.clone());
+            temp_files(&mut c, &dir);
             let path = dir.join("config.yaml");
             if let Err(err) = self.confine(&path) {
                 c.error(err);
@@ -290,6 +276,7 @@ impl Store {
 
         // Sessions.
         for (id, dir) in self.named_files(&mut c, &layout.sessions_dir(), "", "session") {
+            temp_files(&mut c, &dir);
             let path = dir.join("session.yaml");
             if let Err(err) = self.confine(&path) {
                 c.error(err);
@@ -397,6 +384,26 @@ impl Store {
         }
         found.sort();
         found
+    }
+}
+
+/// Warns about leftover temporary files directly in `dir`.
+fn temp_files(c: &mut Checker<'_>, dir: &Path) {
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry
+                .file_name()
+                .to_str()
+                .is_some_and(crate::atomic::is_temp_name)
+            {
+                c.push(
+                    Severity::Warning,
+                    &entry.path(),
+                    None,
+                    TEMP_WARNING.to_owned(),
+                );
+            }
+        }
     }
 }
 

@@ -47,7 +47,7 @@ fn leftover_temporary_files_are_never_read_as_data() {
     assert_eq!(t.store.list_providers().unwrap().errors.len(), 0);
     assert_eq!(t.store.load_models().unwrap().models.len(), 2);
     let problems = t.store.check();
-    assert_eq!(problems.len(), 2, "{problems:#?}");
+    assert_eq!(problems.len(), 3, "{problems:#?}");
     assert!(problems.iter().all(|p| p.severity == Severity::Warning));
 }
 

@@ -88,7 +88,14 @@ fn listing_agents_returns_the_good_ones_and_reports_each_broken_one() {
     assert_eq!(ids, ["my-agent", "other"]);
     assert_eq!(listing.errors.len(), 3, "{:?}", listing.errors);
     assert!(matches!(listing.errors[0], StoreError::Parse { .. }));
-    assert!(matches!(listing.errors[1], StoreError::NotFound { .. }));
+    assert!(matches!(listing.errors[1], StoreError::Io { .. }));
+    assert!(
+        listing.errors[1]
+            .to_string()
+            .contains("agents/empty/config.yaml"),
+        "{}",
+        listing.errors[1]
+    );
     assert!(matches!(listing.errors[2], StoreError::Invalid { .. }));
 }
 
