@@ -289,3 +289,72 @@ fn random_bytes_and_random_yaml_never_panic_any_loader() {
         start.elapsed()
     );
 }
+
+const AWKWARD: &[&str] = &[
+    "yes",
+    "no",
+    "null",
+    "~",
+    "0.7",
+    "1e3",
+    "0x10",
+    "-",
+    "- x",
+    ": x",
+    "a: b",
+    "#c",
+    "a #c",
+    "'q'",
+    "\"dq\"",
+    "[1]",
+    "{a: 1}",
+    "&a",
+    "*a",
+    "!tag",
+    "|",
+    ">",
+    "  lead",
+    "trail  ",
+    "\n",
+    "\t",
+    "multi\nline\n",
+    "é",
+    "日本",
+    "🙂",
+    "\\",
+    "%",
+    "@",
+    "`",
+    "---",
+    "...",
+    "\u{feff}",
+    "\u{7f}",
+    "\u{1}",
+    "\u{85}",
+    "\u{2028}",
+    "\r",
+    "\r\n",
+];
+
+fn awkward_text(rng: &mut Rng) -> String {
+    (0..rng.below(5))
+        .map(|_| AWKWARD[rng.below(AWKWARD.len())])
+        .collect()
+}
+
+#[test]
+fn random_awkward_text_round_trips_exactly_through_a_save_and_a_load() {
+    let t = temp_store();
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    for i in 0..300 {
+        let mut agent = viben_model::AgentConfig::new(format!("a{i}"), "x", "m", "p");
+        agent.name = format!("n{}", awkward_text(&mut rng));
+        agent.description = Some(awkward_text(&mut rng));
+        agent.system_prompt = Some(awkward_text(&mut rng));
+        agent
+            .extra
+            .insert(awkward_text(&mut rng) + "k", awkward_text(&mut rng).into());
+        t.store.create_agent(&agent).unwrap();
+        assert_eq!(t.store.get_agent(&agent.id).unwrap(), agent, "round {i}");
+    }
+}

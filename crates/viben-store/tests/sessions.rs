@@ -285,3 +285,29 @@ fn an_appender_notices_a_torn_tail_written_by_someone_else_after_its_last_append
     assert!(items[1].is_err());
     assert_eq!(items[2].as_ref().unwrap().content, "two");
 }
+
+#[test]
+fn a_line_longer_than_16_mib_is_skipped_with_an_error_and_reading_goes_on() {
+    let t = seed_store();
+    write(
+        t.dir.path(),
+        "sessions/s/session.yaml",
+        "id: s\nagent_id: my-agent\ncreated_at: 2026-01-01T00:00:00Z\nupdated_at: 2026-01-01T00:00:00Z\n",
+    );
+    let good = "{\"role\":\"user\",\"content\":\"ok\",\"created_at\":\"2026-01-01T00:00:00Z\"}\n";
+    let mut log = String::from(good);
+    log.push_str(&"x".repeat(17 * 1024 * 1024));
+    log.push('\n');
+    log.push_str(good);
+    write(t.dir.path(), "sessions/s/messages.jsonl", log);
+    let items: Vec<_> = t.store.read_messages("s").unwrap().collect();
+    assert_eq!(items.len(), 3);
+    let err = items[1].as_ref().unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("messages.jsonl:2: the line is longer than"),
+        "{err}"
+    );
+    assert_eq!(items[2].as_ref().unwrap().content, "ok");
+    assert_eq!(t.store.last_messages("s", 5).unwrap().records.len(), 2);
+}
