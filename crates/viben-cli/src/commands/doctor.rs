@@ -65,7 +65,12 @@ fn database(context: &Context) -> bool {
             );
         }
     };
-    let mut healthy = report(true, "database reachable", None);
+    let version = viben_db::server_version(&mut conn).unwrap_or_else(|err| err.to_string());
+    let mut healthy = report(
+        true,
+        &format!("database reachable: PostgreSQL {version}"),
+        None,
+    );
     match migrate::status(&mut conn) {
         Ok(status) => {
             healthy &= report(

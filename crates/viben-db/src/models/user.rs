@@ -3,6 +3,9 @@
 //! Reached as `viben_db::users` (`users::create(&mut conn, &new)`); the functions take and
 //! return viben-model's types, the row structs are for code that writes its own Diesel queries.
 
+use std::fmt;
+use std::str::FromStr;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::dsl::now;
 use diesel::pg::Pg;
@@ -270,6 +273,52 @@ pub struct UserCursor {
     /// `id` of the last user on the page.
     pub id: String,
 }
+
+/// The text form of a [`UserCursor`]: `<created_at in RFC 3339, or "null">,<id>`, so a cursor can
+/// travel through a URL, a command line or a JSON response and come back unchanged.
+///
+/// ```
+/// use viben_db::users::UserCursor;
+/// let cursor: UserCursor = "2026-01-02T03:04:05.123456+00:00,u1".parse()?;
+/// assert_eq!(cursor.id, "u1");
+/// assert_eq!(cursor.to_string().parse::<UserCursor>()?, cursor);
+/// # Ok::<(), viben_db::users::ParseCursorError>(())
+/// ```
+impl fmt::Display for UserCursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.created_at {
+            Some(created_at) => write!(f, "{},{}", created_at.to_rfc3339(), self.id),
+            None => write!(f, "null,{}", self.id),
+        }
+    }
+}
+
+impl FromStr for UserCursor {
+    type Err = ParseCursorError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let invalid = || ParseCursorError(text.to_owned());
+        // Timestamps have no comma; ids may, so split at the first one.
+        let (created, id) = text.split_once(',').ok_or_else(invalid)?;
+        let created_at = match created {
+            "null" => None,
+            other => Some(
+                DateTime::parse_from_rfc3339(other)
+                    .map_err(|_| invalid())?
+                    .to_utc(),
+            ),
+        };
+        Ok(Self {
+            created_at,
+            id: id.to_owned(),
+        })
+    }
+}
+
+/// A cursor text that is not of the form `<RFC 3339 time or null>,<id>`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid cursor {0:?}; pass the cursor the previous page returned (`<created_at>,<id>`)")]
+pub struct ParseCursorError(String);
 
 /// One page of a keyset-paginated list.
 #[derive(Debug, Clone, PartialEq)]
