@@ -39,6 +39,13 @@ fn child_entry() {
     let Ok(mode) = std::env::var(CHILD) else {
         return;
     };
+    if mode == "open-default" {
+        let store = Store::open_default().unwrap();
+        store
+            .create_agent(&AgentConfig::new("from-env", "E", "m", "p"))
+            .unwrap();
+        return;
+    }
     let store = Store::open(std::env::var(ROOT).unwrap()).unwrap();
     let tag = std::env::var(TAG).unwrap();
     match mode.as_str() {
@@ -115,6 +122,35 @@ fn create_shared_session(store: &Store) {
     store
         .create_session(&meta)
         .expect("create the shared session");
+}
+
+#[test]
+fn viben_home_overrides_home_and_a_missing_root_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let viben_home = dir.path().join("custom");
+    let home = dir.path().join("home");
+    let status = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_entry", "--nocapture", "--test-threads=1"])
+        .env(CHILD, "open-default")
+        .env("VIBEN_HOME", &viben_home)
+        .env("HOME", &home)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(viben_home.join("agents/from-env/config.yaml").exists());
+    assert!(!home.join(".viben").exists());
+
+    let status = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_entry", "--nocapture", "--test-threads=1"])
+        .env(CHILD, "open-default")
+        .env_remove("VIBEN_HOME")
+        .env("HOME", &home)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(home.join(".viben/agents/from-env/config.yaml").exists());
 }
 
 #[test]
