@@ -63,6 +63,16 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: u32, keep_mode: bool
     Ok(())
 }
 
+/// Sets `path`'s mode to 0600 when group or others may access it.
+pub(crate) fn make_private(path: &Path) -> Result<()> {
+    let meta = fs::metadata(path).map_err(|e| StoreError::io("inspect", path, e))?;
+    if meta.mode() & 0o077 != 0 {
+        fs::set_permissions(path, Permissions::from_mode(PRIVATE_MODE))
+            .map_err(|e| StoreError::io("set the mode of", path, e))?;
+    }
+    Ok(())
+}
+
 /// Makes a finished rename or unlink in `dir` durable.
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::fs::{self, File};
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use viben_model::{
@@ -173,6 +173,19 @@ impl Store {
             if let Some((provider, text)) = c.load::<ProviderConfig>(&path, None) {
                 if provider.name != name {
                     c.id_mismatch(&path, &text, "name", &name, &provider.name);
+                }
+                let mode = fs::metadata(&path).map_or(0, |m| m.mode() & 0o777);
+                if provider.api_key.is_some() && mode & 0o077 != 0 {
+                    c.push(
+                        Severity::Error,
+                        &path,
+                        find_key(&text, "api_key", None),
+                        format!(
+                            "the file holds an api_key but others may read it (mode {mode:o}); \
+                             run `chmod 600` on it, or better, move the key to an environment \
+                             variable named by api_key_env"
+                        ),
+                    );
                 }
                 c.invalid(&path, &text, provider.problems());
             }

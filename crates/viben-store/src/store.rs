@@ -253,16 +253,12 @@ impl Store {
         T: Serialize + DeserializeOwned + Clone + PartialEq,
     {
         self.confine(path)?;
-        let mut missing = Some(missing);
         if let Some(dir) = path.parent()
             && !dir.is_dir()
         {
             // No folder (an agent or session that does not exist): no lock file can be made
-            // there, and there is nothing to read.
-            let make = missing
-                .take()
-                .ok_or_else(|| StoreError::io("open", dir, io::ErrorKind::NotFound.into()))?;
-            make()?;
+            // there, and there is nothing to read. `missing` says which error that is.
+            missing()?;
             return Err(StoreError::io("open", dir, io::ErrorKind::NotFound.into()));
         }
         let _lock = lock::lock_exclusive(path)?;
@@ -275,25 +271,26 @@ impl Store {
                 path: path.to_owned(),
             });
         }
-        let mut value = match (&old, missing) {
-            (Some(bytes), _) => yaml::from_bytes(path, bytes, spec.empty)?,
-            (None, Some(make)) => make()?,
-            (None, None) => {
-                return Err(StoreError::io("open", path, io::ErrorKind::NotFound.into()));
-            }
+        let mut value = match &old {
+            Some(bytes) => yaml::from_bytes(path, bytes, spec.empty)?,
+            None => missing()?,
         };
         let before = old.as_ref().map(|_| value.clone());
         let result = change(&mut value)?;
         (spec.check)(path, &value)?;
-        if before.as_ref() == Some(&value) {
-            // Nothing changed: leave the file (and its comments and layout) alone.
-            return Ok((value, result, revision));
-        }
-        let text = yaml::to_string(path, &value)?;
         let (mode, keep) = match (spec.mode)(&value) {
             FileMode::Keep => (PRIVATE_MODE, true),
             FileMode::Private => (PRIVATE_MODE, false),
         };
+        if before.as_ref() == Some(&value) {
+            // Nothing changed: leave the file (and its comments and layout) alone, but make a
+            // file holding a secret private if a person had opened it up.
+            if !keep {
+                atomic::make_private(path)?;
+            }
+            return Ok((value, result, revision));
+        }
+        let text = yaml::to_string(path, &value)?;
         atomic::write_atomic(path, text.as_bytes(), mode, keep)?;
         Ok((value, result, Revision::of(text.as_bytes())))
     }

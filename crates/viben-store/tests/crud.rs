@@ -374,6 +374,31 @@ fn a_provider_file_holding_an_api_key_is_written_0600() {
 }
 
 #[test]
+fn a_hand_opened_key_file_is_reported_and_made_private_by_the_next_save() {
+    let t = temp_store();
+    write(
+        t.dir.path(),
+        "providers/anthropic.yaml",
+        "name: anthropic\napi_key: sk-live-very-secret\n",
+    );
+    let path = t.dir.path().join("providers/anthropic.yaml");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let problems = t.store.check();
+    assert!(
+        problems.iter().any(|p| p.to_string().starts_with("providers/anthropic.yaml:2:1: the file holds an api_key but others may read it (mode 644)")),
+        "{problems:#?}"
+    );
+    assert!(!format!("{problems:?}").contains("sk-live"));
+    let same = t.store.get_provider("anthropic").unwrap();
+    t.store.set_provider(&same).unwrap();
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(t.store.check().is_empty());
+}
+
+#[test]
 fn a_file_without_a_secret_keeps_the_mode_a_person_gave_it() {
     let t = temp_store();
     t.store.set_provider(&ProviderConfig::new("local")).unwrap();
