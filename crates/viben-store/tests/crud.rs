@@ -600,3 +600,24 @@ fn updating_what_does_not_exist_is_not_found() {
     ));
     assert!(!t.dir.path().join("agents/ghost").exists());
 }
+
+#[test]
+fn threads_updating_one_catalog_at_once_lose_no_update() {
+    let t = temp_store();
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                for _ in 0..50 {
+                    t.store
+                        .update_models(|catalog| {
+                            let n = catalog.extra.get("n").and_then(|v| v.as_u64()).unwrap_or(0);
+                            catalog.extra.insert("n".into(), (n + 1).into());
+                            Ok(())
+                        })
+                        .unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(t.store.load_models().unwrap().extra["n"], 200);
+}
