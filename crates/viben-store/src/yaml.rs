@@ -74,7 +74,8 @@ pub(crate) fn from_bytes<T: DeserializeOwned>(
             line: Some(line),
             column: Some(column),
             message: format!(
-                "values are nested more than {MAX_DEPTH} levels deep; flatten the file"
+                "values are nested more than {MAX_DEPTH} levels deep (counting every unclosed \
+                 '[' and '{{', also inside strings); flatten the file"
             ),
         });
     }
@@ -143,13 +144,14 @@ fn parse_error(path: &Path, err: &serde_yaml::Error) -> StoreError {
 const MAX_DEPTH: usize = 128;
 
 /// The offset where flow brackets (`[`, `{`) or block indicators stacked on one line
-/// (`- - - x`, `? ? x`) first nest deeper than [`MAX_DEPTH`], outside quotes and comments.
+/// (`- - - x`, `? ? x`) first nest deeper than [`MAX_DEPTH`], outside comments.
 ///
 /// The YAML crate would refuse such a document too, but only after its parser, which is slow
-/// on very deep flow nesting (minutes for 100,000 levels), has run; this scan is linear. It
-/// over-counts brackets inside plain scalars (`a [b`), so only a text with more than 128
-/// unclosed brackets on the way is refused. Block nesting by indentation needs a quadratic
-/// number of bytes, so the size limit bounds it.
+/// on very deep flow nesting (minutes for 100,000 levels), has run; this scan is linear.
+/// Brackets inside quoted strings are counted too: skipping quotes would let a stray quote in a
+/// block scalar hide real nesting from the scan, while a legitimate file never has 128
+/// unclosed brackets in a row. Block nesting by indentation needs a quadratic number of bytes,
+/// so the size limit bounds it.
 fn too_deep(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
@@ -168,22 +170,6 @@ fn too_deep(text: &str) -> Option<usize> {
                     i += 1;
                 }
                 continue;
-            }
-            b'"' | b'\'' if i == 0 || !bytes[i - 1].is_ascii_alphanumeric() => {
-                // Skip a quoted scalar; `\"` escapes in double quotes, `''` in single quotes.
-                let quote = byte;
-                i += 1;
-                while i < bytes.len() {
-                    if quote == b'"' && bytes[i] == b'\\' {
-                        i += 2;
-                        continue;
-                    }
-                    if bytes[i] == quote {
-                        break;
-                    }
-                    i += 1;
-                }
-                line_start = false;
             }
             b'[' | b'{' => {
                 depth += 1;

@@ -90,6 +90,20 @@ fn deeply_nested_yaml_is_refused_with_a_clear_error() {
         "{err}"
     );
     assert_quick(start);
+    // A stray quote before the brackets does not hide them.
+    let yaml = format!(
+        "id: a\nname: a\nmodel: m\nprovider: p\nd: |\n  \"\nx: {}{}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    write(t.dir.path(), "agents/a/config.yaml", &yaml);
+    let start = Instant::now();
+    let err = t.store.get_agent("a").unwrap_err();
+    assert!(
+        err.to_string().contains("nested more than 128 levels"),
+        "{err}"
+    );
+    assert_quick(start);
     // Block indicators stacked on one line nest as deeply.
     let yaml = format!(
         "id: a\nname: a\nmodel: m\nprovider: p\nx:\n  {}x\n",
