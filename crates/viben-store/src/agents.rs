@@ -173,8 +173,10 @@ impl Store {
         check_id("agent", &agent.id)?;
         let dir = self.layout().agent_dir(&agent.id);
         self.confine(&dir)?;
-        fs::create_dir_all(&dir).map_err(|e| StoreError::io("create folder", &dir, e))?;
         let path = self.layout().agent_config(&agent.id);
+        // Validate before the folder exists: a refused agent must leave nothing behind.
+        (spec().check)(&path, agent)?;
+        fs::create_dir_all(&dir).map_err(|e| StoreError::io("create folder", &dir, e))?;
         let exists = || StoreError::AlreadyExists {
             kind: "agent",
             id: agent.id.clone(),
