@@ -7,7 +7,7 @@ use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use viben_model::{
-    AgentConfig, ChannelsFile, ModelCatalog, ProviderConfig, SessionMeta, ValidationError,
+    AgentConfig, ChannelsFile, ModelCatalog, Profile, ProviderConfig, SessionMeta, ValidationError,
 };
 
 use crate::error::StoreError;
@@ -285,6 +285,12 @@ impl Store {
                     );
                 }
             }
+        }
+
+        // The signed-in profile.
+        let profile_path = layout.profile_file();
+        if let Some((profile, text)) = c.load::<Profile>(&profile_path, None) {
+            c.invalid(&profile_path, &text, crate::profile::problems(&profile));
         }
 
         // Sessions.

@@ -107,6 +107,11 @@ impl Layout {
         self.root.join("channels.yaml")
     }
 
+    /// `profile.yaml`: the web account signed in on this desktop.
+    pub fn profile_file(&self) -> PathBuf {
+        self.root.join("profile.yaml")
+    }
+
     /// `sessions/`.
     pub fn sessions_dir(&self) -> PathBuf {
         self.root.join("sessions")

@@ -124,9 +124,15 @@ fn an_invalid_agent_is_refused_before_anything_is_written() {
             .contains("agents/a/config.yaml: temperature 3 is out of range"),
         "{err}"
     );
-    assert!(!t.dir.path().join("agents/a").exists(), "no folder is left behind");
+    assert!(
+        !t.dir.path().join("agents/a").exists(),
+        "no folder is left behind"
+    );
     let listing = t.store.list_agents().unwrap();
-    assert!(listing.items.is_empty() && listing.errors.is_empty(), "{listing:?}");
+    assert!(
+        listing.items.is_empty() && listing.errors.is_empty(),
+        "{listing:?}"
+    );
 }
 
 #[test]
