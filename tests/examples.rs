@@ -79,3 +79,11 @@ fn web_accounts_runs_to_completion() {
     assert!(out.contains("with relations: 1 connection(s)"), "{out}");
     assert!(out.contains("delete:        0 users left"), "{out}");
 }
+
+#[test]
+fn desktop_sign_in_runs_to_completion() {
+    let database = TestDatabase::new();
+    let out = run("desktop_sign_in", Some(database.url().expose()));
+    assert!(out.contains("signed in on the desktop as dev-"), "{out}");
+    assert!(out.contains("telemetry: span sign_in took"), "{out}");
+}
