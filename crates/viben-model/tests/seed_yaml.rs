@@ -2,31 +2,12 @@
 
 use viben_model::{AgentConfig, ModelCatalog};
 
-/// `~/.viben/agents/<id>/config.yaml`, verbatim from the design document.
-const SEED_AGENT: &str = "\
-id: my-agent
-name: My Agent
-description: A helpful assistant
-model: claude-3-sonnet
-provider: anthropic
-system_prompt: You are a helpful assistant.
-temperature: 0.7
-max_tokens: 4096
-";
+/// `~/.viben/agents/<id>/config.yaml`, verbatim from the design document (shared with
+/// viben-store's tests).
+const SEED_AGENT: &str = include_str!("fixtures/seed-agent-config.yaml");
 
 /// `~/.viben/models.yaml`, verbatim from the design document.
-const SEED_MODELS: &str = "\
-default: claude-3-sonnet
-models:
-- id: claude-3-sonnet
-  provider: anthropic
-  enabled: true
-- id: my-custom-model
-  name: My Custom Model
-  provider: openai
-  base_model: gpt-4
-  temperature: 0.7
-";
+const SEED_MODELS: &str = include_str!("fixtures/seed-models.yaml");
 
 fn as_value(yaml: &str) -> serde_yaml::Value {
     serde_yaml::from_str(yaml).expect("the YAML parses")

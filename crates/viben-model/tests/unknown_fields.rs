@@ -74,7 +74,10 @@ fn unknown_fields_round_trip_in_every_yaml_type() {
     let profile = "user_id: u1\nemail: a@example.com\nusername: ada\nprovider: gitlab\nprovider_id: '42'\nsigned_in_at: 2026-01-02T03:04:05Z\ntheme: dark\n";
     let parsed: viben_model::Profile = serde_yaml::from_str(profile).unwrap();
     assert_eq!(parsed.provider.as_str(), "gitlab");
-    assert_eq!(value(&serde_yaml::to_string(&parsed).unwrap()), value(profile));
+    assert_eq!(
+        value(&serde_yaml::to_string(&parsed).unwrap()),
+        value(profile)
+    );
 
     let session = "id: s1\nagent_id: my-agent\ntitle: Hello\ncreated_at: 2026-01-02T03:04:05Z\nupdated_at: 2026-01-02T03:04:05Z\npinned: true\n";
     let parsed: SessionMeta = serde_yaml::from_str(session).unwrap();

@@ -30,29 +30,10 @@ pub fn read(root: &Path, rel: &str) -> String {
     fs::read_to_string(root.join(rel)).expect("read the file")
 }
 
-pub const SEED_AGENT: &str = "\
-id: my-agent
-name: My Agent
-description: A helpful assistant
-model: claude-3-sonnet
-provider: anthropic
-system_prompt: You are a helpful assistant.
-temperature: 0.7
-max_tokens: 4096
-";
+pub const SEED_AGENT: &str =
+    include_str!("../../../viben-model/tests/fixtures/seed-agent-config.yaml");
 
-pub const SEED_MODELS: &str = "\
-default: claude-3-sonnet
-models:
-- id: claude-3-sonnet
-  provider: anthropic
-  enabled: true
-- id: my-custom-model
-  name: My Custom Model
-  provider: openai
-  base_model: gpt-4
-  temperature: 0.7
-";
+pub const SEED_MODELS: &str = include_str!("../../../viben-model/tests/fixtures/seed-models.yaml");
 
 /// The seed's agent and models, plus providers for both, written by hand.
 pub fn seed_store() -> TempStore {
