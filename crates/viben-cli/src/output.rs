@@ -11,6 +11,39 @@ pub(crate) fn print_json(value: &impl Serialize) -> Result<(), crate::failure::F
     Ok(())
 }
 
+/// Whether a setting's name says it holds a secret (`bot_token`, `client_secret`, `password`,
+/// `api_key`, ...). Channel settings are free-form, so names are all there is to go on.
+pub(crate) fn is_secret_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "token",
+        "secret",
+        "password",
+        "api_key",
+        "apikey",
+        "private_key",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
+}
+
+/// Replaces, at any depth, the value of every field whose name says it is a secret with `***`.
+pub(crate) fn mask_secrets(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (name, field) in map.iter_mut() {
+                if is_secret_name(name) && !field.is_null() {
+                    *field = viben_model::Secret::MASK.into();
+                } else {
+                    mask_secrets(field);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(mask_secrets),
+        _ => {}
+    }
+}
+
 /// A table for people: a header row and left-aligned columns two spaces apart.
 pub(crate) struct Table {
     header: Vec<&'static str>,
@@ -71,6 +104,18 @@ pub(crate) fn cell(value: Option<impl ToString>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_looking_fields_are_masked_at_any_depth() {
+        let mut value = serde_json::json!([
+            {"id": "tg", "settings": {"bot_token": "123:abc", "chat_id": 42, "nested": {"Client_Secret": "s"}}}
+        ]);
+        mask_secrets(&mut value);
+        assert_eq!(value[0]["settings"]["bot_token"], "***");
+        assert_eq!(value[0]["settings"]["nested"]["Client_Secret"], "***");
+        assert_eq!(value[0]["settings"]["chat_id"], 42);
+        assert_eq!(value[0]["id"], "tg");
+    }
 
     #[test]
     fn columns_are_aligned_to_the_widest_cell() {

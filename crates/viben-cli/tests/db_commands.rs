@@ -175,8 +175,16 @@ fn users_create_list_show_delete() {
     .json();
     assert_eq!(next["users"][0]["email"], "bob@example.com");
     assert_eq!(next["next"], serde_json::Value::Null);
-    let bad = db(h, &database, &["db", "users", "list", "--after", "yesterday"]);
-    assert!(bad.failed().starts_with("error: invalid cursor \"yesterday\"\nhint: "), "{bad:?}");
+    let bad = db(
+        h,
+        &database,
+        &["db", "users", "list", "--after", "yesterday"],
+    );
+    assert!(
+        bad.failed()
+            .starts_with("error: invalid cursor \"yesterday\"\nhint: "),
+        "{bad:?}"
+    );
 
     for key in ["u1", "ada@example.com", "ada"] {
         let shown = db(h, &database, &["db", "users", "show", key, "--json"]).json();

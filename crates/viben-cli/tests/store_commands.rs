@@ -282,14 +282,18 @@ fn channels_list_and_show() {
     let h = home.path();
     std::fs::write(
         h.join("channels.yaml"),
-        "channels:\n- id: tg\n  kind: telegram\n  agent: my-agent\n  settings:\n    chat_id: 42\n",
+        "channels:\n- id: tg\n  kind: telegram\n  agent: my-agent\n  settings:\n    chat_id: 42\n    bot_token: '123:very-secret'\n",
     )
     .unwrap();
     let list = viben(h, &["channels", "list", "--json"]).json();
     assert_eq!(list[0]["kind"], "telegram");
     assert_eq!(list[0]["settings"]["chat_id"], 42);
+    assert_eq!(list[0]["settings"]["bot_token"], "***");
     let shown = viben(h, &["channels", "show", "tg"]);
     assert!(shown.ok().contains("chat_id"), "{shown:?}");
+    assert!(!shown.stdout.contains("very-secret"), "{shown:?}");
+    let json = viben(h, &["channels", "show", "tg", "--json"]);
+    assert!(!json.ok().contains("very-secret"), "{json:?}");
     viben(h, &["channels", "show", "nope"]).failed();
 }
 
