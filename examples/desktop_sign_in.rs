@@ -20,7 +20,7 @@ use std::error::Error;
 
 use chrono::Utc;
 use viben::db::{PoolBuilder, migrate, oauth_connections, users};
-use viben::model::{Extra, NewOAuthConnection, NewUser, OAuthProvider, Profile, Span, new_id};
+use viben::model::{JsonFields, NewOAuthConnection, NewUser, OAuthProvider, Profile, Span, new_id};
 use viben::store::Store;
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -71,7 +71,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         OAuthProvider::GitHub,
         github_id.as_str(),
     ))?;
-    let mut attributes = Extra::new();
+    let mut attributes = JsonFields::new();
     attributes.insert("provider".into(), "github".into());
     attributes.insert("user_id".into(), signed_in.id.clone().into());
     store.record(&Span {
@@ -82,7 +82,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         start: started,
         end: finished,
         attributes,
-        extra: Extra::new(),
+        extra: JsonFields::new(),
     })?;
 
     let profile = store.load_profile()?.ok_or("the profile was not saved")?;

@@ -44,6 +44,22 @@ pub(crate) fn mask_secrets(value: &mut serde_json::Value) {
     }
 }
 
+/// Table rows for a record's extra fields (or a channel's settings): `name`, and the value as
+/// compact JSON, with secret-looking fields masked.
+pub(crate) fn extra_rows(
+    extra: &viben_model::Extra,
+) -> Result<Vec<Vec<String>>, crate::failure::Failure> {
+    let mut value = serde_json::to_value(extra)?;
+    mask_secrets(&mut value);
+    let serde_json::Value::Object(fields) = value else {
+        return Ok(Vec::new());
+    };
+    Ok(fields
+        .into_iter()
+        .map(|(name, value)| vec![name, value.to_string()])
+        .collect())
+}
+
 /// A table for people: a header row and left-aligned columns two spaces apart.
 pub(crate) struct Table {
     header: Vec<&'static str>,

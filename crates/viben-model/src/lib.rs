@@ -28,9 +28,13 @@ pub use secret::Secret;
 pub use session::{Message, MessageRole, SessionMeta};
 pub use telemetry::{LogLevel, LogRecord, MetricPoint, Span, TelemetryRecord};
 
-/// Fields a stored record has that this version of Viben does not know.
+/// Fields a YAML file holds that this version of Viben does not know.
 ///
-/// Every type stored as YAML or JSON flattens one of these, so a field a person added by hand
-/// (or a newer app wrote) survives a read-modify-write, in its original order. It is a JSON map
-/// because it is format-neutral: the same values come from YAML files and JSON Lines logs.
-pub type Extra = serde_json::Map<String, serde_json::Value>;
+/// Every type stored as YAML flattens one of these, so a field a person added by hand (or a
+/// newer app wrote) survives a read-modify-write exactly, in its original order: YAML's own
+/// value type keeps what a JSON map cannot (`.nan`, `.inf`, integer keys, big numbers).
+pub type Extra = serde_yaml::Mapping;
+
+/// Fields a JSON Lines record (a message, a span, a metric point, a log record) holds beyond the
+/// known ones, and telemetry attributes. The logs are JSON, so a JSON map keeps them exactly.
+pub type JsonFields = serde_json::Map<String, serde_json::Value>;

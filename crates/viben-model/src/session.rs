@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::open_enum::open_enum;
-use crate::{Extra, ValidationError, validate_path_id};
+use crate::{Extra, JsonFields, ValidationError, validate_path_id};
 
 /// A session's metadata, as `session.yaml` holds it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,7 +74,7 @@ pub struct Message {
     pub id: Option<String>,
     /// Everything else (token counts, tool calls, ...), kept as written.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: JsonFields,
 }
 
 impl Message {
@@ -85,7 +85,7 @@ impl Message {
             content: content.into(),
             created_at: Utc::now(),
             id: None,
-            extra: Extra::new(),
+            extra: JsonFields::new(),
         }
     }
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::Extra;
+use crate::JsonFields;
 use crate::open_enum::open_enum;
 
 /// What the three telemetry record types have in common, so one store can file them all.
@@ -33,11 +33,11 @@ pub struct Span {
     /// When it ended (UTC).
     pub end: DateTime<Utc>,
     /// Key-value details.
-    #[serde(default, skip_serializing_if = "Extra::is_empty")]
-    pub attributes: Extra,
+    #[serde(default, skip_serializing_if = "JsonFields::is_empty")]
+    pub attributes: JsonFields,
     /// Fields this version does not know, kept as written.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: JsonFields,
 }
 
 impl TelemetryRecord for Span {
@@ -58,13 +58,13 @@ pub struct MetricPoint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
     /// Key-value details.
-    #[serde(default, skip_serializing_if = "Extra::is_empty")]
-    pub attributes: Extra,
+    #[serde(default, skip_serializing_if = "JsonFields::is_empty")]
+    pub attributes: JsonFields,
     /// When it was measured (UTC).
     pub time: DateTime<Utc>,
     /// Fields this version does not know, kept as written.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: JsonFields,
 }
 
 impl TelemetryRecord for MetricPoint {
@@ -98,13 +98,13 @@ pub struct LogRecord {
     /// The message.
     pub message: String,
     /// Key-value details.
-    #[serde(default, skip_serializing_if = "Extra::is_empty")]
-    pub attributes: Extra,
+    #[serde(default, skip_serializing_if = "JsonFields::is_empty")]
+    pub attributes: JsonFields,
     /// When it was logged (UTC).
     pub time: DateTime<Utc>,
     /// Fields this version does not know, kept as written.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: JsonFields,
 }
 
 impl TelemetryRecord for LogRecord {

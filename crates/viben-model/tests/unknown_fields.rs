@@ -95,3 +95,43 @@ fn message_lines_keep_unknown_roles_and_fields() {
     assert_eq!(message.extra["input_tokens"], 12);
     assert_eq!(serde_json::to_string(&message).unwrap(), line);
 }
+
+#[test]
+fn yaml_only_values_in_unknown_fields_survive_exactly() {
+    let yaml = "\
+id: my-agent
+name: My Agent
+model: claude-3-sonnet
+provider: anthropic
+threshold: .nan
+limit: .inf
+ui:
+  shortcuts:
+    1: chat
+    2: search
+flag: yes
+";
+    let agent: AgentConfig = serde_yaml::from_str(yaml).unwrap();
+    let written = serde_yaml::to_string(&agent).unwrap();
+    let reread: AgentConfig = serde_yaml::from_str(&written).unwrap();
+    assert!(written.contains("threshold: .nan"), "{written}");
+    assert!(written.contains("limit: .inf"), "{written}");
+    assert!(
+        written.contains("    1: chat"),
+        "integer keys stay integers: {written}"
+    );
+    assert_eq!(reread.extra.len(), 4, "{written}");
+    assert_eq!(reread.extra, agent.extra);
+    let channels =
+        "channels:\n- id: tg\n  kind: telegram\n  agent: a\n  settings:\n    42: family\n";
+    let parsed: ChannelsFile = serde_yaml::from_str(channels).unwrap();
+    let written = serde_yaml::to_string(&parsed).unwrap();
+    assert!(written.contains("    42: family"), "{written}");
+}
+
+#[test]
+fn an_integer_wider_than_64_bits_is_refused_with_its_line_not_rounded() {
+    let yaml = "id: a\nname: A\nmodel: m\nprovider: p\nhuge: 123456789012345678901234567890\n";
+    let err = serde_yaml::from_str::<AgentConfig>(yaml).unwrap_err();
+    assert_eq!(err.location().map(|l| l.line()), Some(5), "{err}");
+}

@@ -367,7 +367,7 @@ fn random_awkward_text_round_trips_exactly_through_a_save_and_a_load() {
         agent.system_prompt = Some(awkward_text(&mut rng));
         agent
             .extra
-            .insert(awkward_text(&mut rng) + "k", awkward_text(&mut rng).into());
+            .insert((awkward_text(&mut rng) + "k").into(), awkward_text(&mut rng).into());
         t.store.create_agent(&agent).unwrap();
         assert_eq!(t.store.get_agent(&agent.id).unwrap(), agent, "round {i}");
     }

@@ -59,7 +59,7 @@ fn child_entry() {
                                 .get(&key)
                                 .and_then(|v| v.as_u64())
                                 .unwrap_or(0);
-                            catalog.extra.insert(key, (n + 1).into());
+                            catalog.extra.insert(key.into(), (n + 1).into());
                         }
                         Ok(())
                     })

@@ -4,7 +4,7 @@ mod common;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use common::{temp_store, write};
-use viben_model::{Extra, LogLevel, LogRecord, MetricPoint, Span};
+use viben_model::{JsonFields, LogLevel, LogRecord, MetricPoint, Span};
 use viben_store::PrunePolicy;
 
 fn at(day: u32, hour: u32) -> DateTime<Utc> {
@@ -15,9 +15,9 @@ fn log(time: DateTime<Utc>, message: &str) -> LogRecord {
     LogRecord {
         level: LogLevel::Info,
         message: message.into(),
-        attributes: Extra::new(),
+        attributes: JsonFields::new(),
         time,
-        extra: Extra::new(),
+        extra: JsonFields::new(),
     }
 }
 
@@ -33,17 +33,17 @@ fn records_go_to_one_file_per_utc_day_per_signal() {
         name: "llm.call".into(),
         start: at(1, 10),
         end: at(1, 11),
-        attributes: Extra::new(),
-        extra: Extra::new(),
+        attributes: JsonFields::new(),
+        extra: JsonFields::new(),
     };
     t.store.record(&span).unwrap();
     let metric = MetricPoint {
         name: "tokens".into(),
         value: 42.0,
         unit: Some("tokens".into()),
-        attributes: Extra::new(),
+        attributes: JsonFields::new(),
         time: at(1, 12),
-        extra: Extra::new(),
+        extra: JsonFields::new(),
     };
     t.store.record(&metric).unwrap();
     let root = t.dir.path();

@@ -5,7 +5,7 @@ use viben_model::AgentConfig;
 use crate::cli::{AgentFields, AgentsCommand};
 use crate::context::Context;
 use crate::failure::Failure;
-use crate::output::{Table, cell, print_json};
+use crate::output::{Table, cell, extra_rows, print_json};
 
 pub(crate) fn run(context: &Context, command: AgentsCommand) -> Result<(), Failure> {
     let store = context.store()?;
@@ -50,9 +50,9 @@ pub(crate) fn run(context: &Context, command: AgentsCommand) -> Result<(), Failu
             for (name, value) in fields {
                 table.row(vec![name.to_owned(), cell(value)]);
             }
-            for (name, value) in &agent.extra {
-                table.row(vec![name.clone(), value.to_string()]);
-            }
+            extra_rows(&agent.extra)?
+                .into_iter()
+                .for_each(|row| table.row(row));
             table.print()
         }
         AgentsCommand::Create { id, fields } => {

@@ -4,9 +4,7 @@ use crate::cli::ChannelsCommand;
 use crate::commands::models::yes_no;
 use crate::context::Context;
 use crate::failure::Failure;
-use viben_model::Secret;
-
-use crate::output::{Table, is_secret_name, mask_secrets, print_json};
+use crate::output::{Table, extra_rows, mask_secrets, print_json};
 
 pub(crate) fn run(context: &Context, command: ChannelsCommand) -> Result<(), Failure> {
     let store = context.store()?;
@@ -42,15 +40,10 @@ pub(crate) fn run(context: &Context, command: ChannelsCommand) -> Result<(), Fai
             table.row(vec!["kind".into(), channel.kind.to_string()]);
             table.row(vec!["agent".into(), channel.agent.clone()]);
             table.row(vec!["enabled".into(), yes_no(channel.is_enabled())]);
-            for (name, value) in channel.settings.iter().chain(&channel.extra) {
-                let mut value = value.clone();
-                mask_secrets(&mut value);
-                let shown = if is_secret_name(name) {
-                    Secret::MASK.to_owned()
-                } else {
-                    value.to_string()
-                };
-                table.row(vec![name.clone(), shown]);
+            for fields in [&channel.settings, &channel.extra] {
+                extra_rows(fields)?
+                    .into_iter()
+                    .for_each(|row| table.row(row));
             }
             table.print()
         }

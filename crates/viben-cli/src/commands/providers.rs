@@ -8,7 +8,7 @@ use crate::cli::ProvidersCommand;
 use crate::commands::models::yes_no;
 use crate::context::Context;
 use crate::failure::Failure;
-use crate::output::{Table, cell, print_json};
+use crate::output::{Table, cell, extra_rows, print_json};
 
 pub(crate) fn run(context: &Context, command: ProvidersCommand) -> Result<(), Failure> {
     let store = context.store()?;
@@ -43,9 +43,9 @@ pub(crate) fn run(context: &Context, command: ProvidersCommand) -> Result<(), Fa
             table.row(vec!["base_url".into(), cell(provider.base_url.as_ref())]);
             table.row(vec!["key".into(), key_source(&provider)]);
             table.row(vec!["enabled".into(), yes_no(provider.is_enabled())]);
-            for (name, value) in &provider.extra {
-                table.row(vec![name.clone(), value.to_string()]);
-            }
+            extra_rows(&provider.extra)?
+                .into_iter()
+                .for_each(|row| table.row(row));
             table.print()
         }
         ProvidersCommand::Set {
