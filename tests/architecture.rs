@@ -29,7 +29,14 @@ fn names(list: &[&str]) -> BTreeSet<String> {
 
 #[test]
 fn viben_model_does_no_io_and_knows_nothing_of_diesel_or_file_formats() {
-    let allowed = names(&["chrono", "serde", "serde_json", "serde_yaml", "thiserror", "uuid"]);
+    let allowed = names(&[
+        "chrono",
+        "serde",
+        "serde_json",
+        "serde_yaml",
+        "thiserror",
+        "uuid",
+    ]);
     let deps = dependency_names("viben-model", "dependencies");
     assert!(
         deps.is_subset(&allowed),

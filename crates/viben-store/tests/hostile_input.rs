@@ -365,9 +365,10 @@ fn random_awkward_text_round_trips_exactly_through_a_save_and_a_load() {
         agent.name = format!("n{}", awkward_text(&mut rng));
         agent.description = Some(awkward_text(&mut rng));
         agent.system_prompt = Some(awkward_text(&mut rng));
-        agent
-            .extra
-            .insert((awkward_text(&mut rng) + "k").into(), awkward_text(&mut rng).into());
+        agent.extra.insert(
+            (awkward_text(&mut rng) + "k").into(),
+            awkward_text(&mut rng).into(),
+        );
         t.store.create_agent(&agent).unwrap();
         assert_eq!(t.store.get_agent(&agent.id).unwrap(), agent, "round {i}");
     }
