@@ -6,7 +6,16 @@ use clap::{Args, Parser, Subcommand};
 
 /// Manage Viben's desktop store (~/.viben) and the web accounts database.
 #[derive(Debug, Parser)]
-#[command(name = "viben", version, about, long_about = None)]
+#[command(
+    name = "viben",
+    version,
+    about,
+    long_about = None,
+    after_help = "Listing and showing commands take --json for one JSON document on stdout.\n\
+                  Exit codes: 0 success; 1 the operation failed (not found, invalid, conflict, \
+                  unreachable); 2 wrong usage.\nSecrets (API keys, access tokens, passwords in \
+                  URLs) are never printed."
+)]
 pub(crate) struct Cli {
     /// The store's root folder [default: $VIBEN_HOME, else ~/.viben]
     #[arg(long, global = true, value_name = "DIR")]
