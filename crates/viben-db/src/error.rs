@@ -77,7 +77,8 @@ pub enum DbError {
          viben_db::catalog::check_drift to list every difference"
     )]
     MissingColumn {
-        /// The column PostgreSQL named.
+        /// The column PostgreSQL named: `table.column` where it names the table too (always
+        /// for INSERT and UPDATE), else the bare column name.
         column: String,
     },
 
@@ -198,21 +199,16 @@ impl From<DieselError> for DbError {
                     | DatabaseErrorKind::UnableToSendCommand => DbError::ConnectionLost {
                         cause: message.trim().to_owned(),
                     },
-                    _ => {
-                        if let Some(relation) =
-                            quoted_between(message, "relation ", " does not exist")
+                    _ => match missing_object(message) {
+                        Some(Missing::Column(column)) => DbError::MissingColumn { column },
+                        Some(Missing::Relation(relation)) => DbError::MissingRelation { relation },
+                        None if message
+                            .contains("canceling statement due to statement timeout") =>
                         {
-                            DbError::MissingRelation { relation }
-                        } else if let Some(column) =
-                            quoted_between(message, "column ", " does not exist")
-                        {
-                            DbError::MissingColumn { column }
-                        } else if message.contains("canceling statement due to statement timeout") {
                             DbError::StatementTimeout
-                        } else {
-                            DbError::Query(error)
                         }
-                    }
+                        None => DbError::Query(error),
+                    },
                 }
             }
             _ => DbError::Query(error),
@@ -241,11 +237,59 @@ fn unique_field(constraint: Option<&str>) -> (&'static str, &'static str) {
     }
 }
 
-/// The name in `relation "users" does not exist` (or `column users.x does not exist`).
-fn quoted_between(message: &str, prefix: &str, suffix: &str) -> Option<String> {
-    let start = message.find(prefix)? + prefix.len();
-    let end = message[start..].find(suffix)? + start;
-    Some(message[start..end].trim_matches('"').to_owned())
+/// What a "does not exist" message from PostgreSQL names.
+#[derive(Debug, PartialEq, Eq)]
+enum Missing {
+    /// `table.column`, or just `column` when PostgreSQL names no table.
+    Column(String),
+    Relation(String),
+}
+
+/// Reads PostgreSQL's "does not exist" messages, anchored at their start so that a missing
+/// column is never taken for a missing table:
+///
+/// - `column "c" of relation "t" does not exist` (INSERT, UPDATE) → column `t.c`;
+/// - `column t.c does not exist`, `column "c" does not exist` (SELECT) → `t.c`, `c`;
+/// - `relation "t" does not exist` → relation `t`.
+///
+/// Anything else (`constraint "x" of relation "t" does not exist`, SQLSTATE 42704, ...) is
+/// `None`.
+fn missing_object(message: &str) -> Option<Missing> {
+    let rest = message.trim().strip_suffix(" does not exist")?;
+    if let Some(rest) = rest.strip_prefix("column ") {
+        let (column, after) = identifier(rest)?;
+        if after.is_empty() {
+            return Some(Missing::Column(column));
+        }
+        let (table, after) = identifier(after.strip_prefix(" of relation ")?)?;
+        return after
+            .is_empty()
+            .then(|| Missing::Column(format!("{table}.{column}")));
+    }
+    let (relation, after) = identifier(rest.strip_prefix("relation ")?)?;
+    after.is_empty().then_some(Missing::Relation(relation))
+}
+
+/// A name at the start of `text`, quoted (`"a ""b"""`, doubled quotes inside) or not (up to
+/// the next space; it may be qualified, `users.role`), and the text after it.
+fn identifier(text: &str) -> Option<(String, &str)> {
+    let Some(quoted) = text.strip_prefix('"') else {
+        let end = text.find(' ').unwrap_or(text.len());
+        return (end > 0).then(|| (text[..end].to_owned(), &text[end..]));
+    };
+    let mut name = String::new();
+    let mut chars = quoted.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if c != '"' {
+            name.push(c);
+        } else if quoted[i + 1..].starts_with('"') {
+            name.push('"');
+            chars.next();
+        } else {
+            return Some((name, &quoted[i + 1..]));
+        }
+    }
+    None
 }
 
 /// Refuses text PostgreSQL cannot store, naming the field.
@@ -269,21 +313,36 @@ mod tests {
 
     #[test]
     fn names_are_taken_from_postgres_messages() {
+        let column = |c: &str| Some(Missing::Column(c.to_owned()));
+        let relation = |r: &str| Some(Missing::Relation(r.to_owned()));
         assert_eq!(
-            quoted_between(
-                r#"relation "users" does not exist"#,
-                "relation ",
-                " does not exist"
-            ),
-            Some("users".to_owned())
+            missing_object(r#"column "github_username" of relation "users" does not exist"#),
+            column("users.github_username")
         );
         assert_eq!(
-            quoted_between(
-                "column users.role does not exist",
-                "column ",
-                " does not exist"
-            ),
-            Some("users.role".to_owned())
+            missing_object("column users.role does not exist"),
+            column("users.role")
+        );
+        assert_eq!(
+            missing_object(r#"column "role" does not exist"#),
+            column("role")
+        );
+        assert_eq!(
+            missing_object(r#"relation "users" does not exist"#),
+            relation("users")
+        );
+        assert_eq!(
+            missing_object(r#"relation "a ""b""" does not exist"#),
+            relation(r#"a "b""#)
+        );
+        assert_eq!(
+            missing_object(r#"constraint "users_pkey" of relation "users" does not exist"#),
+            None
+        );
+        assert_eq!(missing_object(r#"type "citext" does not exist"#), None);
+        assert_eq!(
+            missing_object(r#"function lower(relation "x") does not exist"#),
+            None
         );
         assert_eq!(unique_field(Some("users_email_unique")), ("users", "email"));
         assert_eq!(

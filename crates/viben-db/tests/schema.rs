@@ -436,3 +436,42 @@ fn adopting_an_empty_database_says_there_is_nothing_to_adopt() {
     assert!(matches!(err, DbError::MissingRelation { .. }), "{err:?}");
     assert!(err.to_string().contains("run the migrations"), "{err}");
 }
+
+#[test]
+fn writing_to_a_dropped_column_is_a_missing_column_naming_it() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    let user = viben_db::users::create(
+        &mut conn,
+        &viben_model::NewUser::new("a@example.com", "ada"),
+    )
+    .unwrap();
+    conn.batch_execute("ALTER TABLE users DROP COLUMN github_username")
+        .unwrap();
+    let created = viben_db::users::create(
+        &mut conn,
+        &viben_model::NewUser::new("b@example.com", "bob"),
+    )
+    .unwrap_err();
+    let patch = viben_model::UserPatch {
+        github_username: Some(Some("ada".into())),
+        ..viben_model::UserPatch::default()
+    };
+    let updated = viben_db::users::update(&mut conn, &user.id, &patch).unwrap_err();
+    for err in [created, updated] {
+        match &err {
+            DbError::MissingColumn { column } => {
+                assert_eq!(column, "users.github_username", "{err}")
+            }
+            other => panic!("expected MissingColumn, got {other:?}"),
+        }
+        assert!(
+            err.to_string().contains("column users.github_username"),
+            "{err}"
+        );
+        assert!(
+            !err.to_string().contains("table users does not exist"),
+            "{err}"
+        );
+    }
+}
