@@ -373,3 +373,120 @@ fn random_awkward_text_round_trips_exactly_through_a_save_and_a_load() {
         assert_eq!(t.store.get_agent(&agent.id).unwrap(), agent, "round {i}");
     }
 }
+
+/// An agent whose `system_prompt` is `prompt`, as a person writes it: a literal block scalar.
+fn agent_with_prompt(prompt: &str) -> String {
+    let mut yaml = String::from("id: a\nname: A\nmodel: m\nprovider: p\nsystem_prompt: |\n");
+    for line in prompt.lines() {
+        yaml.push_str("  ");
+        yaml.push_str(line);
+        yaml.push('\n');
+    }
+    yaml
+}
+
+/// Loads `prompt` from a hand-written file, saves a change, and loads the prompt back.
+fn assert_prompt_round_trips(prompt: &str) {
+    let t = temp_store();
+    write(
+        t.dir.path(),
+        "agents/a/config.yaml",
+        agent_with_prompt(prompt),
+    );
+    let agent = t.store.get_agent("a").expect("load the hand-written agent");
+    assert_eq!(agent.system_prompt.as_deref(), Some(prompt));
+    t.store
+        .update_agent("a", |agent| {
+            agent.name = "Renamed".to_owned();
+            Ok(())
+        })
+        .expect("save a change");
+    let agent = t.store.get_agent("a").expect("load the saved agent");
+    assert_eq!(agent.name, "Renamed");
+    assert_eq!(agent.system_prompt.as_deref(), Some(prompt));
+}
+
+#[test]
+fn a_long_prompt_of_json_lines_examples_with_hashes_loads_and_round_trips() {
+    let mut prompt = String::from("Tag each post. Examples, one JSON object per line:\n");
+    for i in 0..130 {
+        prompt.push_str(&format!(
+            "{{\"text\": \"Loving release {i} #rust\", \"tags\": [\"rust\"]}}\n"
+        ));
+    }
+    assert_prompt_round_trips(&prompt);
+}
+
+#[test]
+fn a_long_prompt_with_half_open_intervals_loads_and_round_trips() {
+    let mut prompt = String::new();
+    for i in 0..130 {
+        prompt.push_str(&format!(
+            "Rule {i}: the value lies in [0, 1) # or it is refused\n"
+        ));
+    }
+    assert_prompt_round_trips(&prompt);
+}
+
+#[test]
+fn flow_nesting_200_levels_deep_is_refused_by_the_yaml_parser_with_a_clear_error() {
+    let t = temp_store();
+    let depth = 200;
+    let yaml = format!(
+        "id: a\nname: a\nmodel: m\nprovider: p\nx: {}1{}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    write(t.dir.path(), "agents/a/config.yaml", &yaml);
+    let err = t.store.get_agent("a").unwrap_err();
+    assert!(matches!(err, StoreError::Parse { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.contains("nested more than 128 levels deep; flatten the file"),
+        "{message}"
+    );
+    assert!(message.contains("config.yaml:5:"), "{message}");
+}
+
+#[test]
+fn closing_brackets_inside_quoted_strings_do_not_hide_deep_nesting() {
+    let t = temp_store();
+    let depth = 100_000;
+    let yaml = format!(
+        "id: a\nname: a\nmodel: m\nprovider: p\nx: {}1\n",
+        "[ \"]\", ".repeat(depth)
+    );
+    write(t.dir.path(), "agents/a/config.yaml", &yaml);
+    let start = Instant::now();
+    let err = t.store.get_agent("a").unwrap_err();
+    assert!(
+        err.to_string().contains("nested more than 128 levels"),
+        "{err}"
+    );
+    assert_quick(start);
+}
+
+#[test]
+fn many_values_just_under_the_nesting_pre_scan_limit_are_refused_quickly() {
+    let t = temp_store();
+    // Just under the pre-scan's limit, then as many values as fit: the parser's cost is
+    // about depth times values.
+    let depth = 500;
+    let mut yaml = format!(
+        "id: a\nname: a\nmodel: m\nprovider: p\nx: {}",
+        "[".repeat(depth)
+    );
+    while yaml.len() < 1000 * 1024 {
+        yaml.push_str("a, ");
+    }
+    yaml.push_str(&"]".repeat(depth));
+    yaml.push('\n');
+    write(t.dir.path(), "agents/a/config.yaml", &yaml);
+    let start = Instant::now();
+    let err = t.store.get_agent("a").unwrap_err();
+    assert!(
+        err.to_string().contains("nested more than 128 levels"),
+        "{err}"
+    );
+    assert_quick(start);
+}
