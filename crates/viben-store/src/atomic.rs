@@ -20,7 +20,23 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 /// Whether `name` is one of our temporary files (`.<name>.tmp-<pid>-<nonce>`); listings skip
 /// them (they also start with `.`, which no id may).
 pub(crate) fn is_temp_name(name: &str) -> bool {
-    name.starts_with('.') && name.contains(".tmp-")
+    temp_target(name).is_some()
+}
+
+/// The name of the file a temporary file named `name` was written for: `<target>` when
+/// `name` is exactly `.<target>.tmp-<pid digits>-<hex nonce>`, as [`write_atomic`] names
+/// them, else `None`. Nothing else matches, so a lock file whose data file's name contains
+/// `.tmp-` (`.acme.tmp-eu.yaml.lock`) is never taken for one.
+pub(crate) fn temp_target(name: &str) -> Option<&str> {
+    let rest = name.strip_prefix('.')?;
+    let at = rest.rfind(".tmp-")?;
+    let (pid, nonce) = rest[at + ".tmp-".len()..].split_once('-')?;
+    let digits = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
+    let hex = !nonce.is_empty()
+        && nonce
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    (at > 0 && digits && hex).then(|| &rest[..at])
 }
 
 /// Replaces the content of `path` with `bytes` so that a crash at any moment leaves either the
@@ -126,16 +142,16 @@ pub(crate) fn clean_stale_temps(dir: &Path, name: Option<&str>, max_age: Duratio
     let Ok(entries) = fs::read_dir(dir) else {
         return removed;
     };
-    let prefix = name.map(|n| format!(".{n}.tmp-"));
     let now = SystemTime::now();
     for entry in entries.flatten() {
         let file_name = entry.file_name();
         let Some(file_name) = file_name.to_str() else {
             continue;
         };
-        let ours = match &prefix {
-            Some(prefix) => file_name.starts_with(prefix.as_str()),
-            None => is_temp_name(file_name),
+        let ours = match (temp_target(file_name), name) {
+            (Some(target), Some(name)) => target == name,
+            (Some(_), None) => true,
+            (None, _) => false,
         };
         if !ours {
             continue;
@@ -151,4 +167,30 @@ pub(crate) fn clean_stale_temps(dir: &Path, name: Option<&str>, max_age: Duratio
         }
     }
     removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_exact_temporary_name_pattern_is_a_temporary_file() {
+        assert_eq!(temp_target(".config.yaml.tmp-12-1f"), Some("config.yaml"));
+        assert_eq!(
+            temp_target(".acme.tmp-eu.yaml.tmp-7-abc"),
+            Some("acme.tmp-eu.yaml")
+        );
+        for name in [
+            ".acme.tmp-eu.yaml.lock",
+            ".acme.yaml.tmp-1-a.yaml.lock",
+            ".config.yaml.tmp-12-1f.bak",
+            ".config.yaml.tmp--1f",
+            ".config.yaml.tmp-12-",
+            ".config.yaml.tmp-x-1f",
+            "config.yaml.tmp-12-1f",
+            "..tmp-1-1",
+        ] {
+            assert_eq!(temp_target(name), None, "{name}");
+        }
+    }
 }

@@ -55,22 +55,22 @@ fn leftover_temporary_files_are_never_read_as_data() {
 fn stale_temporary_files_are_cleaned_and_fresh_ones_kept() {
     let t = seed_store();
     let root = t.dir.path();
-    write(root, "agents/my-agent/.config.yaml.tmp-1-old", "x");
-    write(root, "agents/my-agent/.config.yaml.tmp-2-new", "x");
-    write(root, ".models.yaml.tmp-3-old", "x");
+    write(root, "agents/my-agent/.config.yaml.tmp-1-01d", "x");
+    write(root, "agents/my-agent/.config.yaml.tmp-2-2e3", "x");
+    write(root, ".models.yaml.tmp-3-01d", "x");
     age(
-        &root.join("agents/my-agent/.config.yaml.tmp-1-old"),
+        &root.join("agents/my-agent/.config.yaml.tmp-1-01d"),
         Duration::from_secs(3600),
     );
     age(
-        &root.join(".models.yaml.tmp-3-old"),
+        &root.join(".models.yaml.tmp-3-01d"),
         Duration::from_secs(3600),
     );
     let removed = t.store.clean_temp_files().unwrap();
     assert_eq!(removed.len(), 2, "{removed:?}");
-    assert!(!root.join("agents/my-agent/.config.yaml.tmp-1-old").exists());
+    assert!(!root.join("agents/my-agent/.config.yaml.tmp-1-01d").exists());
     assert!(
-        root.join("agents/my-agent/.config.yaml.tmp-2-new").exists(),
+        root.join("agents/my-agent/.config.yaml.tmp-2-2e3").exists(),
         "a live writer's file stays"
     );
 }
@@ -79,9 +79,9 @@ fn stale_temporary_files_are_cleaned_and_fresh_ones_kept() {
 fn a_write_cleans_its_own_stale_temporary_files() {
     let t = seed_store();
     let root = t.dir.path();
-    write(root, "agents/my-agent/.config.yaml.tmp-1-old", "x");
+    write(root, "agents/my-agent/.config.yaml.tmp-1-01d", "x");
     age(
-        &root.join("agents/my-agent/.config.yaml.tmp-1-old"),
+        &root.join("agents/my-agent/.config.yaml.tmp-1-01d"),
         Duration::from_secs(3600),
     );
     t.store
@@ -90,5 +90,42 @@ fn a_write_cleans_its_own_stale_temporary_files() {
             Ok(())
         })
         .unwrap();
-    assert!(!root.join("agents/my-agent/.config.yaml.tmp-1-old").exists());
+    assert!(!root.join("agents/my-agent/.config.yaml.tmp-1-01d").exists());
+}
+
+#[test]
+fn a_lock_file_whose_provider_name_contains_tmp_is_never_cleaned_as_a_temporary_file() {
+    let t = seed_store();
+    let root = t.dir.path();
+    // Providers whose lock files look like temporary files to a loose pattern.
+    for name in ["acme.tmp-eu", "acme.yaml.tmp-1-a"] {
+        t.store
+            .set_provider(&viben_model::ProviderConfig::new(name))
+            .expect("set the provider");
+    }
+    let locks = [
+        root.join("providers/.acme.tmp-eu.yaml.lock"),
+        root.join("providers/.acme.yaml.tmp-1-a.yaml.lock"),
+    ];
+    let stale_temp = root.join("providers/.acme.yaml.tmp-12-f00d");
+    write(root, "providers/.acme.yaml.tmp-12-f00d", "x");
+    for path in locks.iter().chain([&stale_temp]) {
+        assert!(path.exists(), "{}", path.display());
+        age(path, Duration::from_secs(3600));
+    }
+    // Opening the store, a write of provider `acme` and a sweep all clean temporary files.
+    let store = viben_store::Store::open(root).expect("open the store");
+    store
+        .set_provider(&viben_model::ProviderConfig::new("acme"))
+        .expect("set the provider");
+    store.clean_temp_files().expect("sweep");
+    for lock in &locks {
+        assert!(lock.exists(), "{} was deleted", lock.display());
+    }
+    assert!(!stale_temp.exists(), "the real temporary file was kept");
+    let problems = store.check();
+    assert!(
+        !problems.iter().any(|p| p.message.contains("temporary")),
+        "{problems:?}"
+    );
 }
