@@ -442,3 +442,61 @@ fn find_or_create_with_a_username_taken_by_another_email_is_a_conflict() {
     let found = users::find_or_create_by_email(&mut conn, &new_user(1)).unwrap();
     assert!(!found.created);
 }
+
+/// Asserts that a timestamp is within a few seconds of now (UTC).
+fn assert_recent(what: &str, at: Option<chrono::DateTime<chrono::Utc>>) {
+    let now = chrono::Utc::now();
+    let at = at.unwrap_or_else(|| panic!("{what} is NULL"));
+    let off = (now - at).num_seconds().abs();
+    assert!(off < 60, "{what} is {at}, {off} s away from now ({now})");
+}
+
+#[test]
+fn every_write_stores_utc_whatever_the_session_time_zone() {
+    let db = TestDatabase::new();
+    // A caller's own connection, not set up by the pool, in a zone 5 hours off UTC.
+    let mut conn = PgConnection::establish(db.url().expose()).unwrap();
+    conn.batch_execute("SET TIME ZONE 'America/New_York'")
+        .unwrap();
+    let created = users::create(&mut conn, &new_user(1)).unwrap();
+    assert_recent("created_at after create", created.created_at);
+    assert_recent("updated_at after create", created.updated_at);
+    let found = users::find_or_create_by_email(&mut conn, &new_user(2)).unwrap();
+    assert!(found.created);
+    assert_recent("created_at after find_or_create", found.user.created_at);
+    assert_recent("updated_at after find_or_create", found.user.updated_at);
+    conn.batch_execute("UPDATE users SET updated_at = NULL")
+        .unwrap();
+    let patch = UserPatch {
+        display_name: Some(Some("Ada".into())),
+        ..UserPatch::default()
+    };
+    let updated = users::update(&mut conn, &created.id, &patch).unwrap();
+    assert_recent("updated_at after update", updated.updated_at);
+    users::bulk_insert(&mut conn, &[new_user(3)]).unwrap();
+    let bulk = users::get_by_username(&mut conn, "user3").unwrap();
+    assert_recent("created_at after bulk insert", bulk.created_at);
+    assert_recent("updated_at after bulk insert", bulk.updated_at);
+    users::bulk_insert_chunked(&mut conn, &[new_user(4)], 10).unwrap();
+    let chunked = users::get_by_username(&mut conn, "user4").unwrap();
+    assert_recent("created_at after chunked insert", chunked.created_at);
+    let linked = viben_db::oauth_connections::link(
+        &mut conn,
+        &viben_model::NewOAuthConnection {
+            id: None,
+            user_id: created.id.clone(),
+            provider: viben_model::OAuthProvider::GitHub,
+            provider_id: "42".into(),
+            access_token: None,
+        },
+    )
+    .unwrap();
+    assert_recent("created_at after link", linked.created_at);
+    assert_recent("updated_at after link", linked.updated_at);
+    conn.batch_execute("UPDATE oauth_connections SET updated_at = NULL")
+        .unwrap();
+    let token = viben_model::Secret::new("t");
+    let relinked =
+        viben_db::oauth_connections::update_token(&mut conn, &linked.id, Some(&token)).unwrap();
+    assert_recent("updated_at after update_token", relinked.updated_at);
+}

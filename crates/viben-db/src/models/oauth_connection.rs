@@ -15,7 +15,6 @@
 use std::fmt;
 
 use chrono::NaiveDateTime;
-use diesel::dsl::now;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
@@ -23,6 +22,7 @@ use viben_model as model;
 
 use crate::DbError;
 use crate::error::check_text;
+use crate::models::UtcNow;
 use crate::models::user::User;
 use crate::schema::{oauth_connections, users};
 
@@ -67,8 +67,9 @@ impl fmt::Debug for OAuthConnection {
     }
 }
 
-/// A row to insert; the timestamps take the column defaults, a `None` token is written as NULL
-/// (so the statement text is fixed and stays prepared). Its `Debug` hides the token.
+/// A row to insert; [`link`] adds the timestamps (`now() AT TIME ZONE 'UTC'`, whatever the
+/// session's time zone), a `None` token is written as NULL (so the statement text is fixed and
+/// stays prepared). Its `Debug` hides the token.
 #[derive(Clone, Insertable)]
 #[diesel(
     table_name = oauth_connections,
@@ -187,13 +188,17 @@ pub fn link(
             }),
             None => {
                 let row = diesel::insert_into(oauth_connections::table)
-                    .values(NewOAuthConnection {
-                        id: &id,
-                        user_id: &new.user_id,
-                        provider,
-                        provider_id: &new.provider_id,
-                        access_token: new.access_token.as_ref().map(model::Secret::expose),
-                    })
+                    .values((
+                        NewOAuthConnection {
+                            id: &id,
+                            user_id: &new.user_id,
+                            provider,
+                            provider_id: &new.provider_id,
+                            access_token: new.access_token.as_ref().map(model::Secret::expose),
+                        },
+                        oauth_connections::created_at.eq(UtcNow),
+                        oauth_connections::updated_at.eq(UtcNow),
+                    ))
                     .returning(OAuthConnection::as_returning())
                     .get_result(conn)?;
                 Ok(row.into())
@@ -254,7 +259,8 @@ pub fn list_for_user(
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
-/// Replaces (or with `None` clears) a connection's access token and sets `updated_at = now()`.
+/// Replaces (or with `None` clears) a connection's access token and sets `updated_at` to now
+/// (UTC, whatever the session's time zone).
 pub fn update_token(
     conn: &mut PgConnection,
     id: &str,
@@ -268,7 +274,7 @@ pub fn update_token(
         access_token: Some(token.map(model::Secret::expose)),
     };
     diesel::update(oauth_connections::table.find(id))
-        .set((changes, oauth_connections::updated_at.eq(now.nullable())))
+        .set((changes, oauth_connections::updated_at.eq(UtcNow)))
         .returning(OAuthConnection::as_returning())
         .get_result(conn)
         .map(Into::into)
