@@ -3,6 +3,7 @@
 
 use std::fs;
 use std::path::PathBuf;
+use std::time::SystemTime;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use viben_model::TelemetryRecord;
@@ -14,6 +15,11 @@ use crate::store::Store;
 /// The signals, one folder each.
 const SIGNALS: [&str; 3] = ["traces", "metrics", "logs"];
 
+/// A day file modified this recently (by the system clock) may still be appended to, so
+/// pruning by size keeps it; a file whose modification time is in the future (a clock that
+/// was set back) is kept too.
+pub const RECENTLY_WRITTEN: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
 /// What [`Store::prune_telemetry`] removes: day files older than an age, and the oldest day
 /// files while the total is over a size. Both may be set; `None` means no limit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -21,7 +27,10 @@ pub struct PrunePolicy {
     /// Remove day files whose whole day ended more than this long before `now`.
     pub max_age: Option<Duration>,
     /// Then remove the oldest day files (all signals together) until the total is at most
-    /// this many bytes. Today's files are never removed by size: they are being written.
+    /// this many bytes. Files that may still be written are never removed by size: today's
+    /// (by `now`), and any file modified within the last hour ([`RECENTLY_WRITTEN`], by the
+    /// system clock), such as yesterday's file just after midnight, when a span that started
+    /// before midnight is recorded.
     pub max_total_bytes: Option<u64>,
 }
 
@@ -40,6 +49,8 @@ struct DayFile {
     day: NaiveDate,
     path: PathBuf,
     len: u64,
+    /// Modified within [`RECENTLY_WRITTEN`].
+    recent: bool,
 }
 
 impl Store {
@@ -101,9 +112,12 @@ impl Store {
                 file.day
                     .succ_opt()
                     .and_then(|next| next.and_hms_opt(0, 0, 0))
-                    .is_some_and(|end| end.and_utc() + age <= now)
+                    // An age too large to add to a date removes nothing.
+                    .and_then(|end| end.and_utc().checked_add_signed(age))
+                    .is_some_and(|limit| limit <= now)
             });
             let too_big = file.day < today
+                && !file.recent
                 && policy
                     .max_total_bytes
                     .is_some_and(|max| report.bytes_left > max);
@@ -143,14 +157,20 @@ impl Store {
             else {
                 continue;
             };
-            let len = entry
+            let meta = entry
                 .metadata()
-                .map_err(|e| StoreError::io("inspect", entry.path(), e))?
-                .len();
+                .map_err(|e| StoreError::io("inspect", entry.path(), e))?;
+            // An unknown modification time counts as recent: keeping a file is the safe side.
+            let recent = meta
+                .modified()
+                .ok()
+                .and_then(|modified| SystemTime::now().duration_since(modified).ok())
+                .is_none_or(|age| age < RECENTLY_WRITTEN);
             files.push(DayFile {
                 day,
                 path: entry.path(),
-                len,
+                len: meta.len(),
+                recent,
             });
         }
         Ok(files)

@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::time::SystemTime;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use common::{temp_store, write};
 use viben_model::{JsonFields, LogLevel, LogRecord, MetricPoint, Span};
@@ -137,6 +139,8 @@ fn pruning_by_size_removes_the_oldest_days_first_but_never_today() {
     let t = temp_store();
     for day in 1..=4 {
         t.store.record(&log(at(day, 1), "x")).unwrap();
+        // Written long ago, as their days say (a file modified within the hour is kept).
+        age(&t, day, 2 * 3600);
     }
     let one = std::fs::metadata(t.dir.path().join("telemetry/logs/2026-03-01.jsonl"))
         .unwrap()
@@ -171,4 +175,67 @@ fn pruning_by_size_removes_the_oldest_days_first_but_never_today() {
             .join("telemetry/logs/2026-03-04.jsonl")
             .exists()
     );
+}
+
+/// Sets the modification time of March `day`'s log file to `secs` seconds ago.
+fn age(t: &common::TempStore, day: u32, secs: u64) {
+    let path = t
+        .dir
+        .path()
+        .join(format!("telemetry/logs/2026-03-{day:02}.jsonl"));
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .expect("open the day file")
+        .set_modified(SystemTime::now() - std::time::Duration::from_secs(secs))
+        .expect("set its mtime");
+}
+
+#[test]
+fn pruning_by_size_keeps_yesterdays_file_while_it_is_still_written() {
+    let t = temp_store();
+    for day in 1..=3 {
+        t.store.record(&log(at(day, 1), "x")).unwrap();
+        age(&t, day, 2 * 3600);
+    }
+    // Just after midnight, a span that started yesterday at 23:59:59 is recorded into
+    // yesterday's file.
+    t.store
+        .record(&log(at(3, 23) + Duration::seconds(3599), "late"))
+        .unwrap();
+    let report = t
+        .store
+        .prune_telemetry(
+            PrunePolicy {
+                max_age: None,
+                max_total_bytes: Some(0),
+            },
+            at(4, 0) + Duration::seconds(5),
+        )
+        .unwrap();
+    assert_eq!(report.removed.len(), 2, "{:?}", report.removed);
+    let left = t
+        .store
+        .read_telemetry::<LogRecord>(at(1, 0), at(5, 0))
+        .unwrap();
+    assert_eq!(left.records.len(), 2, "yesterday's file was kept whole");
+}
+
+#[test]
+fn a_huge_max_age_removes_nothing_instead_of_overflowing() {
+    let t = temp_store();
+    t.store.record(&log(at(1, 1), "x")).unwrap();
+    for max_age in [Duration::MAX, Duration::days(365 * 300_000)] {
+        let report = t
+            .store
+            .prune_telemetry(
+                PrunePolicy {
+                    max_age: Some(max_age),
+                    max_total_bytes: None,
+                },
+                at(4, 6),
+            )
+            .unwrap();
+        assert!(report.removed.is_empty(), "{report:?}");
+    }
 }
