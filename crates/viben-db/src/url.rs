@@ -38,29 +38,18 @@ impl DatabaseUrl {
         &self.raw
     }
 
-    fn is_uri(&self) -> bool {
-        self.raw.starts_with("postgres://") || self.raw.starts_with("postgresql://")
-    }
-
-    /// The host the string names (`localhost` when it names none, as libpq assumes).
+    /// The host the string names (`localhost` when it names none, as libpq assumes); the first
+    /// one when it lists several.
     pub fn host(&self) -> String {
-        let host = if self.is_uri() {
-            let (authority, _) = self.uri_parts();
-            let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-            let host = if let Some(rest) = host_port.strip_prefix('[') {
-                rest.split(']').next().unwrap_or_default().to_owned()
-            } else {
-                host_port.split(':').next().unwrap_or_default().to_owned()
-            };
-            let host = percent_decode(&host);
-            if host.is_empty() {
-                self.query_param("host").unwrap_or_default()
-            } else {
-                host
-            }
-        } else {
-            self.keyword("host").unwrap_or_default()
+        let host = match parse(&self.raw) {
+            Parsed::Uri(uri) => uri
+                .param("host")
+                .or_else(|| uri.first_host().map(|(host, _)| percent_decode(host))),
+            Parsed::Keywords(pairs) => keyword(&pairs, "host"),
         };
+        let host = host
+            .and_then(|h| h.split(',').next().map(str::to_owned))
+            .unwrap_or_default();
         if host.is_empty() {
             "localhost".to_owned()
         } else {
@@ -68,51 +57,55 @@ impl DatabaseUrl {
         }
     }
 
-    /// The port the string names (5432 when it names none).
+    /// The port the string names (5432 when it names none); the first one when it lists
+    /// several.
     pub fn port(&self) -> u16 {
-        let port = if self.is_uri() {
-            let (authority, _) = self.uri_parts();
-            let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-            let after_host = match host_port.strip_prefix('[') {
-                Some(rest) => rest.split_once(']').map(|(_, p)| p).unwrap_or_default(),
-                None => host_port.split_once(':').map_or("", |(_, p)| p),
-            };
-            let port = after_host.trim_start_matches(':').to_owned();
-            if port.is_empty() {
-                self.query_param("port")
-            } else {
-                Some(port)
-            }
-        } else {
-            self.keyword("port")
+        let port = match parse(&self.raw) {
+            Parsed::Uri(uri) => uri.param("port").or_else(|| {
+                uri.first_host()
+                    .and_then(|(_, port)| port)
+                    .map(ToOwned::to_owned)
+            }),
+            Parsed::Keywords(pairs) => keyword(&pairs, "port"),
         };
-        port.and_then(|p| p.split(',').next()?.parse().ok())
+        port.and_then(|p| p.split(',').next()?.trim().parse().ok())
             .unwrap_or(5432)
     }
 
-    /// The password the string carries, if any.
+    /// The password the string carries, if any (as written: percent-encoded in a URI).
     fn password(&self) -> Option<String> {
-        if self.is_uri() {
-            let (authority, _) = self.uri_parts();
-            let in_userinfo = authority
-                .rsplit_once('@')
-                .and_then(|(userinfo, _)| userinfo.split_once(':'))
-                .map(|(_, password)| password.to_owned());
-            in_userinfo
-                .or_else(|| self.query_param("password"))
-                .filter(|p| !p.is_empty())
-        } else {
-            self.keyword("password")
+        match parse(&self.raw) {
+            Parsed::Uri(uri) => uri
+                .query
+                .iter()
+                .rev()
+                .find(|(k, _)| percent_decode(k) == "password")
+                .and_then(|(_, v)| *v)
+                .or(uri.password)
+                .map(ToOwned::to_owned),
+            Parsed::Keywords(pairs) => keyword(&pairs, "password"),
         }
+        .filter(|p| !p.is_empty())
     }
 
-    /// `text` with every occurrence of this string's password (raw or percent-decoded)
-    /// replaced by `***`.
+    /// `text` with this connection string (as written) replaced by its displayed form, and its
+    /// password (as written, and percent-decoded) replaced by `***`.
+    ///
+    /// The password is replaced only when it is at least 4 characters long: a
+    /// shorter one would blank ordinary letters and words all over the text. libpq does not
+    /// echo passwords in its messages, so this is a second line of defence; `Display` and
+    /// `Debug` never show the password, whatever its length.
     pub fn scrub(&self, text: &str) -> String {
-        let mut out = text.to_owned();
+        let mut out = if self.raw.is_empty() {
+            text.to_owned()
+        } else {
+            text.replace(&self.raw, &self.to_string())
+        };
         if let Some(password) = self.password() {
-            for form in [percent_decode(&password), password] {
-                if !form.is_empty() {
+            let mut forms = vec![percent_decode(&password), password];
+            forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+            for form in forms {
+                if form.chars().count() >= SCRUB_MIN_LEN {
                     out = out.replace(&form, "***");
                 }
             }
@@ -123,85 +116,276 @@ impl DatabaseUrl {
     /// The same string with `key=value` added (a URI query parameter or a keyword pair).
     /// libpq takes the last value of a repeated key, so this overrides an earlier one.
     pub fn with_param(&self, key: &str, value: &str) -> Self {
-        if self.is_uri() {
-            let sep = if self.raw.contains('?') { '&' } else { '?' };
-            Self::new(format!("{}{sep}{key}={value}", self.raw))
-        } else {
-            Self::new(format!("{} {key}={value}", self.raw))
+        match parse(&self.raw) {
+            Parsed::Uri(uri) => {
+                let sep = if uri.has_query { '&' } else { '?' };
+                Self::new(format!("{}{sep}{key}={value}", self.raw))
+            }
+            Parsed::Keywords(_) => Self::new(format!("{} {key}={}", self.raw, quote(value))),
         }
     }
 
     /// The same server with another database name.
     pub fn with_database(&self, database: &str) -> Self {
-        if self.is_uri() {
-            let scheme_end = self.raw.find("://").map_or(0, |i| i + 3);
-            let rest = &self.raw[scheme_end..];
-            let path_start = rest.find(['/', '?']).unwrap_or(rest.len());
-            let authority = &rest[..path_start];
-            let after = &rest[path_start..];
-            let query = after.find('?').map_or("", |i| &after[i..]);
-            Self::new(format!(
-                "{}{authority}/{database}{query}",
-                &self.raw[..scheme_end]
-            ))
-        } else {
-            Self::new(format!("{} dbname={database}", self.raw))
+        match parse(&self.raw) {
+            Parsed::Uri(mut uri) => {
+                uri.path = Some(database);
+                Self::new(uri.render(false))
+            }
+            Parsed::Keywords(_) => Self::new(format!("{} dbname={}", self.raw, quote(database))),
         }
     }
 
     /// The database name the string names, if any.
     pub fn database(&self) -> Option<String> {
-        if self.is_uri() {
-            let scheme_end = self.raw.find("://").map_or(0, |i| i + 3);
-            let rest = &self.raw[scheme_end..];
-            let path = rest.find('/').map(|i| &rest[i + 1..])?;
-            let name = path.split('?').next().unwrap_or_default();
-            Some(percent_decode(name)).filter(|n| !n.is_empty())
-        } else {
-            self.keyword("dbname")
+        match parse(&self.raw) {
+            Parsed::Uri(uri) => uri.param("dbname").or_else(|| uri.path.map(percent_decode)),
+            Parsed::Keywords(pairs) => keyword(&pairs, "dbname"),
+        }
+        .filter(|n| !n.is_empty())
+    }
+
+    /// The string as shown: rebuilt from its parsed parts, with every password replaced by
+    /// `***` (never a scrub of the raw text, which misses what the scrubber misparses).
+    fn shown(&self) -> String {
+        match parse(&self.raw) {
+            Parsed::Uri(uri) => uri.render(true),
+            Parsed::Keywords(pairs) => pairs
+                .iter()
+                .map(|(key, value)| match value {
+                    None => (*key).to_owned(),
+                    Some(_) if is_secret(key) => format!("{key}=***"),
+                    // A dbname may itself be a connection string (libpq expands it in some
+                    // calls): show it the same way.
+                    Some(value) if *key == "dbname" && value.contains(['=', '/']) => {
+                        format!("{key}={}", quote(&DatabaseUrl::new(value.clone()).shown()))
+                    }
+                    Some(value) => format!("{key}={}", quote(value)),
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
         }
     }
+}
 
-    /// (authority, query) of a URI.
-    fn uri_parts(&self) -> (&str, &str) {
-        let scheme_end = self.raw.find("://").map_or(0, |i| i + 3);
-        let rest = &self.raw[scheme_end..];
-        let end = rest.find(['/', '?']).unwrap_or(rest.len());
-        let query = rest.find('?').map_or("", |i| &rest[i + 1..]);
-        (&rest[..end], query)
+/// The shortest password [`DatabaseUrl::scrub`] replaces in free text (see there).
+const SCRUB_MIN_LEN: usize = 4;
+
+/// Keys whose values are secrets.
+fn is_secret(key: &str) -> bool {
+    matches!(key, "password" | "sslpassword")
+}
+
+/// A connection string, split the way libpq splits it.
+enum Parsed<'a> {
+    Uri(Uri<'a>),
+    /// `key=value` pairs, values unquoted; a word without `=` has no value.
+    Keywords(Vec<(&'a str, Option<String>)>),
+}
+
+/// The parts of a `postgres://` URI, as written (percent-encoded).
+struct Uri<'a> {
+    scheme: &'a str,
+    user: Option<&'a str>,
+    password: Option<&'a str>,
+    hosts: &'a str,
+    path: Option<&'a str>,
+    has_query: bool,
+    query: Vec<(&'a str, Option<&'a str>)>,
+}
+
+fn parse(raw: &str) -> Parsed<'_> {
+    let scheme_len = ["postgresql://", "postgres://"]
+        .iter()
+        .find(|s| raw.starts_with(**s))
+        .map(|s| s.len());
+    match scheme_len {
+        Some(len) => Parsed::Uri(parse_uri(&raw[..len], &raw[len..])),
+        None => Parsed::Keywords(parse_keywords(raw)),
     }
+}
 
-    fn query_param(&self, key: &str) -> Option<String> {
-        let (_, query) = self.uri_parts();
-        query
+/// libpq's URI rules: the user info runs up to an `@` before the first `/` (a `?` or `:`
+/// in a password does not end it; this takes the last such `@`, so nothing before it is ever
+/// shown), the host list up to the first `/` or `?`, then the database and the query.
+fn parse_uri<'a>(scheme: &'a str, rest: &'a str) -> Uri<'a> {
+    let slash = rest.find('/').unwrap_or(rest.len());
+    let (user, password, rest) = match rest[..slash].rfind('@') {
+        Some(at) => {
+            let (user, password) = match rest[..at].split_once(':') {
+                Some((user, password)) => (user, Some(password)),
+                None => (&rest[..at], None),
+            };
+            (Some(user), password, &rest[at + 1..])
+        }
+        None => (None, None, rest),
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (hosts, rest) = rest.split_at(end);
+    let (path, query) = match rest.strip_prefix('/') {
+        Some(after) => match after.split_once('?') {
+            Some((path, query)) => (Some(path), Some(query)),
+            None => (Some(after), None),
+        },
+        None => (None, rest.strip_prefix('?')),
+    };
+    Uri {
+        scheme,
+        user,
+        password,
+        hosts,
+        path,
+        has_query: query.is_some(),
+        query: query
+            .unwrap_or_default()
             .split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .filter(|(k, _)| *k == key)
-            .map(|(_, v)| percent_decode(v))
-            .next_back()
+            .filter(|item| !item.is_empty())
+            .map(|item| match item.split_once('=') {
+                Some((k, v)) => (k, Some(v)),
+                None => (item, None),
+            })
+            .collect(),
+    }
+}
+
+impl Uri<'_> {
+    /// A query parameter's last value, percent-decoded.
+    fn param(&self, key: &str) -> Option<String> {
+        self.query
+            .iter()
+            .rev()
+            .find(|(k, _)| percent_decode(k) == key)
+            .and_then(|(_, v)| v.map(percent_decode))
+            .filter(|v| !v.is_empty())
     }
 
-    fn keyword(&self, key: &str) -> Option<String> {
-        self.raw
-            .split_whitespace()
-            .filter_map(|pair| pair.split_once('='))
-            .filter(|(k, _)| *k == key)
-            .map(|(_, v)| v.trim_matches('\'').to_owned())
-            .next_back()
+    /// The first entry of the host list: (host as written, port).
+    fn first_host(&self) -> Option<(&str, Option<&str>)> {
+        let first = self.hosts.split(',').next().filter(|h| !h.is_empty())?;
+        let (host, port) = match first.strip_prefix('[') {
+            Some(rest) => match rest.split_once(']') {
+                Some((host, after)) => (host, after.strip_prefix(':')),
+                None => (rest, None),
+            },
+            None => match first.split_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (first, None),
+            },
+        };
+        Some((host, port.filter(|p| !p.is_empty())))
     }
+
+    fn render(&self, mask: bool) -> String {
+        let mut out = String::from(self.scheme);
+        if let Some(user) = self.user {
+            out.push_str(user);
+            if let Some(password) = self.password {
+                out.push(':');
+                out.push_str(if mask { "***" } else { password });
+            }
+            out.push('@');
+        }
+        out.push_str(self.hosts);
+        if let Some(path) = self.path {
+            out.push('/');
+            out.push_str(path);
+        }
+        if self.has_query {
+            let query: Vec<String> = self
+                .query
+                .iter()
+                .map(|(k, v)| match v {
+                    None => (*k).to_owned(),
+                    Some(_) if mask && is_secret(&percent_decode(k)) => format!("{k}=***"),
+                    Some(v) => format!("{k}={v}"),
+                })
+                .collect();
+            out.push('?');
+            out.push_str(&query.join("&"));
+        }
+        out
+    }
+}
+
+/// libpq's `key=value` rules: whitespace may surround the `=`; a value is either a run of
+/// non-whitespace or single-quoted, and in both a backslash takes the next character as is
+/// (`\'`, `\\`).
+fn parse_keywords(raw: &str) -> Vec<(&str, Option<String>)> {
+    let mut pairs = Vec::new();
+    let mut rest = raw;
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            return pairs;
+        }
+        let key_end = rest
+            .find(|c: char| c == '=' || c.is_whitespace())
+            .unwrap_or(rest.len());
+        let key = &rest[..key_end];
+        let after = rest[key_end..].trim_start();
+        let Some(after) = after.strip_prefix('=') else {
+            pairs.push((key, None));
+            rest = after;
+            continue;
+        };
+        let after = after.trim_start();
+        let mut value = String::new();
+        let mut chars = after.char_indices();
+        let quoted = after.starts_with('\'');
+        if quoted {
+            chars.next();
+        }
+        let mut end = after.len();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\\' => {
+                    if let Some((_, next)) = chars.next() {
+                        value.push(next);
+                    }
+                }
+                '\'' if quoted => {
+                    end = i + 1;
+                    break;
+                }
+                c if !quoted && c.is_whitespace() => {
+                    end = i;
+                    break;
+                }
+                c => value.push(c),
+            }
+        }
+        pairs.push((key, Some(value)));
+        rest = &after[end..];
+    }
+}
+
+/// A keyword's last value.
+fn keyword(pairs: &[(&str, Option<String>)], key: &str) -> Option<String> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| *k == key)
+        .and_then(|(_, v)| v.clone())
+}
+
+/// A keyword value as libpq reads it back: bare when it can be, else single-quoted.
+fn quote(value: &str) -> String {
+    if !value.is_empty() && !value.contains(|c: char| c.is_whitespace() || c == '\'' || c == '\\') {
+        return value.to_owned();
+    }
+    let escaped = value.replace('\\', "\\\\").replace('\'', "\\'");
+    format!("'{escaped}'")
 }
 
 impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("DatabaseUrl")
-            .field(&self.scrub(&self.raw))
-            .finish()
+        f.debug_tuple("DatabaseUrl").field(&self.shown()).finish()
     }
 }
 
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.scrub(&self.raw))
+        f.write_str(&self.shown())
     }
 }
 
@@ -277,5 +461,74 @@ mod tests {
                 .expose(),
             "postgres://u@h:1/d"
         );
+    }
+
+    fn assert_hidden(url: &DatabaseUrl, secret: &str) {
+        let shown = format!("{url} {url:?}");
+        assert!(!shown.contains(secret), "{shown}");
+    }
+
+    #[test]
+    fn a_question_mark_in_the_uri_password_does_not_leak_it() {
+        let url = DatabaseUrl::new("postgres://ada:pa?ss@db/viben");
+        assert_eq!(url.to_string(), "postgres://ada:***@db/viben");
+        assert_hidden(&url, "pa?ss");
+        assert_eq!(url.host(), "db");
+        assert_eq!(url.port(), 5432);
+        assert_eq!(url.database().as_deref(), Some("viben"));
+    }
+
+    #[test]
+    fn keyword_passwords_with_spaces_around_the_equals_sign_are_hidden() {
+        let url = DatabaseUrl::new("host=db password = hunter2 port = 6543");
+        assert_eq!(url.to_string(), "host=db password=*** port=6543");
+        assert_hidden(&url, "hunter2");
+        assert_eq!(url.host(), "db");
+        assert_eq!(url.port(), 6543);
+    }
+
+    #[test]
+    fn quoted_keyword_passwords_are_hidden_whole() {
+        let url = DatabaseUrl::new(r"password='hunter 2' host=db dbname='my db'");
+        assert_eq!(url.to_string(), "password=*** host=db dbname='my db'");
+        assert_hidden(&url, "hunter");
+        assert_eq!(url.database().as_deref(), Some("my db"));
+        let url = DatabaseUrl::new(r"user=ada password='it\'s a \\ secret' host=db");
+        assert_eq!(url.to_string(), "user=ada password=*** host=db");
+        assert_hidden(&url, "secret");
+        assert_eq!(url.host(), "db");
+    }
+
+    #[test]
+    fn a_one_letter_password_does_not_blank_that_letter_elsewhere() {
+        let url = DatabaseUrl::new("postgres://ada:e@example.com/viben");
+        assert_eq!(url.to_string(), "postgres://ada:***@example.com/viben");
+        assert_eq!(
+            url.scrub("could not connect to example.com"),
+            "could not connect to example.com"
+        );
+        let url = DatabaseUrl::new("host=example.com password=e");
+        assert_eq!(url.to_string(), "host=example.com password=***");
+    }
+
+    #[test]
+    fn scrub_hides_the_whole_connection_string_and_a_long_password() {
+        let raw = "postgres://ada:hunter2@db/viben?sslmode=require";
+        let url = DatabaseUrl::new(raw);
+        assert_eq!(
+            url.scrub(&format!("bad url {raw}: hunter2")),
+            "bad url postgres://ada:***@db/viben?sslmode=require: ***"
+        );
+    }
+
+    #[test]
+    fn password_query_parameters_are_hidden() {
+        let url = DatabaseUrl::new("postgresql://ada@[::1]:6543/viben?sslpassword=k3y&password=pw");
+        assert_eq!(
+            url.to_string(),
+            "postgresql://ada@[::1]:6543/viben?sslpassword=***&password=***"
+        );
+        assert_eq!(url.host(), "::1");
+        assert_eq!(url.port(), 6543);
     }
 }
