@@ -1,8 +1,12 @@
 //! The embedded migrations (the top-level `migrations/` folder): run, list, revert.
 //!
-//! Every operation holds a session-level PostgreSQL advisory lock ([`MIGRATION_LOCK_KEY`]) while
-//! it works, so several processes starting at once migrate one after the other instead of
-//! racing (neither Diesel nor Drizzle does this by itself).
+//! Every operation runs in one transaction holding a transaction-scoped PostgreSQL advisory
+//! lock ([`MIGRATION_LOCK_KEY`], `pg_advisory_xact_lock`), so several processes starting at
+//! once migrate one after the other instead of racing (neither Diesel nor Drizzle does this by
+//! itself), also through a transaction-mode pooler. Diesel runs each migration in a savepoint
+//! of that transaction, so [`run_pending`] is all or nothing: when one migration fails, the
+//! ones before it in the same run are rolled back too. A migration must therefore be able to
+//! run in a transaction (no `run_in_transaction = false`, no `CREATE INDEX CONCURRENTLY`).
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool};
@@ -28,21 +32,23 @@ pub struct MigrationStatus {
     pub pending: Vec<String>,
 }
 
-/// Runs `f` holding the migration lock; the lock is released even when `f` fails.
+/// Runs `f` in one transaction that first takes the migration lock
+/// (`pg_advisory_xact_lock`), released by the commit or rollback.
+///
+/// A transaction-scoped lock, because a session-level `pg_advisory_lock`/`unlock` pair breaks
+/// behind a transaction-mode pooler (PgBouncer, Neon's `-pooler` hosts): the two statements
+/// may reach different server sessions, leaving the lock held by a session nobody controls.
+/// Inside this transaction Diesel runs each migration in a savepoint.
 pub(crate) fn with_lock<T>(
     conn: &mut PgConnection,
     f: impl FnOnce(&mut PgConnection) -> Result<T, DbError>,
 ) -> Result<T, DbError> {
-    diesel::sql_query("SELECT pg_advisory_lock($1)")
-        .bind::<BigInt, _>(MIGRATION_LOCK_KEY)
-        .execute(conn)?;
-    let result = f(conn);
-    let unlocked = diesel::sql_query("SELECT pg_advisory_unlock($1)")
-        .bind::<BigInt, _>(MIGRATION_LOCK_KEY)
-        .execute(conn);
-    let value = result?;
-    unlocked?;
-    Ok(value)
+    conn.transaction(|conn| {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<BigInt, _>(MIGRATION_LOCK_KEY)
+            .execute(conn)?;
+        f(conn)
+    })
 }
 
 #[derive(QueryableByName)]
@@ -93,7 +99,8 @@ fn migration_error(error: Box<dyn std::error::Error + Send + Sync>) -> DbError {
     }
 }
 
-/// Runs every pending migration and returns the versions it applied.
+/// Runs every pending migration, in one transaction (all or nothing), and returns the
+/// versions it applied.
 ///
 /// On a database where the web app's tables exist but Diesel has recorded nothing (made by
 /// Drizzle), it refuses with [`DbError::NeedsAdopt`] instead of failing on "relation already

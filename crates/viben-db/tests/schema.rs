@@ -475,3 +475,45 @@ fn writing_to_a_dropped_column_is_a_missing_column_naming_it() {
         );
     }
 }
+
+/// Every statement a connection sends, for checking how a call talks to the server.
+#[derive(Default, Clone)]
+struct Statements(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl diesel::connection::Instrumentation for Statements {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        if let diesel::connection::InstrumentationEvent::StartQuery { query, .. } = event
+            && let Ok(mut statements) = self.0.lock()
+        {
+            statements.push(query.to_string());
+        }
+    }
+}
+
+#[test]
+fn migrations_take_their_lock_inside_one_transaction_for_transaction_mode_poolers() {
+    let db = TestDatabase::empty();
+    let mut conn = db.connection();
+    let statements = Statements::default();
+    conn.set_instrumentation(statements.clone());
+    migrate::run_pending(&mut conn).unwrap();
+    migrate::revert_last(&mut conn).unwrap();
+    migrate::run_pending(&mut conn).unwrap();
+    let sent = statements.0.lock().unwrap().clone();
+    assert!(
+        sent.iter()
+            .all(|s| !s.contains("pg_advisory_lock") && !s.contains("pg_advisory_unlock")),
+        "a session-level lock does not survive a transaction-mode pooler: {sent:#?}"
+    );
+    let locks: Vec<usize> = sent
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.contains("pg_advisory_xact_lock"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(locks.len(), 3, "{sent:#?}");
+    for i in locks {
+        assert_eq!(sent[i - 1], "BEGIN", "{sent:#?}");
+    }
+    assert_eq!(catalog::check_drift(&mut conn).unwrap(), vec![]);
+}
