@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::fs::{self, File};
+use std::fs;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
@@ -428,7 +428,7 @@ fn temp_files(c: &mut Checker<'_>, dir: &Path) {
 
 /// The 1-based line of a log's last line when it has no newline at the end.
 fn torn_tail_line(path: &Path) -> Option<usize> {
-    let file = File::open(path).ok()?;
+    let file = crate::jsonl::open_read(path).ok()??;
     let len = file.metadata().ok()?.len();
     let mut last = [0u8; 1];
     file.read_exact_at(&mut last, len.checked_sub(1)?).ok()?;

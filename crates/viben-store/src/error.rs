@@ -133,6 +133,18 @@ pub enum StoreError {
         limit: u64,
     },
 
+    /// Something other than a regular file (a FIFO, a device, a folder) where a store file
+    /// belongs. It is not read: reading a FIFO or a device could block forever.
+    #[error(
+        "{} is not a regular file (a FIFO, device or folder?); refusing to read or write it; \
+         move it out of the store",
+        path.display()
+    )]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+    },
+
     /// Deleting an agent that sessions or channels still use.
     #[error(
         "agent {agent:?} is still used by {}; delete or reassign them first, or force the delete",
@@ -249,7 +261,8 @@ impl StoreError {
             | Self::Io { path, .. }
             | Self::Conflict { path }
             | Self::OutsideRoot { path, .. }
-            | Self::TooLarge { path, .. } => Some(path),
+            | Self::TooLarge { path, .. }
+            | Self::NotAFile { path } => Some(path),
             _ => None,
         }
     }

@@ -6,7 +6,7 @@ use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::marker::PhantomData;
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 
 use crate::atomic::PRIVATE_MODE;
 use crate::error::{Result, StoreError};
+use crate::store::open_regular;
 
 /// The longest line a reader accepts: 16 MiB. Longer lines are skipped with an error, so a
 /// corrupt log cannot make a reader allocate without bound.
@@ -87,14 +88,25 @@ pub struct Records<T> {
     pub warnings: Vec<LogWarning>,
 }
 
-/// Opens `path` for appending (creating it with mode 0600).
-pub(crate) fn open_append(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .mode(PRIVATE_MODE)
-        .open(path)
+/// Opens `path` for appending (creating it with mode 0600); refuses anything but a regular
+/// file (a FIFO would block, see [`open_regular`]).
+pub(crate) fn open_append(path: &Path) -> Result<File> {
+    open_regular(
+        OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .mode(PRIVATE_MODE),
+        path,
+        "open",
+    )?
+    .ok_or_else(|| StoreError::io("open", path, io::ErrorKind::NotFound.into()))
+}
+
+/// Opens `path` for reading; `None` when it does not exist; refuses anything but a regular
+/// file.
+pub(crate) fn open_read(path: &Path) -> Result<Option<File>> {
+    open_regular(OpenOptions::new().read(true), path, "read")
 }
 
 /// Serializes `record` as one JSON line.
@@ -125,20 +137,28 @@ impl KnownEnd {
 /// file does not end in a newline (a torn tail), a newline goes first. `sync` flushes the data
 /// to disk before returning (`fdatasync`).
 ///
-/// Checking the tail costs a `pread` of the last byte, skipped when the file's length is still
-/// where this appender's previous line ended: a log only grows, so an unchanged length means
-/// no one else wrote since, and the file ends with that line's newline.
+/// An open file that was deleted meanwhile (its last link removed, as `delete_session` does)
+/// is refused with `deleted()` instead of taking lines no one will ever read. (A delete
+/// between this check and the `write` still loses that one line.)
+///
+/// One `fstat` gives both that and the length. Checking the tail costs a `pread` of the last
+/// byte, skipped when the file's length is still where this appender's previous line ended: a
+/// log only grows, so an unchanged length means no one else wrote since, and the file ends
+/// with that line's newline.
 pub(crate) fn append_line(
     file: &File,
     path: &Path,
     line: &[u8],
     sync: bool,
     known_end: &KnownEnd,
+    deleted: impl FnOnce() -> StoreError,
 ) -> Result<()> {
     let write_err = |e| StoreError::io("append to", path, e);
-    // `lseek(SEEK_END)` gives the length for less than `fstat`; the position does not matter
-    // for writes, which `O_APPEND` puts at the end.
-    let len = (&mut &*file).seek(SeekFrom::End(0)).map_err(write_err)?;
+    let meta = file.metadata().map_err(write_err)?;
+    let len = meta.len();
+    if meta.nlink() == 0 {
+        return Err(deleted());
+    }
     let mut torn = false;
     if len > 0 && len != known_end.0.load(Ordering::Relaxed) {
         let mut last = [0u8; 1];
@@ -195,11 +215,7 @@ pub struct JsonlReader<T> {
 impl<T: DeserializeOwned> JsonlReader<T> {
     /// A reader of `path` from its start; a missing file reads as empty.
     pub(crate) fn open(path: &Path) -> Result<Self> {
-        let file = match File::open(path) {
-            Ok(file) => Some(file),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(StoreError::io("read", path, e)),
-        };
+        let file = open_read(path)?;
         Ok(Self::new(path, file, 0, Some(0)))
     }
 
@@ -364,15 +380,11 @@ impl<T: DeserializeOwned> Iterator for JsonlReader<T> {
 /// The last `n` records of `path` (fewer if it has fewer), found by reading backwards from the
 /// end in chunks, so the cost depends on `n`, not on the size of the log.
 pub(crate) fn read_last<T: DeserializeOwned>(path: &Path, n: usize) -> Result<Records<T>> {
-    let mut file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Ok(Records {
-                records: Vec::new(),
-                warnings: Vec::new(),
-            });
-        }
-        Err(e) => return Err(StoreError::io("read", path, e)),
+    let Some(mut file) = open_read(path)? else {
+        return Ok(Records {
+            records: Vec::new(),
+            warnings: Vec::new(),
+        });
     };
     let read_err = |e| StoreError::io("read", path, e);
     let len = file.metadata().map_err(read_err)?.len();

@@ -33,6 +33,7 @@ fn not_found(id: &str) -> StoreError {
 /// several appenders (in any processes) interleave whole lines.
 #[derive(Debug)]
 pub struct MessageAppender {
+    id: String,
     path: PathBuf,
     file: File,
     known_end: jsonl::KnownEnd,
@@ -41,15 +42,23 @@ pub struct MessageAppender {
 impl MessageAppender {
     /// Appends `message` as one line (no fsync: a crash may lose the last messages, never
     /// earlier ones, and never leaves a torn line that a later append would glue onto).
+    ///
+    /// Fails with [`StoreError::NotFound`] once the session was deleted (also when a session
+    /// with the same id was created since: open a new appender for it).
     pub fn append(&self, message: &Message) -> Result<()> {
-        let line = jsonl::encode(&self.path, message)?;
-        jsonl::append_line(&self.file, &self.path, &line, false, &self.known_end)
+        self.append_line(message, false)
     }
 
     /// Appends `message` and waits until it is on disk (`fdatasync`).
     pub fn append_durable(&self, message: &Message) -> Result<()> {
+        self.append_line(message, true)
+    }
+
+    fn append_line(&self, message: &Message, sync: bool) -> Result<()> {
         let line = jsonl::encode(&self.path, message)?;
-        jsonl::append_line(&self.file, &self.path, &line, true, &self.known_end)
+        jsonl::append_line(&self.file, &self.path, &line, sync, &self.known_end, || {
+            not_found(&self.id)
+        })
     }
 }
 
@@ -173,8 +182,9 @@ impl Store {
         if !self.layout().session_meta(id).exists() {
             return Err(not_found(id));
         }
-        let file = jsonl::open_append(&path).map_err(|e| StoreError::io("open", &path, e))?;
+        let file = jsonl::open_append(&path)?;
         Ok(MessageAppender {
+            id: id.to_owned(),
             path,
             file,
             known_end: jsonl::KnownEnd::unknown(),

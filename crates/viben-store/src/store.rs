@@ -169,27 +169,25 @@ impl Store {
         if let Some(dir) = path.parent() {
             self.confine_below(checked, dir)?;
         }
+        // `O_NONBLOCK`: opening a FIFO (or a device) put where a file belongs must not wait
+        // for a writer; anything but a regular file is then refused.
         let opened = OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_NOFOLLOW)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
             .open(path);
         let file = match opened {
             Ok(file) => file,
             Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
                 self.confine_below(checked, path)?;
-                match File::open(path) {
-                    Ok(file) => file,
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-                    Err(e) => return Err(StoreError::io("read", path, e)),
+                match open_regular(OpenOptions::new().read(true), path, "read")? {
+                    Some(file) => file,
+                    None => return Ok(None),
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(StoreError::io("read", path, e)),
         };
-        let len = file
-            .metadata()
-            .map_err(|e| StoreError::io("read", path, e))?
-            .len();
+        let len = regular_len(&file, path)?;
         if len > limit {
             return Err(StoreError::TooLarge {
                 path: path.to_owned(),
@@ -309,6 +307,42 @@ impl Store {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(StoreError::io("delete", path, e)),
         }
+    }
+}
+
+/// Opens `path` with `options` plus `O_NONBLOCK`, so a FIFO or device in place of a store
+/// file cannot block the open, and refuses anything but a regular file with
+/// [`StoreError::NotAFile`]. `None` when `path` does not exist.
+pub(crate) fn open_regular(
+    options: &mut OpenOptions,
+    path: &Path,
+    action: &'static str,
+) -> Result<Option<File>> {
+    match options.custom_flags(libc::O_NONBLOCK).open(path) {
+        Ok(file) => {
+            regular_len(&file, path)?;
+            Ok(Some(file))
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        // A FIFO opened for writing without a reader.
+        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => Err(StoreError::NotAFile {
+            path: path.to_owned(),
+        }),
+        Err(e) => Err(StoreError::io(action, path, e)),
+    }
+}
+
+/// The length of the open `file`, refusing it unless it is a regular file.
+pub(crate) fn regular_len(file: &File, path: &Path) -> Result<u64> {
+    let meta = file
+        .metadata()
+        .map_err(|e| StoreError::io("inspect", path, e))?;
+    if meta.is_file() {
+        Ok(meta.len())
+    } else {
+        Err(StoreError::NotAFile {
+            path: path.to_owned(),
+        })
     }
 }
 

@@ -60,8 +60,16 @@ impl Store {
         let path = self.layout().telemetry_day_file(T::SIGNAL, day);
         self.confine(&path)?;
         let line = jsonl::encode(&path, record)?;
-        let file = jsonl::open_append(&path).map_err(|e| StoreError::io("open", &path, e))?;
-        jsonl::append_line(&file, &path, &line, false, &jsonl::KnownEnd::unknown())
+        let file = jsonl::open_append(&path)?;
+        // Deleted between the open and the write: pruned as this record came in.
+        jsonl::append_line(
+            &file,
+            &path,
+            &line,
+            false,
+            &jsonl::KnownEnd::unknown(),
+            || StoreError::io("append to", &path, std::io::ErrorKind::NotFound.into()),
+        )
     }
 
     /// The records of type `T` whose timestamp is in `from..to` (`to` excluded), in file order

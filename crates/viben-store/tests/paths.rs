@@ -168,3 +168,94 @@ fn a_symlinked_session_folder_pointing_outside_is_refused() {
     ));
     assert!(std::fs::read_dir(outside.path()).unwrap().next().is_none());
 }
+
+/// Runs `f` on a thread and returns its result, or panics after a few seconds instead of
+/// hanging, after opening `fifo` for writing so the blocked reader can finish.
+fn within_seconds<T: Send + 'static>(
+    fifo: &std::path::Path,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(5)) {
+        Ok(value) => value,
+        Err(_) => {
+            // Unblock the reader (opening the write end lets its `open` return).
+            let _ = std::fs::OpenOptions::new().write(true).open(fifo);
+            panic!("opening {} hung", fifo.display());
+        }
+    }
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let _ = std::fs::remove_file(path);
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("run mkfifo");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+fn assert_not_a_file(err: &StoreError, rel: &str) {
+    assert!(matches!(err, StoreError::NotAFile { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains(rel), "{message}");
+    assert!(message.contains("not a regular file"), "{message}");
+}
+
+#[test]
+fn a_fifo_in_place_of_a_yaml_file_is_refused_without_hanging() {
+    let t = seed_store();
+    let root = t.dir.path().to_owned();
+    for rel in ["agents/my-agent/config.yaml", "models.yaml"] {
+        let fifo = root.join(rel);
+        mkfifo(&fifo);
+        let store = t.store.clone();
+        let err = within_seconds(&fifo, move || {
+            if rel == "models.yaml" {
+                store.load_models().map(|_| ()).unwrap_err()
+            } else {
+                store.get_agent("my-agent").map(|_| ()).unwrap_err()
+            }
+        });
+        assert_not_a_file(&err, rel);
+    }
+    // A link (inside the root) to a FIFO too.
+    let fifo = root.join("providers/pipe");
+    mkfifo(&fifo);
+    std::fs::remove_file(root.join("providers/openai.yaml")).unwrap();
+    symlink("pipe", root.join("providers/openai.yaml")).unwrap();
+    let store = t.store.clone();
+    let err = within_seconds(&fifo, move || store.get_provider("openai").unwrap_err());
+    assert_not_a_file(&err, "providers/openai.yaml");
+}
+
+#[test]
+fn a_fifo_in_place_of_a_message_log_is_refused_without_hanging() {
+    let t = seed_store();
+    let meta = SessionMeta::new("my-agent", None);
+    t.store.create_session(&meta).unwrap();
+    let fifo = t.store.layout().session_messages(&meta.id);
+    mkfifo(&fifo);
+    let rel = format!("sessions/{}/messages.jsonl", meta.id);
+    let (store, id) = (t.store.clone(), meta.id.clone());
+    let err = within_seconds(&fifo, move || {
+        store.read_messages(&id).map(|_| ()).unwrap_err()
+    });
+    assert_not_a_file(&err, &rel);
+    let (store, id) = (t.store.clone(), meta.id.clone());
+    let err = within_seconds(&fifo, move || store.last_messages(&id, 3).unwrap_err());
+    assert_not_a_file(&err, &rel);
+    let (store, id) = (t.store.clone(), meta.id.clone());
+    let err = within_seconds(&fifo, move || {
+        store
+            .append_message(
+                &id,
+                &viben_model::Message::new(viben_model::MessageRole::User, "hi"),
+            )
+            .unwrap_err()
+    });
+    assert_not_a_file(&err, &rel);
+}

@@ -311,3 +311,36 @@ fn a_line_longer_than_16_mib_is_skipped_with_an_error_and_reading_goes_on() {
     assert_eq!(items[2].as_ref().unwrap().content, "ok");
     assert_eq!(t.store.last_messages("s", 5).unwrap().records.len(), 2);
 }
+
+#[test]
+fn an_appender_of_a_deleted_session_fails_with_not_found_instead_of_losing_messages() {
+    let t = seed_store();
+    let meta = SessionMeta::new("my-agent", None);
+    t.store.create_session(&meta).unwrap();
+    let appender = t.store.message_appender(&meta.id).unwrap();
+    appender.append(&msg("before")).unwrap();
+    t.store.delete_session(&meta.id).unwrap();
+    for result in [
+        appender.append(&msg("after")),
+        appender.append_durable(&msg("after")),
+    ] {
+        let err = result.unwrap_err();
+        assert!(
+            matches!(err, StoreError::NotFound { kind: "session", ref id } if *id == meta.id),
+            "{err:?}"
+        );
+    }
+    // A session created again with the same id starts empty and takes appends.
+    t.store.create_session(&meta).unwrap();
+    let again = t.store.message_appender(&meta.id).unwrap();
+    again.append(&msg("new")).unwrap();
+    assert!(appender.append(&msg("stale")).is_err());
+    let read: Vec<_> = t
+        .store
+        .read_messages(&meta.id)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(read.len(), 1);
+    assert_eq!(read[0].content, "new");
+}
