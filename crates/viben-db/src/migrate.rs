@@ -122,23 +122,37 @@ pub fn run_pending(conn: &mut PgConnection) -> Result<Vec<String>, DbError> {
     })
 }
 
+#[derive(QueryableByName)]
+struct Version {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    version: String,
+}
+
 /// The applied and pending migrations.
+///
+/// Read-only: it reads Diesel's bookkeeping table when there is one (where Diesel's own
+/// `applied_migrations` would create it) and takes no lock, so it works on a read-only
+/// connection or replica and never waits for a running migration.
 pub fn status(conn: &mut PgConnection) -> Result<MigrationStatus, DbError> {
-    with_lock(conn, |conn| {
-        let applied = conn.applied_migrations().map_err(migration_error)?;
-        let pending = conn
-            .pending_migrations(MIGRATIONS)
-            .map_err(migration_error)?;
-        let mut applied: Vec<String> = applied.iter().map(ToString::to_string).collect();
-        applied.sort();
-        Ok(MigrationStatus {
-            applied,
-            pending: pending
-                .iter()
-                .map(|m| m.name().version().to_string())
-                .collect(),
-        })
-    })
+    let table =
+        diesel::sql_query("SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS exists")
+            .get_result::<Exists>(conn)?;
+    let applied: Vec<String> = if table.exists {
+        diesel::sql_query("SELECT version FROM __diesel_schema_migrations ORDER BY version")
+            .load::<Version>(conn)?
+            .into_iter()
+            .map(|v| v.version)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let pending = diesel::migration::MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS)
+        .map_err(|e| DbError::Migration(e.to_string()))?
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .filter(|version| !applied.contains(version))
+        .collect();
+    Ok(MigrationStatus { applied, pending })
 }
 
 /// Reverts the most recently applied migration and returns its version (`None` when none is

@@ -517,3 +517,21 @@ fn migrations_take_their_lock_inside_one_transaction_for_transaction_mode_pooler
     }
     assert_eq!(catalog::check_drift(&mut conn).unwrap(), vec![]);
 }
+
+#[test]
+fn status_on_an_empty_database_writes_nothing() {
+    let db = TestDatabase::empty();
+    let mut conn = db.connection();
+    // A read-only session: any write, such as creating Diesel's bookkeeping table, fails.
+    conn.batch_execute("SET default_transaction_read_only = on")
+        .unwrap();
+    let status = migrate::status(&mut conn).unwrap();
+    assert!(status.applied.is_empty());
+    assert_eq!(status.pending.len(), 1);
+    conn.batch_execute("SET default_transaction_read_only = off")
+        .unwrap();
+    assert_eq!(
+        catalog::read(&mut conn).unwrap().tables,
+        Vec::<String>::new()
+    );
+}
