@@ -216,7 +216,7 @@ pub struct PoolBuilder {
     max_size: u32,
     min_idle: Option<u32>,
     connect_timeout: Duration,
-    checkout_timeout: Duration,
+    checkout_timeout: Option<Duration>,
     idle_timeout: Option<Duration>,
     max_lifetime: Option<Duration>,
     statement_timeout: Option<Duration>,
@@ -231,7 +231,7 @@ impl Default for PoolBuilder {
             max_size: 10,
             min_idle: Some(0),
             connect_timeout: Duration::from_secs(5),
-            checkout_timeout: Duration::from_secs(10),
+            checkout_timeout: None,
             idle_timeout: Some(Duration::from_secs(600)),
             max_lifetime: Some(Duration::from_secs(1800)),
             statement_timeout: Some(Duration::from_secs(30)),
@@ -268,9 +268,10 @@ impl PoolBuilder {
         self
     }
 
-    /// How long [`Pool::get`] waits for a free connection (default 10 s).
+    /// How long [`Pool::get`] waits for a free connection, including the attempts to open one
+    /// (default: the connect timeout, so an unreachable server fails a checkout within it).
     pub fn checkout_timeout(mut self, timeout: Duration) -> Self {
-        self.checkout_timeout = timeout;
+        self.checkout_timeout = Some(timeout);
         self
     }
 
@@ -342,10 +343,15 @@ impl PoolBuilder {
         let first = manager.establish()?;
         drop(first);
         let settings = manager.settings.clone();
+        // r2d2 refuses a zero timeout.
+        let checkout_timeout = self
+            .checkout_timeout
+            .unwrap_or(self.connect_timeout)
+            .max(Duration::from_millis(1));
         let inner = r2d2::Pool::builder()
             .max_size(self.max_size)
             .min_idle(self.min_idle)
-            .connection_timeout(self.checkout_timeout)
+            .connection_timeout(checkout_timeout)
             .idle_timeout(self.idle_timeout)
             .max_lifetime(self.max_lifetime)
             .test_on_check_out(true)
@@ -354,7 +360,7 @@ impl PoolBuilder {
         Ok(Pool {
             inner,
             settings,
-            checkout_timeout: self.checkout_timeout,
+            checkout_timeout,
         })
     }
 }

@@ -266,3 +266,26 @@ fn the_pool_recovers_after_the_server_restarts() {
         assert_eq!(users::count(&mut pool.get().unwrap()).unwrap(), 1);
     }
 }
+
+#[test]
+fn checkout_from_a_pool_whose_database_is_gone_fails_within_the_connect_timeout() {
+    let db = TestDatabase::new();
+    let pool = Pool::builder()
+        .url(db.url().expose())
+        .connect_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let mut admin =
+        PgConnection::establish(viben_db::testing::TestServer::get().admin_url().expose())
+            .expect("connecting to the test server");
+    admin
+        .batch_execute(&format!("DROP DATABASE {} WITH (FORCE)", db.name()))
+        .unwrap();
+    let started = Instant::now();
+    let Err(err) = pool.get() else {
+        panic!("a connection to a dropped database")
+    };
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+    assert!(matches!(err, DbError::PoolTimeout { .. }), "{err:?}");
+}
