@@ -133,6 +133,19 @@ pub enum StoreError {
         limit: u64,
     },
 
+    /// A record that would make a file too large to be read back.
+    #[error(
+        "{} would be larger than {limit} bytes, the most a viben file may hold; it was not \
+         written; shorten its longest values (a system prompt?)",
+        path.display()
+    )]
+    TooLargeToWrite {
+        /// The file.
+        path: PathBuf,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+
     /// Something other than a regular file (a FIFO, a device, a folder) where a store file
     /// belongs. It is not read: reading a FIFO or a device could block forever.
     #[error(
@@ -262,6 +275,7 @@ impl StoreError {
             | Self::Conflict { path }
             | Self::OutsideRoot { path, .. }
             | Self::TooLarge { path, .. }
+            | Self::TooLargeToWrite { path, .. }
             | Self::NotAFile { path } => Some(path),
             _ => None,
         }

@@ -19,10 +19,11 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, Visitor};
 
 use crate::error::{Result, StoreError, strip_location};
 
-/// The largest YAML file the store reads: 4 MiB. Configuration files are a few kilobytes; a
-/// long system prompt fits many times over. The parser holds every event of a document in
-/// memory (tens of bytes each), so this also bounds its memory.
-pub(crate) const MAX_YAML_BYTES: u64 = 4 * 1024 * 1024;
+/// The largest YAML file the store reads or writes: 1 MiB. Configuration files are a few
+/// kilobytes; a long system prompt fits many times over. The parser holds every event of a
+/// document in memory (tens of bytes each, hundreds for a flow sequence: a 4 MiB one peaked
+/// at about 470 MB), so this also bounds its memory.
+pub(crate) const MAX_YAML_BYTES: u64 = 1024 * 1024;
 
 /// How many nodes a document that uses anchors may expand to: generous for hand-written
 /// reuse (`<<: *defaults`), far below a bomb.
@@ -110,8 +111,9 @@ pub(crate) fn from_bytes<T: DeserializeOwned>(
 }
 
 /// Serializes `value` as a YAML document, fields in declaration order and unknown fields after.
+/// Refuses a document over [`MAX_YAML_BYTES`], which could not be read back.
 pub(crate) fn to_string<T: Serialize>(path: &Path, value: &T) -> Result<String> {
-    serde_yaml::to_string(value).map_err(|err| StoreError::Parse {
+    let text = serde_yaml::to_string(value).map_err(|err| StoreError::Parse {
         path: path.to_owned(),
         line: None,
         column: None,
@@ -119,7 +121,14 @@ pub(crate) fn to_string<T: Serialize>(path: &Path, value: &T) -> Result<String> 
             "cannot be written as YAML: {}",
             strip_location(&err.to_string())
         ),
-    })
+    })?;
+    if text.len() as u64 > MAX_YAML_BYTES {
+        return Err(StoreError::TooLargeToWrite {
+            path: path.to_owned(),
+            limit: MAX_YAML_BYTES,
+        });
+    }
+    Ok(text)
 }
 
 fn parse_error(path: &Path, err: &serde_yaml::Error) -> StoreError {

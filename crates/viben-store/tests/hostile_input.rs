@@ -123,12 +123,12 @@ fn deeply_nested_yaml_is_refused_with_a_clear_error() {
 fn deeply_nested_block_yaml_is_refused_with_a_clear_error() {
     let t = temp_store();
     let mut yaml = String::from("id: a\nname: a\nmodel: m\nprovider: p\nx:\n");
-    // About 2,800 levels: the deepest indentation nesting that fits the 4 MiB limit.
-    for depth in 1..2_800 {
+    // About 1,400 levels: the deepest indentation nesting that fits the 1 MiB limit.
+    for depth in 1..1_400 {
         yaml.push_str(&" ".repeat(depth));
         yaml.push_str("k:\n");
     }
-    assert!(yaml.len() < 4 * 1024 * 1024);
+    assert!(yaml.len() < 1024 * 1024);
     write(t.dir.path(), "agents/a/config.yaml", &yaml);
     let start = Instant::now();
     let err = t.store.get_agent("a").unwrap_err();
@@ -489,4 +489,46 @@ fn many_values_just_under_the_nesting_pre_scan_limit_are_refused_quickly() {
         "{err}"
     );
     assert_quick(start);
+}
+
+#[test]
+fn a_yaml_file_just_over_1_mib_is_refused_by_size() {
+    let t = temp_store();
+    let mut yaml = String::from("id: a\nname: a\nmodel: m\nprovider: p\n");
+    let comment = format!("# {}\n", "x".repeat(97));
+    while yaml.len() <= 1024 * 1024 {
+        yaml.push_str(&comment);
+    }
+    write(t.dir.path(), "agents/a/config.yaml", &yaml);
+    let err = t.store.get_agent("a").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::TooLarge {
+                limit: 1_048_576,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn saving_an_agent_too_large_to_read_back_is_refused_and_writes_nothing() {
+    let t = temp_store();
+    let agent = viben_model::AgentConfig::new("a", "A", "m", "p");
+    t.store.create_agent(&agent).unwrap();
+    let err = t
+        .store
+        .update_agent("a", |agent| {
+            agent.system_prompt = Some("x".repeat(1024 * 1024));
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(matches!(err, StoreError::TooLargeToWrite { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("config.yaml would be larger than"),
+        "{err}"
+    );
+    assert_eq!(t.store.get_agent("a").unwrap().system_prompt, None);
 }
