@@ -7,6 +7,7 @@ use std::path::Path;
 use viben_model::AgentConfig;
 
 use crate::error::{Referrer, Result, StoreError};
+use crate::layout::create_private_dir;
 use crate::revision::{Revision, Versioned};
 use crate::store::{DocSpec, FileMode, Listing, Store, check_id, first_invalid};
 
@@ -176,7 +177,7 @@ impl Store {
         let path = self.layout().agent_config(&agent.id);
         // Validate before the folder exists: a refused agent must leave nothing behind.
         (spec().check)(&path, agent)?;
-        fs::create_dir_all(&dir).map_err(|e| StoreError::io("create folder", &dir, e))?;
+        create_private_dir(&dir, true).map_err(|e| StoreError::io("create folder", &dir, e))?;
         let exists = || StoreError::AlreadyExists {
             kind: "agent",
             id: agent.id.clone(),
@@ -238,7 +239,7 @@ impl Store {
         let dir = self.layout().agent_dir(&agent.id);
         self.confine(&dir)?;
         if expected.is_absent() {
-            fs::create_dir_all(&dir).map_err(|e| StoreError::io("create folder", &dir, e))?;
+            create_private_dir(&dir, true).map_err(|e| StoreError::io("create folder", &dir, e))?;
         }
         let path = self.layout().agent_config(&agent.id);
         let (_, (), revision) = self.modify_doc(

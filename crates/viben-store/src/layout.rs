@@ -29,6 +29,18 @@ pub struct Layout {
     root: PathBuf,
 }
 
+/// The mode of every folder the store creates: only the owner may enter.
+const PRIVATE_DIR_MODE: u32 = 0o700;
+
+/// Creates the folder `path` with mode 0700; with `recursive`, also its missing parents (also
+/// 0700), and an existing folder is fine; without, an existing one is `AlreadyExists`.
+pub(crate) fn create_private_dir(path: &Path, recursive: bool) -> std::io::Result<()> {
+    DirBuilder::new()
+        .recursive(recursive)
+        .mode(PRIVATE_DIR_MODE)
+        .create(path)
+}
+
 /// The folders [`Layout::create`] makes, relative to the root.
 const FOLDERS: [&str; 7] = [
     "agents",
@@ -158,7 +170,7 @@ impl Layout {
     /// owner may enter). Existing folders keep their mode.
     pub fn create(&self) -> Result<()> {
         let mut builder = DirBuilder::new();
-        builder.recursive(true).mode(0o700);
+        builder.recursive(true).mode(PRIVATE_DIR_MODE);
         builder
             .create(&self.root)
             .map_err(|e| StoreError::io("create folder", &self.root, e))?;

@@ -9,6 +9,7 @@ use viben_model::{Message, SessionMeta};
 
 use crate::error::{Result, StoreError};
 use crate::jsonl::{self, JsonlReader, Records};
+use crate::layout::create_private_dir;
 use crate::revision::Revision;
 use crate::store::{DocSpec, FileMode, Listing, Store, check_id, first_invalid};
 
@@ -70,7 +71,7 @@ impl Store {
         self.get_agent(&meta.agent_id)?;
         let dir = self.layout().session_dir(&meta.id);
         self.confine(&dir)?;
-        match fs::create_dir(&dir) {
+        match create_private_dir(&dir, false) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                 return Err(StoreError::AlreadyExists {

@@ -629,3 +629,26 @@ fn threads_updating_one_catalog_at_once_lose_no_update() {
     });
     assert_eq!(t.store.load_models().unwrap().extra["n"], 200);
 }
+
+#[test]
+fn new_agent_and_session_folders_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = temp_store();
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .expect("inspect the folder")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    t.store.create_agent(&agent("a")).unwrap();
+    assert_eq!(mode(&t.store.layout().agent_dir("a")), 0o700);
+    let b = agent("b");
+    t.store
+        .save_agent_if_unchanged(&b, &viben_store::Revision::ABSENT)
+        .unwrap();
+    assert_eq!(mode(&t.store.layout().agent_dir("b")), 0o700);
+    let session = viben_model::SessionMeta::new("a", None);
+    t.store.create_session(&session).unwrap();
+    assert_eq!(mode(&t.store.layout().session_dir(&session.id)), 0o700);
+}
