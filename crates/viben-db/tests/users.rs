@@ -500,3 +500,61 @@ fn every_write_stores_utc_whatever_the_session_time_zone() {
         viben_db::oauth_connections::update_token(&mut conn, &linked.id, Some(&token)).unwrap();
     assert_recent("updated_at after update_token", relinked.updated_at);
 }
+
+#[derive(Default, Clone)]
+struct Statements(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl diesel::connection::Instrumentation for Statements {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        if let diesel::connection::InstrumentationEvent::StartQuery { query, .. } = event
+            && let Ok(mut statements) = self.0.lock()
+        {
+            statements.push(query.to_string());
+        }
+    }
+}
+
+#[test]
+fn find_or_create_reports_a_taken_username_or_id_from_the_insert_itself() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    let existing = users::create(&mut conn, &new_user(1)).unwrap();
+    let statements = Statements::default();
+    conn.set_instrumentation(statements.clone());
+    let err = users::find_or_create_by_email(&mut conn, &NewUser::new("new@example.com", "user1"))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DbError::Conflict {
+                table: "users",
+                field: "username"
+            }
+        ),
+        "{err:?}"
+    );
+    let mut taken_id = NewUser::new("other@example.com", "other");
+    taken_id.id = Some(existing.id.clone());
+    let err = users::find_or_create_by_email(&mut conn, &taken_id).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DbError::Conflict {
+                table: "users",
+                field: "id"
+            }
+        ),
+        "{err:?}"
+    );
+    let sent = statements.0.lock().unwrap().clone();
+    assert_eq!(
+        sent.len(),
+        2,
+        "one INSERT ... ON CONFLICT (email) each: {sent:#?}"
+    );
+    assert!(
+        sent.iter()
+            .all(|s| s.contains("ON CONFLICT (\"email\") DO NOTHING")),
+        "{sent:#?}"
+    );
+}

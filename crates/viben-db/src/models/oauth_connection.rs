@@ -11,6 +11,11 @@
 //! identity at once are serialized, and the second finds the first's row. Different identities
 //! whose hashes collide only wait for each other. Writers that do not take the lock (the web
 //! app) are not serialized by it.
+//!
+//! This assumes READ COMMITTED, PostgreSQL's default isolation: the read after the lock must
+//! see a row committed by the link that held the lock before. Called inside a REPEATABLE READ
+//! or SERIALIZABLE transaction whose snapshot is older than that commit, [`link`] would not
+//! see that row and would insert a second one.
 
 use std::fmt;
 
@@ -142,7 +147,8 @@ impl From<OAuthConnection> for model::OAuthConnection {
 /// If the identity is already linked to this user, that connection is returned, its access
 /// token replaced when `new` carries one; if it is linked to another user,
 /// [`DbError::AlreadyLinked`]. A user that does not exist is [`DbError::ForeignKey`].
-/// Concurrent links of one identity make one row (see the module documentation).
+/// Concurrent links of one identity make one row (see the module documentation, which also
+/// says why this assumes READ COMMITTED isolation).
 pub fn link(
     conn: &mut PgConnection,
     new: &model::NewOAuthConnection,

@@ -207,11 +207,16 @@ pub struct FoundOrCreated {
 
 /// The user with `new.email`, created from `new` if there is none.
 ///
-/// Race-free: `INSERT ... ON CONFLICT DO NOTHING`, then a read by email when the insert did
-/// nothing (PostgreSQL makes the insert wait for a concurrent one with the same key, so the
-/// read sees its row). Two callers at once get the same user, one of them with
-/// `created: true`. A username (or given id) taken by a user with another email is
-/// [`DbError::Conflict`] naming `username` (or `id`).
+/// Race-free: `INSERT ... ON CONFLICT (email) DO NOTHING`, then a read by email when the
+/// insert did nothing (PostgreSQL makes the insert wait for a concurrent one with the same
+/// email, so the read sees its row). Two callers at once get the same user, one of them with
+/// `created: true`. A username (or given id) taken by a user with another email fails the
+/// insert itself: [`DbError::Conflict`] naming `username` (or `id`).
+///
+/// Assumes READ COMMITTED, PostgreSQL's default isolation: the read after a conflict must see
+/// the row committed by the concurrent insert, which a REPEATABLE READ or SERIALIZABLE
+/// transaction begun earlier would not (called inside such a transaction, the conflicting
+/// insert fails with a serialization error instead).
 pub fn find_or_create_by_email(
     conn: &mut PgConnection,
     new: &model::NewUser,
@@ -226,7 +231,8 @@ pub fn find_or_create_by_email(
                 users::created_at.eq(UtcNow),
                 users::updated_at.eq(UtcNow),
             ))
-            .on_conflict_do_nothing()
+            .on_conflict(users::email)
+            .do_nothing()
             .returning(User::as_returning())
             .get_result(conn)
             .optional()?;
@@ -245,24 +251,6 @@ pub fn find_or_create_by_email(
             return Ok(FoundOrCreated {
                 user: row.into(),
                 created: false,
-            });
-        }
-        let username_taken: bool = diesel::select(diesel::dsl::exists(
-            users::table.filter(users::username.eq(&new.username)),
-        ))
-        .get_result(conn)?;
-        if username_taken {
-            return Err(DbError::Conflict {
-                table: "users",
-                field: "username",
-            });
-        }
-        let id_taken: bool =
-            diesel::select(diesel::dsl::exists(users::table.find(&id))).get_result(conn)?;
-        if id_taken {
-            return Err(DbError::Conflict {
-                table: "users",
-                field: "id",
             });
         }
     }
