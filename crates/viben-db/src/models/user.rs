@@ -363,8 +363,18 @@ pub struct Page<T> {
 /// Users ordered by `(created_at, id)`, oldest first (a NULL `created_at` sorts first), starting
 /// after `after`, at most `limit` of them.
 ///
-/// Keyset pagination: the cursor is the last row's key, so a page costs the same however deep
-/// it is, and rows inserted meanwhile are neither skipped nor repeated.
+/// Keyset pagination: the cursor is the last row's key, so no row is repeated and, unlike
+/// `OFFSET`, rows inserted or deleted between two calls do not shift the pages.
+///
+/// What it does not promise:
+/// - Cost: the schema (fixed by the web app) has no index on `(created_at, id)`, so every page
+///   scans the whole table and sorts it (a top-N sort); a page costs about the same at any
+///   depth, but that cost grows with the table.
+/// - Completeness: each call sees the rows committed when it runs. A row committed later with
+///   a key before the cursor is skipped: `created_at` is the writing transaction's start time,
+///   so a long transaction that commits after a page was read can add a row behind the cursor
+///   (as can a writer that sets `created_at` itself). Read all pages in one REPEATABLE READ
+///   transaction for a consistent snapshot.
 pub fn list(
     conn: &mut PgConnection,
     after: Option<&UserCursor>,
