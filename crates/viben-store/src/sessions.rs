@@ -65,9 +65,15 @@ impl MessageAppender {
 
 impl Store {
     /// Creates the session `meta.id` (its folder and `session.yaml`); the agent must exist.
+    ///
+    /// An invalid session id is [`StoreError::InvalidId`]; any other rule the metadata breaks
+    /// (an invalid `agent_id`) is [`StoreError::Invalid`] about its `session.yaml`. When
+    /// writing `session.yaml` fails, the folder this call created is removed again, so a
+    /// retry can succeed and no half-made session is listed.
     pub fn create_session(&self, meta: &SessionMeta) -> Result<()> {
-        meta.validate()
-            .map_err(|source| StoreError::InvalidId { source })?;
+        check_id("session", &meta.id)?;
+        let path = self.layout().session_meta(&meta.id);
+        (spec().check)(&path, meta)?;
         self.get_agent(&meta.agent_id)?;
         let dir = self.layout().session_dir(&meta.id);
         self.confine(&dir)?;
@@ -81,14 +87,19 @@ impl Store {
             }
             Err(e) => return Err(StoreError::io("create folder", &dir, e)),
         }
-        let path = self.layout().session_meta(&meta.id);
-        self.modify_doc(
+        let written = self.modify_doc(
             &path,
             spec(),
             Some(Revision::ABSENT),
             || Ok(meta.clone()),
             |_| Ok(()),
-        )?;
+        );
+        if let Err(err) = written {
+            // This call made the folder and nothing else can have used it yet: appenders and
+            // readers need `session.yaml`, and a second create got `AlreadyExists`.
+            let _ = fs::remove_dir_all(&dir);
+            return Err(err);
+        }
         Ok(())
     }
 

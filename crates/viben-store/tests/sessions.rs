@@ -344,3 +344,50 @@ fn an_appender_of_a_deleted_session_fails_with_not_found_instead_of_losing_messa
     assert_eq!(read.len(), 1);
     assert_eq!(read[0].content, "new");
 }
+
+#[test]
+fn a_failed_session_create_leaves_no_folder_so_a_retry_succeeds() {
+    let t = seed_store();
+    let mut meta = SessionMeta::new("my-agent", Some("x".repeat(1024 * 1024)));
+    let err = t.store.create_session(&meta).unwrap_err();
+    assert!(matches!(err, StoreError::TooLargeToWrite { .. }), "{err:?}");
+    assert!(!t.store.layout().session_dir(&meta.id).exists());
+    let listing = t.store.list_sessions(None).unwrap();
+    assert!(listing.errors.is_empty(), "{:?}", listing.errors);
+    meta.title = Some("retry".into());
+    t.store.create_session(&meta).unwrap();
+    assert_eq!(
+        t.store.get_session(&meta.id).unwrap().title.as_deref(),
+        Some("retry")
+    );
+}
+
+#[test]
+fn a_session_naming_an_invalid_agent_id_is_an_invalid_record_not_an_invalid_session_id() {
+    let t = seed_store();
+    let meta = SessionMeta::new("../etc", None);
+    let err = t.store.create_session(&meta).unwrap_err();
+    match &err {
+        StoreError::Invalid {
+            path,
+            source: viben_model::ValidationError::InvalidId { kind: "agent", .. },
+        } => assert!(path.ends_with("session.yaml"), "{err}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(!t.store.layout().session_dir(&meta.id).exists());
+    let mut meta = SessionMeta::new("my-agent", None);
+    meta.id = "../x".into();
+    let err = t.store.create_session(&meta).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            StoreError::InvalidId {
+                source: viben_model::ValidationError::InvalidId {
+                    kind: "session",
+                    ..
+                }
+            }
+        ),
+        "{err:?}"
+    );
+}
