@@ -24,17 +24,15 @@ pub enum Adopted {
 /// Adopts a database whose tables the web app's Drizzle tooling made.
 ///
 /// Holds the migration lock. Refuses with [`DbError::SchemaMismatch`] (every difference listed)
-/// when the live schema is not the expected one, and with [`DbError::MissingRelation`] when
-/// there is nothing to adopt (run the migrations instead).
+/// when the live schema is not the expected one, and with [`DbError::NothingToAdopt`] when
+/// neither table exists (run the migrations instead).
 pub fn adopt(conn: &mut PgConnection) -> Result<Adopted, DbError> {
     migrate::with_lock(conn, |conn| {
         if migrate::diesel_recorded_any(conn)? {
             return Ok(Adopted::AlreadyManaged);
         }
         if migrate::existing_app_tables(conn)?.is_empty() {
-            return Err(DbError::MissingRelation {
-                relation: "users".to_owned(),
-            });
+            return Err(DbError::NothingToAdopt);
         }
         let differences = catalog::check_drift(conn)?;
         if !differences.is_empty() {

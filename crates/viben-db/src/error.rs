@@ -157,6 +157,14 @@ pub enum DbError {
         tables: String,
     },
 
+    /// [`crate::adopt`] found neither of the web app's tables: there is nothing to adopt.
+    #[error(
+        "nothing to adopt: this database has no users or oauth_connections table; run the \
+         migrations instead (viben_db::migrate::run_pending, or `viben db migrate`), which \
+         create them"
+    )]
+    NothingToAdopt,
+
     /// The live schema is not the expected one.
     #[error(
         "the database schema differs from the expected one: {}; fix these by hand (or with the \

@@ -268,3 +268,38 @@ fn a_page_of_users_with_connections_takes_exactly_two_statements() {
     assert_eq!(rest.items.len(), 5);
     assert!(rest.next.is_none());
 }
+
+#[test]
+fn link_claims_an_identity_row_left_without_a_user_and_find_user_agrees() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    let user = users::create(&mut conn, &new_user(1)).unwrap();
+    // An older row for the identity that belongs to no user (the column allows NULL).
+    conn.batch_execute(
+        "INSERT INTO oauth_connections (id, user_id, provider, provider_id, access_token, created_at)
+         VALUES ('orphan', NULL, 'github', '42', 'old_token', timestamp '2020-01-01')",
+    )
+    .unwrap();
+    assert_eq!(
+        oauth_connections::find_user(&mut conn, &OAuthProvider::GitHub, "42").unwrap(),
+        None,
+        "a row without a user links no one"
+    );
+    let mut new = link_new(&user.id, OAuthProvider::GitHub, "42");
+    new.access_token = None;
+    let linked = oauth_connections::link(&mut conn, &new).unwrap();
+    assert_eq!(linked.id, "orphan", "the row is claimed, not duplicated");
+    assert_eq!(linked.user_id.as_deref(), Some(user.id.as_str()));
+    assert_eq!(
+        linked.access_token, None,
+        "the old token does not pass to the new user"
+    );
+    assert_eq!(
+        oauth_connections::find_user(&mut conn, &OAuthProvider::GitHub, "42").unwrap(),
+        Some(user.clone())
+    );
+    let other = users::create(&mut conn, &new_user(2)).unwrap();
+    let err = oauth_connections::link(&mut conn, &link_new(&other.id, OAuthProvider::GitHub, "42"))
+        .unwrap_err();
+    assert!(matches!(err, DbError::AlreadyLinked { .. }), "{err:?}");
+}

@@ -430,14 +430,6 @@ fn querying_an_unmigrated_database_says_to_run_the_migrations() {
 }
 
 #[test]
-fn adopting_an_empty_database_says_there_is_nothing_to_adopt() {
-    let db = TestDatabase::empty();
-    let err = viben_db::adopt(&mut db.connection()).unwrap_err();
-    assert!(matches!(err, DbError::MissingRelation { .. }), "{err:?}");
-    assert!(err.to_string().contains("run the migrations"), "{err}");
-}
-
-#[test]
 fn writing_to_a_dropped_column_is_a_missing_column_naming_it() {
     let db = TestDatabase::new();
     let mut conn = db.connection();
@@ -534,4 +526,18 @@ fn status_on_an_empty_database_writes_nothing() {
         catalog::read(&mut conn).unwrap().tables,
         Vec::<String>::new()
     );
+}
+
+#[test]
+fn adopting_an_empty_database_is_nothing_to_adopt_and_says_to_run_the_migrations() {
+    let db = TestDatabase::empty();
+    let err = viben_db::adopt(&mut db.connection()).unwrap_err();
+    assert!(matches!(err, DbError::NothingToAdopt), "{err:?}");
+    let message = err.to_string();
+    let (what, hint) = message
+        .rsplit_once("; ")
+        .expect("a hint after the last \"; \"");
+    assert!(what.contains("nothing to adopt"), "{message}");
+    assert!(hint.contains("run the migrations"), "{message}");
+    assert!(!hint.contains("adopt"), "{message}");
 }

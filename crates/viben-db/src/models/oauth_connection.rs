@@ -7,7 +7,8 @@
 //! The schema (fixed by the web app) has no unique constraint on `(provider, provider_id)`.
 //! [`link`] therefore takes a transaction-scoped advisory lock,
 //! `pg_advisory_xact_lock(LINK_LOCK_CLASS, hashtext(provider || ':' || provider_id))`, reads,
-//! and inserts only if no row exists; the lock is released at commit. Two links of the same
+//! and inserts only if no row exists (or claims one left without a user, see [`link`]); the
+//! lock is released at commit. Two links of the same
 //! identity at once are serialized, and the second finds the first's row. Different identities
 //! whose hashes collide only wait for each other. Writers that do not take the lock (the web
 //! app) are not serialized by it.
@@ -147,6 +148,11 @@ impl From<OAuthConnection> for model::OAuthConnection {
 /// If the identity is already linked to this user, that connection is returned, its access
 /// token replaced when `new` carries one; if it is linked to another user,
 /// [`DbError::AlreadyLinked`]. A user that does not exist is [`DbError::ForeignKey`].
+///
+/// A row for the identity whose `user_id` is NULL (the column allows it) links no one:
+/// [`find_user`] skips it, and `link`, when no row with a user exists, claims it (sets its
+/// user and replaces its access token with `new`'s, NULL when `new` has none, so a token
+/// never passes from one user to another) instead of adding a second row.
 /// Concurrent links of one identity make one row (see the module documentation, which also
 /// says why this assumes READ COMMITTED isolation).
 pub fn link(
@@ -171,10 +177,12 @@ pub fn link(
             .bind::<Text, _>(provider)
             .bind::<Text, _>(&new.provider_id)
             .execute(conn)?;
+        // Rows with a user first, so the owner is the one find_user names.
         let existing = oauth_connections::table
             .filter(oauth_connections::provider.eq(provider))
             .filter(oauth_connections::provider_id.eq(&new.provider_id))
             .order((
+                oauth_connections::user_id.is_null(),
                 oauth_connections::created_at.asc().nulls_first(),
                 oauth_connections::id.asc(),
             ))
@@ -187,6 +195,18 @@ pub fn link(
                     Some(token) => update_token(conn, &row.id, Some(token)),
                     None => Ok(row.into()),
                 }
+            }
+            Some(row) if row.user_id.is_none() => {
+                let row = diesel::update(oauth_connections::table.find(&row.id))
+                    .set((
+                        oauth_connections::user_id.eq(&new.user_id),
+                        oauth_connections::access_token
+                            .eq(new.access_token.as_ref().map(model::Secret::expose)),
+                        oauth_connections::updated_at.eq(UtcNow),
+                    ))
+                    .returning(OAuthConnection::as_returning())
+                    .get_result(conn)?;
+                Ok(row.into())
             }
             Some(_) => Err(DbError::AlreadyLinked {
                 provider: provider.to_owned(),
@@ -213,8 +233,9 @@ pub fn link(
     })
 }
 
-/// The user linked to this provider identity, if any: the login path. Where older writers left
-/// several rows for one identity, the oldest wins.
+/// The user linked to this provider identity, if any: the login path. Rows without a user are
+/// skipped; where older writers left several rows with users for one identity, the oldest wins
+/// (the same row [`link`] treats as the owner).
 pub fn find_user(
     conn: &mut PgConnection,
     provider: &model::OAuthProvider,
