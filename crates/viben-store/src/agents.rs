@@ -8,6 +8,7 @@ use viben_model::AgentConfig;
 
 use crate::error::{Referrer, Result, StoreError};
 use crate::layout::create_private_dir;
+use crate::lock::{self, LockGuard};
 use crate::revision::{Revision, Versioned};
 use crate::store::{DocSpec, FileMode, Listing, Store, check_id, first_invalid};
 
@@ -275,9 +276,34 @@ impl Store {
         Ok(referrers)
     }
 
+    /// Takes the lock of agent `id`'s `config.yaml` (the one [`Store::update_agent`] takes),
+    /// which also guards its referrers: [`Store::delete_agent`] holds it from the referrer
+    /// check to the delete, and [`Store::create_session`] and [`Store::set_channel`] hold it
+    /// from checking that the agent exists to writing the reference, so no reference to a
+    /// deleted agent can slip in between. `NotFound` when the agent's folder is gone.
+    ///
+    /// Lock order: an agent's lock is taken before the lock of `session.yaml` or
+    /// `channels.yaml`, never after, and no operation holds two agents' locks; so no two
+    /// operations wait for each other. (A closure given to an `update_*` method runs under
+    /// that file's lock and must not call back into the store for the same files.)
+    pub(crate) fn lock_agent(&self, id: &str) -> Result<LockGuard> {
+        check_id("agent", id)?;
+        self.confine(&self.layout().agent_dir(id))?;
+        lock::lock_exclusive_current(&self.layout().agent_config(id)).map_err(|e| match e {
+            StoreError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound => {
+                StoreError::NotFound {
+                    kind: "agent",
+                    id: id.to_owned(),
+                }
+            }
+            other => other,
+        })
+    }
+
     /// Deletes the agent `id` and its folder. Refused with [`StoreError::ReferencedBy`] while
     /// sessions or channels use it, unless `force` (they then point at a missing agent, which
-    /// [`Store::check`] reports).
+    /// [`Store::check`] reports). Holds the agent's lock from the check to the delete (see
+    /// [`Store::create_session`]).
     pub fn delete_agent(&self, id: &str, force: bool) -> Result<()> {
         check_id("agent", id)?;
         let dir = self.layout().agent_dir(id);
@@ -288,6 +314,7 @@ impl Store {
                 id: id.to_owned(),
             });
         }
+        let _lock = self.lock_agent(id)?;
         if !force {
             let referrers = self.agent_referrers(id)?;
             if !referrers.is_empty() {
@@ -297,8 +324,6 @@ impl Store {
                 });
             }
         }
-        let path = self.layout().agent_config(id);
-        let _lock = crate::lock::lock_exclusive(&path)?;
         match fs::remove_dir_all(&dir) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}

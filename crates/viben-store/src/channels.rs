@@ -52,9 +52,12 @@ impl Store {
             .ok_or_else(|| not_found(id))
     }
 
-    /// Adds `channel`, or replaces the channel with its id in place. Its agent must exist.
+    /// Adds `channel`, or replaces the channel with its id in place. Its agent must exist;
+    /// the agent's lock is held until `channels.yaml` is written (see
+    /// [`Store::create_session`]).
     pub fn set_channel(&self, channel: Channel) -> Result<()> {
         check_id("channel", &channel.id)?;
+        let _agent_lock = self.lock_agent(&channel.agent)?;
         self.get_agent(&channel.agent).map_err(|e| match e {
             StoreError::NotFound { .. } => StoreError::NotFound {
                 kind: "agent",

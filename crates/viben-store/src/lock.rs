@@ -1,6 +1,8 @@
 //! Advisory locks for read-modify-write: `File::lock` on a lock file beside the data file.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -37,4 +39,27 @@ pub(crate) fn lock_exclusive(path: &Path) -> Result<LockGuard> {
         .map_err(|e| StoreError::io("create the lock file", &lock, e))?;
     file.lock().map_err(|e| StoreError::io("lock", &lock, e))?;
     Ok(LockGuard { _file: file })
+}
+
+/// Like [`lock_exclusive`], for a lock file that another process may delete (with its folder,
+/// as `delete_agent` does) while this one waits: once locked, checks that the lock file is
+/// still the one at its path, and locks again when it was replaced. Fails with an I/O error of
+/// kind `NotFound` when the folder or the lock file is gone.
+pub(crate) fn lock_exclusive_current(path: &Path) -> Result<LockGuard> {
+    let lock = lock_path(path);
+    loop {
+        let guard = lock_exclusive(path)?;
+        let held = guard
+            ._file
+            .metadata()
+            .map_err(|e| StoreError::io("inspect", &lock, e))?;
+        match fs::metadata(&lock) {
+            Ok(now) if (now.dev(), now.ino()) == (held.dev(), held.ino()) => return Ok(guard),
+            Ok(_) => continue,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(StoreError::io("lock", &lock, e));
+            }
+            Err(e) => return Err(StoreError::io("inspect", &lock, e)),
+        }
+    }
 }

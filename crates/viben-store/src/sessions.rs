@@ -70,10 +70,15 @@ impl Store {
     /// (an invalid `agent_id`) is [`StoreError::Invalid`] about its `session.yaml`. When
     /// writing `session.yaml` fails, the folder this call created is removed again, so a
     /// retry can succeed and no half-made session is listed.
+    ///
+    /// Holds the agent's lock from checking that it exists to writing `session.yaml`, so a
+    /// concurrent [`Store::delete_agent`] either sees this session or makes this call fail
+    /// with `NotFound`.
     pub fn create_session(&self, meta: &SessionMeta) -> Result<()> {
         check_id("session", &meta.id)?;
         let path = self.layout().session_meta(&meta.id);
         (spec().check)(&path, meta)?;
+        let _agent_lock = self.lock_agent(&meta.agent_id)?;
         self.get_agent(&meta.agent_id)?;
         let dir = self.layout().session_dir(&meta.id);
         self.confine(&dir)?;

@@ -652,3 +652,65 @@ fn new_agent_and_session_folders_are_private() {
     t.store.create_session(&session).unwrap();
     assert_eq!(mode(&t.store.layout().session_dir(&session.id)), 0o700);
 }
+
+#[test]
+fn an_agent_delete_racing_a_session_create_or_channel_set_never_leaves_a_dangling_referrer() {
+    let t = seed_store();
+    let mut dangling = Vec::new();
+    for round in 0..150 {
+        let id = format!("racer-{round}");
+        t.store.create_agent(&agent(&id)).unwrap();
+        let barrier = std::sync::Barrier::new(3);
+        let session = viben_model::SessionMeta::new(&id, None);
+        let channel = Channel::new(format!("ch-{round}"), ChannelKind::Web, &id);
+        let (deleted, created, set) = std::thread::scope(|scope| {
+            let delete = scope.spawn(|| {
+                barrier.wait();
+                t.store.delete_agent(&id, false)
+            });
+            let create = scope.spawn(|| {
+                barrier.wait();
+                t.store.create_session(&session)
+            });
+            let set = scope.spawn(|| {
+                barrier.wait();
+                t.store.set_channel(channel.clone())
+            });
+            (
+                delete.join().unwrap(),
+                create.join().unwrap(),
+                set.join().unwrap(),
+            )
+        });
+        if deleted.is_ok() && (created.is_ok() || set.is_ok()) {
+            dangling.push(round);
+        }
+        if deleted.is_err() {
+            assert!(
+                matches!(deleted, Err(StoreError::ReferencedBy { .. })),
+                "{deleted:?}"
+            );
+        } else {
+            for result in [&created, &set] {
+                if let Err(err) = result {
+                    assert!(
+                        matches!(err, StoreError::NotFound { kind: "agent", .. }),
+                        "{err:?}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        dangling.is_empty(),
+        "dangling referrers in rounds {dangling:?}"
+    );
+    assert!(
+        t.store
+            .check()
+            .iter()
+            .all(|p| !p.message.contains("does not exist")),
+        "{:?}",
+        t.store.check()
+    );
+}
