@@ -148,6 +148,7 @@ fn pgbench(url: &DatabaseUrl, script: &str) -> f64 {
 }
 
 fn pgbench_for(url: &DatabaseUrl, script: &str, run: Duration) -> f64 {
+    let (url_without_password, password) = url.split_password();
     let mut file = tempfile::NamedTempFile::new().expect("a temporary file");
     file.write_all(script.as_bytes())
         .expect("writing the pgbench script");
@@ -156,7 +157,8 @@ fn pgbench_for(url: &DatabaseUrl, script: &str, run: Duration) -> f64 {
         .arg(run.as_secs().max(1).to_string())
         .arg("-f")
         .arg(file.path())
-        .arg(url.expose())
+        .arg(url_without_password.expose())
+        .envs(pgpassword(password))
         .output()
         .expect("running pgbench (install the postgresql client tools)");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -171,6 +173,12 @@ fn pgbench_for(url: &DatabaseUrl, script: &str, run: Duration) -> f64 {
         .and_then(|l| l.split_whitespace().next())
         .and_then(|v| v.parse().ok())
         .expect("a tps line in pgbench's output")
+}
+
+/// `PGPASSWORD` for a client tool, so the password stays off its command line (which `ps`
+/// shows to every user of the machine).
+fn pgpassword(password: Option<String>) -> Option<(&'static str, String)> {
+    password.map(|p| ("PGPASSWORD", p))
 }
 
 fn get_user_by_id(url: &DatabaseUrl, pool: &Pool) -> Figure {
@@ -297,8 +305,10 @@ fn bulk_insert_users(url: &DatabaseUrl, conn: &mut PgConnection) -> Figure {
     }
     csv.flush().expect("flushing the CSV");
     let started = Instant::now();
+    let (url_without_password, password) = url.split_password();
     let output = Command::new("psql")
-        .arg(url.expose())
+        .arg(url_without_password.expose())
+        .envs(pgpassword(password))
         .args(["-v", "ON_ERROR_STOP=1", "-c"])
         .arg(format!(
             "\\copy users (id, email, username, display_name, email_verified, role) \

@@ -145,6 +145,34 @@ impl DatabaseUrl {
         .filter(|n| !n.is_empty())
     }
 
+    /// The same string without its password, and the password (decoded), so that a client
+    /// tool (`psql`, `pgbench`) can get the password through `PGPASSWORD` instead of its
+    /// command line, where other users of the machine could read it.
+    pub fn split_password(&self) -> (DatabaseUrl, Option<String>) {
+        match parse(&self.raw) {
+            Parsed::Uri(mut uri) => {
+                let in_query = uri.param("password");
+                let in_userinfo = uri.password.take().map(percent_decode);
+                uri.query.retain(|(k, _)| percent_decode(k) != "password");
+                uri.has_query = !uri.query.is_empty();
+                let password = in_query.or(in_userinfo).filter(|p| !p.is_empty());
+                (Self::new(uri.render(false)), password)
+            }
+            Parsed::Keywords(pairs) => {
+                let password = keyword(&pairs, "password").filter(|p| !p.is_empty());
+                let rest: Vec<String> = pairs
+                    .iter()
+                    .filter(|(k, _)| *k != "password")
+                    .map(|(k, v)| match v {
+                        Some(v) => format!("{k}={}", quote(v)),
+                        None => (*k).to_owned(),
+                    })
+                    .collect();
+                (Self::new(rest.join(" ")), password)
+            }
+        }
+    }
+
     /// The string as shown: rebuilt from its parsed parts, with every password replaced by
     /// `***` (never a scrub of the raw text, which misses what the scrubber misparses).
     fn shown(&self) -> String {
@@ -530,5 +558,24 @@ mod tests {
         );
         assert_eq!(url.host(), "::1");
         assert_eq!(url.port(), 6543);
+    }
+
+    #[test]
+    fn the_password_can_be_split_off_for_pgpassword() {
+        let (url, password) =
+            DatabaseUrl::new("postgres://ada:p%40ss@db:6543/viben?sslmode=require")
+                .split_password();
+        assert_eq!(url.expose(), "postgres://ada@db:6543/viben?sslmode=require");
+        assert_eq!(password.as_deref(), Some("p@ss"));
+        let (url, password) =
+            DatabaseUrl::new("postgres://ada@db/viben?password=pw&sslmode=require")
+                .split_password();
+        assert_eq!(url.expose(), "postgres://ada@db/viben?sslmode=require");
+        assert_eq!(password.as_deref(), Some("pw"));
+        let (url, password) = DatabaseUrl::new("host=db password='a b' dbname=x").split_password();
+        assert_eq!(url.expose(), "host=db dbname=x");
+        assert_eq!(password.as_deref(), Some("a b"));
+        let (url, password) = DatabaseUrl::new("postgres://db/viben").split_password();
+        assert_eq!((url.expose(), password), ("postgres://db/viben", None));
     }
 }
