@@ -324,11 +324,31 @@ impl Store {
                 });
             }
         }
-        match fs::remove_dir_all(&dir) {
+        // Move the folder out of the way first: an operation waiting for the agent's lock
+        // may create the lock file again, which must fail (`NotFound`) rather than land in a
+        // folder being emptied. Names starting with `.` are never listed.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let doomed = self
+            .layout()
+            .agents_dir()
+            .join(format!(".{id}.deleted-{}-{nanos:x}", std::process::id()));
+        match fs::rename(&dir, &doomed) {
             Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(StoreError::NotFound {
+                    kind: "agent",
+                    id: id.to_owned(),
+                });
+            }
             Err(e) => return Err(StoreError::io("delete", &dir, e)),
         }
-        crate::atomic::sync_dir(&self.layout().agents_dir())
+        crate::atomic::sync_dir(&self.layout().agents_dir())?;
+        match fs::remove_dir_all(&doomed) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(StoreError::io("delete", &doomed, e)),
+        }
     }
 }
