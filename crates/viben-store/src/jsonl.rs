@@ -21,10 +21,6 @@ use crate::store::open_regular;
 /// corrupt log cannot make a reader allocate without bound.
 pub(crate) const MAX_LINE_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Writes up to this size are atomic for pipes by POSIX and, on Linux, for appends to regular
-/// files in practice; longer lines are appended under an exclusive lock of the log file.
-const PIPE_BUF: usize = 4096;
-
 /// A problem a log read worked around: the records around it were still returned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogWarning {
@@ -132,10 +128,18 @@ impl KnownEnd {
     }
 }
 
-/// Appends one whole line (ending in `\n`) to a file opened with [`open_append`]: a single
-/// `write` on an `O_APPEND` file, so lines from several processes interleave whole. When the
-/// file does not end in a newline (a torn tail), a newline goes first. `sync` flushes the data
-/// to disk before returning (`fdatasync`).
+/// Appends one whole line (ending in `\n`) to a file opened with [`open_append`]. When the file
+/// does not end in a newline (a torn tail), a newline goes first. `sync` flushes the data to
+/// disk before returning (`fdatasync`).
+///
+/// Whole-line interleaving rests on one `write` system call per line on an `O_APPEND` file:
+/// Linux positions and performs such a write on a regular file under the file's lock, so two
+/// appends (from any processes) never mix their bytes, whatever their size. No advisory lock
+/// is taken, by short or long lines. What could still split a line is a short `write`
+/// (disk full, a file size limit, a signal mid-write): then the rest is not written
+/// separately, where another process's line could land between the two parts; the append
+/// fails instead and the partial line is left as a torn tail. (Network file systems may not
+/// give `O_APPEND` this guarantee; the store is meant for a local disk.)
 ///
 /// An open file that was deleted meanwhile (its last link removed, as `delete_session` does)
 /// is refused with `deleted()` instead of taking lines no one will ever read. (A delete
@@ -172,16 +176,29 @@ pub(crate) fn append_line(
     } else {
         line
     };
-    let mut writer = file;
     // Unknown until the write is done (a failed write may leave part of a line).
     known_end.0.store(u64::MAX, Ordering::Relaxed);
-    if bytes.len() > PIPE_BUF {
-        file.lock().map_err(|e| StoreError::io("lock", path, e))?;
-        let written = writer.write_all(bytes);
-        let _ = file.unlock();
-        written.map_err(write_err)?;
-    } else {
-        writer.write_all(bytes).map_err(write_err)?;
+    let mut writer = file;
+    let written = loop {
+        match writer.write(bytes) {
+            // Nothing was written: trying again cannot split the line.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => break other.map_err(write_err)?,
+        }
+    };
+    if written < bytes.len() {
+        // Never write the rest separately: another process's line could land in between.
+        // The partial line stays a torn tail, which readers skip and the next append ends
+        // with a newline first.
+        return Err(StoreError::io(
+            "append to",
+            path,
+            io::Error::other(format!(
+                "wrote only {written} of the line's {} bytes (disk full, or a file size \
+                 limit?); the partial line is left as a torn tail that readers skip",
+                bytes.len()
+            )),
+        ));
     }
     // If another process appended between the `fstat` and the `write`, the real end is
     // further and the next append's length check fails safely.

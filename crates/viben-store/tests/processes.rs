@@ -98,6 +98,17 @@ fn child_entry() {
                     .unwrap();
             }
         }
+        "short-write" => {
+            // Run under a file size limit of a few KiB (see the parent test).
+            let appender = store.message_appender(&tag_session()).unwrap();
+            appender
+                .append(&Message::new(MessageRole::User, "small"))
+                .unwrap();
+            let err = appender
+                .append(&Message::new(MessageRole::User, "x".repeat(20_000)))
+                .unwrap_err();
+            assert!(err.to_string().contains("wrote only"), "{err}");
+        }
         other => panic!("unknown child mode {other}"),
     }
 }
@@ -256,4 +267,34 @@ fn current_version(store: &Store) -> u64 {
         .ok()
         .and_then(|c| c.extra.get("version").and_then(|v| v.as_u64()))
         .unwrap_or(0)
+}
+
+#[test]
+fn a_short_write_of_a_line_is_an_error_and_the_partial_line_is_never_continued() {
+    let t = seed_store();
+    create_shared_session(&t.store);
+    // A file size limit (SIGXFSZ ignored, as it stays across exec) makes `write` stop short.
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 8 && exec \"$0\" \"$@\"")
+        .arg(std::env::current_exe().expect("the test binary's path"))
+        .args(["--exact", "child_entry", "--nocapture", "--test-threads=1"])
+        .env(CHILD, "short-write")
+        .env(ROOT, t.dir.path())
+        .env(TAG, "a")
+        .status()
+        .expect("run the child");
+    assert!(status.success(), "child failed: {status}");
+    t.store
+        .append_message(&tag_session(), &Message::new(MessageRole::User, "after"))
+        .unwrap();
+    let read = t.store.last_messages(&tag_session(), 10).unwrap();
+    let contents: Vec<_> = read.records.iter().map(|m| m.content.as_str()).collect();
+    assert_eq!(contents, ["small", "after"]);
+    assert_eq!(
+        read.warnings.len(),
+        1,
+        "the partial line: {:?}",
+        read.warnings
+    );
 }
