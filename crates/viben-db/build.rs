@@ -1,5 +1,7 @@
-//! Hashes the migrations folder, so the `testing` module names its template database after the
-//! migrations it holds and a changed migration gets a fresh template.
+//! Hashes the migrations (each `<migration>/up.sql` and `<migration>/down.sql`), so the
+//! `testing` module names its template database after the migrations it holds and a changed
+//! migration gets a fresh template. Other files (the folder's README) do not count: editing
+//! them must not make every test server build a new template.
 
 use std::path::{Path, PathBuf};
 
@@ -10,9 +12,12 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
-            files(&path, out);
-        } else {
-            out.push(path);
+            for name in ["up.sql", "down.sql"] {
+                let file = path.join(name);
+                if file.is_file() {
+                    out.push(file);
+                }
+            }
         }
     }
 }

@@ -28,9 +28,12 @@
 //!
 //! [`TestDatabase::new`] creates a uniquely named database with
 //! `CREATE DATABASE ... TEMPLATE viben_template_<hash>`, where the template already has the
-//! migrations applied and `<hash>` is a hash of the `migrations/` folder (so a changed
-//! migration gets a new template). The template is made once per server, under an advisory
-//! lock so parallel test processes do not race. Dropping the [`TestDatabase`] drops the
+//! migrations applied and `<hash>` is a hash of the migrations' `up.sql` and `down.sql` files
+//! (so a changed migration gets a new template). The template is made once per server, under
+//! an advisory lock so parallel test processes do not race; after making one, the other
+//! `viben_template_*` databases (older migrations) are dropped, best effort (one in use is
+//! left; a test process still running on older migrations on the same server then fails to
+//! create its next database and says so). Dropping the [`TestDatabase`] drops the
 //! database (`WITH (FORCE)`), so tests run in parallel and never see each other's rows.
 
 use std::net::TcpListener;
@@ -148,17 +151,34 @@ impl TestServer {
                         .map_err(|e| format!("connecting to {building}: {e}"))?;
                     migrate::run_pending(&mut conn).map_err(fail)?;
                 }
-                // The migrating session may still be leaving the server: retry for a while.
+                // The migrating session may still be leaving the server: retry while it is.
                 let rename = format!("ALTER DATABASE {building} RENAME TO {name}");
                 let mut result = admin.batch_execute(&rename);
                 for attempt in 1..20 {
-                    if result.is_ok() {
-                        break;
+                    match &result {
+                        Err(e) if is_busy(e) => {
+                            std::thread::sleep(std::time::Duration::from_millis(50 * attempt));
+                            result = admin.batch_execute(&rename);
+                        }
+                        _ => break,
                     }
-                    std::thread::sleep(std::time::Duration::from_millis(50 * attempt));
-                    result = admin.batch_execute(&rename);
                 }
-                result.map_err(|e| fail(e.into()))
+                match result {
+                    Ok(()) => {
+                        drop_stale_templates(admin, &name);
+                        Ok(())
+                    }
+                    // Another process made it first (one not holding the lock): use theirs.
+                    Err(e) if e.to_string().contains("already exists") => {
+                        if let Err(e) = admin.batch_execute(&format!(
+                            "DROP DATABASE IF EXISTS {building} WITH (FORCE)"
+                        )) {
+                            eprintln!("viben-db testing: could not drop {building}: {e}");
+                        }
+                        Ok(())
+                    }
+                    Err(e) => Err(fail(e.into())),
+                }
             };
             with_advisory_lock(&mut admin, TEMPLATE_LOCK_KEY, run).map(|()| name.clone())
         });
@@ -182,6 +202,41 @@ fn database_exists(conn: &mut PgConnection, name: &str) -> Result<bool, DbError>
             .get_result::<Exists>(conn)?
             .exists,
     )
+}
+
+/// Whether an error is PostgreSQL's SQLSTATE 55006 ("... is being accessed by other users"):
+/// a session is still leaving the database, so trying again shortly can succeed.
+fn is_busy(error: &diesel::result::Error) -> bool {
+    error
+        .to_string()
+        .contains("is being accessed by other users")
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    datname: String,
+}
+
+/// Template databases other than `keep` (older migrations, or a build a crashed process left).
+fn stale_templates(conn: &mut PgConnection, keep: &str) -> Result<Vec<String>, DbError> {
+    Ok(diesel::sql_query(
+        "SELECT datname::text AS datname FROM pg_database \
+         WHERE datname LIKE 'viben\\_template\\_%' AND datname <> $1 ORDER BY 1",
+    )
+    .bind::<Text, _>(keep)
+    .load::<Name>(conn)?
+    .into_iter()
+    .map(|n| n.datname)
+    .collect())
+}
+
+/// Drops the [`stale_templates`], best effort: one still in use (a test process on older
+/// migrations) is left, and failures are ignored.
+fn drop_stale_templates(conn: &mut PgConnection, keep: &str) {
+    for name in stale_templates(conn, keep).unwrap_or_default() {
+        let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\""));
+    }
 }
 
 fn with_advisory_lock<T>(
@@ -247,25 +302,34 @@ impl TestDatabase {
             Some(template) => format!("CREATE DATABASE {name} TEMPLATE {template}"),
             None => format!("CREATE DATABASE {name}"),
         };
-        let mut admin = PgConnection::establish(admin_url.expose())
-            .unwrap_or_else(|e| panic!("cannot connect to the test server at {admin_url}: {e}"));
+        let mut admin = PgConnection::establish(admin_url.expose()).unwrap_or_else(|e| {
+            panic!(
+                "cannot connect to the test server at {admin_url}: {}",
+                admin_url.scrub(e.to_string().trim())
+            )
+        });
         // CREATE DATABASE ... TEMPLATE fails while another session is still leaving the
-        // template; retry a few times.
-        let mut last = None;
-        for attempt in 0..20 {
-            match admin.batch_execute(&sql) {
-                Ok(()) => {
-                    last = None;
-                    break;
-                }
-                Err(e) => {
-                    last = Some(e);
-                    std::thread::sleep(std::time::Duration::from_millis(50 * (attempt + 1)));
-                }
+        // template (SQLSTATE 55006): retry that, and only that, a few times.
+        let mut attempt = 0;
+        loop {
+            let Err(e) = admin.batch_execute(&sql) else {
+                break;
+            };
+            if is_busy(&e) && attempt < 20 {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50 * attempt));
+                continue;
             }
-        }
-        if let Some(e) = last {
-            panic!("cannot create the test database {name}: {e}");
+            let text = e.to_string();
+            if text.contains("permission denied to create database") {
+                panic!(
+                    "cannot create the test database {name}: {text}; the role in the \
+                     connection string ({admin_url}) needs the CREATEDB privilege (`ALTER ROLE \
+                     <role> CREATEDB`), or unset VIBEN_TEST_DATABASE_URL and DATABASE_URL to \
+                     let the tests start a throwaway server"
+                );
+            }
+            panic!("cannot create the test database {name}: {text}");
         }
         Self {
             url: admin_url.with_database(&name),
@@ -319,11 +383,23 @@ impl Default for TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         drop(self.pool.take());
-        if let Ok(mut admin) = PgConnection::establish(self.admin_url.expose()) {
-            let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
+        let dropped = PgConnection::establish(self.admin_url.expose())
+            .map_err(|e| self.admin_url.scrub(e.to_string().trim()))
+            .and_then(|mut admin| {
+                admin
+                    .batch_execute(&format!(
+                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                        self.name
+                    ))
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = dropped {
+            // Not a panic: Drop may run while a failing test unwinds.
+            eprintln!(
+                "viben-db testing: could not drop the test database {}: {e}; drop it by hand \
+                 (DROP DATABASE {} WITH (FORCE))",
+                self.name, self.name
+            );
         }
     }
 }
@@ -617,4 +693,28 @@ fn find_bin_dir() -> Result<PathBuf, String> {
              /usr/lib/postgresql/*/bin and PATH)"
                 .to_owned()
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_of_other_migrations_are_found_stale() {
+        let server = TestServer::get();
+        let current = server.template().to_owned();
+        let mut admin = server.admin();
+        let old = format!("viben_template_{:016x}", std::process::id());
+        admin
+            .batch_execute(&format!("CREATE DATABASE {old}"))
+            .expect("creating an old template");
+        let stale = stale_templates(&mut admin, &current);
+        // Only this test's database is dropped here: others may belong to other test runs.
+        admin
+            .batch_execute(&format!("DROP DATABASE {old}"))
+            .expect("dropping the old template");
+        let stale = stale.expect("listing stale templates");
+        assert!(stale.contains(&old), "{stale:?}");
+        assert!(!stale.contains(&current), "{stale:?}");
+    }
 }

@@ -213,9 +213,17 @@ fn transaction_pooler_mode_keeps_no_named_prepared_statements() {
 
 #[test]
 fn the_pool_recovers_after_the_server_restarts() {
-    let server = LocalServer::start_watched().unwrap();
+    let server = LocalServer::start_watched().unwrap_or_else(|e| {
+        panic!(
+            "this test starts its own PostgreSQL server (it stops and restarts it), which \
+             failed: {e}; install PostgreSQL's server binaries (initdb, pg_ctl)"
+        )
+    });
     let url = server.url();
-    migrate::run_pending(&mut PgConnection::establish(url.expose()).unwrap()).unwrap();
+    let mut conn = PgConnection::establish(url.expose())
+        .unwrap_or_else(|e| panic!("connecting to the test's own server at {url}: {e}"));
+    migrate::run_pending(&mut conn).expect("migrating the test's own server");
+    drop(conn);
     let pool = Pool::builder()
         .url(url.expose())
         .max_size(4)
@@ -235,11 +243,15 @@ fn the_pool_recovers_after_the_server_restarts() {
     )
     .unwrap();
 
-    server.stop().unwrap();
+    server
+        .stop()
+        .unwrap_or_else(|e| panic!("stopping the test's own server: {e}"));
     // While it is down: errors, not panics.
     let down = pool.get().and_then(|mut c| users::count(&mut c));
     assert!(down.is_err());
-    server.restart().unwrap();
+    server
+        .restart()
+        .unwrap_or_else(|e| panic!("restarting the test's own server: {e}"));
 
     let mut failures = Vec::new();
     let mut recovered = false;
@@ -288,4 +300,33 @@ fn checkout_from_a_pool_whose_database_is_gone_fails_within_the_connect_timeout(
     let took = started.elapsed();
     assert!(took < Duration::from_secs(4), "took {took:?}");
     assert!(matches!(err, DbError::PoolTimeout { .. }), "{err:?}");
+}
+
+#[test]
+fn a_role_without_createdb_is_told_so_at_once_instead_of_retried() {
+    let server = viben_db::testing::TestServer::get();
+    let role = format!("viben_nocreatedb_{}", std::process::id());
+    let mut admin = PgConnection::establish(server.admin_url().expose())
+        .expect("connecting to the test server");
+    admin
+        .batch_execute(&format!(
+            "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN NOCREATEDB"
+        ))
+        .expect("creating a role without CREATEDB");
+    let url = server.admin_url().with_param("user", &role);
+    let started = Instant::now();
+    let result = std::panic::catch_unwind(|| TestDatabase::empty_on(&url));
+    let took = started.elapsed();
+    admin
+        .batch_execute(&format!("DROP ROLE {role}"))
+        .expect("dropping the role");
+    let Err(panic) = result else {
+        panic!("a role without CREATEDB created a database")
+    };
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        message.contains("needs the CREATEDB privilege"),
+        "{message}"
+    );
+    assert!(took < Duration::from_secs(3), "took {took:?}: retried");
 }
