@@ -177,9 +177,13 @@ pub enum DbError {
     #[error("migration failed: {0}; fix the cause and run the migrations again")]
     Migration(String),
 
-    /// Any other database error.
+    /// Any other database error; Diesel's error is kept for callers that match on it.
+    ///
+    /// Its message is in this one's (programs such as `viben` print only the top-level
+    /// message), so it is not also given as `source()`, where error-chain printers would show
+    /// it a second time.
     #[error("database error: {0}")]
-    Query(#[source] DieselError),
+    Query(DieselError),
 }
 
 impl From<DieselError> for DbError {
@@ -317,6 +321,19 @@ mod tests {
     fn db_error_can_cross_threads() {
         fn assert_send_sync<T: Send + Sync + 'static>() {}
         assert_send_sync::<DbError>();
+    }
+
+    #[test]
+    fn an_error_chain_shows_the_database_error_once() {
+        let error = DbError::from(DieselError::QueryBuilderError("boom-cause".into()));
+        assert!(matches!(error, DbError::Query(_)), "{error:?}");
+        let mut chain = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(e) = source {
+            chain.push_str(&format!(": {e}"));
+            source = e.source();
+        }
+        assert_eq!(chain.matches("boom-cause").count(), 1, "{chain}");
     }
 
     #[test]

@@ -569,7 +569,9 @@ pub fn bulk_insert(conn: &mut PgConnection, new: &[model::NewUser]) -> Result<us
 }
 
 /// Inserts many users with multi-row `INSERT`s of `chunk` rows each, in one transaction.
-/// Kept for comparison with [`bulk_insert`] (the benchmark measures both).
+/// Kept for comparison with [`bulk_insert`] (the benchmark measures both); not part of the
+/// API: use [`bulk_insert`].
+#[doc(hidden)]
 pub fn bulk_insert_chunked(
     conn: &mut PgConnection,
     new: &[model::NewUser],
