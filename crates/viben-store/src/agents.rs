@@ -49,12 +49,9 @@ impl Store {
             let entry = entry.map_err(|e| StoreError::io("list", &dir, e))?;
             let name = entry.file_name();
             let Some(name) = name.to_str() else {
-                listing.errors.push(StoreError::Parse {
-                    path: entry.path(),
-                    line: None,
-                    column: None,
-                    message: "the folder name is not valid UTF-8; rename it".to_owned(),
-                });
+                listing
+                    .errors
+                    .push(StoreError::BadName { path: entry.path() });
                 continue;
             };
             if name.starts_with('.') {

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::fs;
+use std::io::BufRead;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
@@ -439,7 +440,6 @@ fn torn_tail_line(path: &Path) -> Option<usize> {
     let mut reader = std::io::BufReader::new(file);
     let mut count = 0usize;
     let mut buf = Vec::new();
-    use std::io::BufRead;
     loop {
         buf.clear();
         match reader.read_until(b'\n', &mut buf) {

@@ -17,7 +17,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    /// A file that is not valid YAML or JSON, or does not have the expected shape.
+    /// A file that is not valid YAML or JSON, or does not have the expected shape (a file a
+    /// person has to fix).
     #[error("{}: {message}; fix the file by hand (it was left unchanged)", Location::new(path, *line, *column))]
     Parse {
         /// The file.
@@ -131,6 +132,25 @@ pub enum StoreError {
         path: PathBuf,
         /// The limit, in bytes.
         limit: u64,
+    },
+
+    /// A value that cannot be written in the file's format (YAML or JSON); nothing was written.
+    #[error("{}: {message}; nothing was written; change the value", path.display())]
+    Encode {
+        /// The file that would have been written.
+        path: PathBuf,
+        /// What cannot be written.
+        message: String,
+    },
+
+    /// A file or folder in the store whose name is not valid UTF-8, so it cannot be an id.
+    #[error(
+        "{}: the name is not valid UTF-8; rename it (ids are UTF-8 text)",
+        path.display()
+    )]
+    BadName {
+        /// The file or folder.
+        path: PathBuf,
     },
 
     /// A record that would make a file too large to be read back.
@@ -276,6 +296,8 @@ impl StoreError {
             | Self::OutsideRoot { path, .. }
             | Self::TooLarge { path, .. }
             | Self::TooLargeToWrite { path, .. }
+            | Self::Encode { path, .. }
+            | Self::BadName { path }
             | Self::NotAFile { path } => Some(path),
             _ => None,
         }

@@ -107,10 +107,8 @@ pub(crate) fn open_read(path: &Path) -> Result<Option<File>> {
 
 /// Serializes `record` as one JSON line.
 pub(crate) fn encode<T: Serialize>(path: &Path, record: &T) -> Result<Vec<u8>> {
-    let mut line = serde_json::to_vec(record).map_err(|e| StoreError::Parse {
+    let mut line = serde_json::to_vec(record).map_err(|e| StoreError::Encode {
         path: path.to_owned(),
-        line: None,
-        column: None,
         message: format!("the record cannot be written as JSON: {e}"),
     })?;
     line.push(b'\n');
@@ -145,7 +143,7 @@ impl KnownEnd {
 /// is refused with `deleted()` instead of taking lines no one will ever read. (A delete
 /// between this check and the `write` still loses that one line.)
 ///
-/// One `fstat` gives both that and the length. Checking the tail costs a `pread` of the last
+/// One `fstat` (std's `File::metadata`, a `statx` on Linux) gives both that and the length. Checking the tail costs a `pread` of the last
 /// byte, skipped when the file's length is still where this appender's previous line ended: a
 /// log only grows, so an unchanged length means no one else wrote since, and the file ends
 /// with that line's newline.
@@ -289,8 +287,9 @@ impl<T: DeserializeOwned> JsonlReader<T> {
         }
     }
 
-    /// Reads the next line into `buf`; `Ok(false)` at the end. Lines over the limit are
-    /// skipped to their end and reported as an error.
+    /// Reads the next line into `buf`: `Ok(Some(true))` when it did, `Ok(None)` at the end, and
+    /// `Ok(Some(false))` for a line over [`MAX_LINE_BYTES`], which is skipped to its end
+    /// (`buf` left empty) for the caller to report.
     fn read_line(&mut self) -> Result<Option<bool>> {
         let Some(reader) = self.reader.as_mut() else {
             return Ok(None);

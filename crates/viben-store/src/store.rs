@@ -30,7 +30,8 @@ pub struct Store {
 /// One broken file never hides the others.
 #[derive(Debug)]
 pub struct Listing<T> {
-    /// The records that loaded and passed validation, sorted by id.
+    /// The records that loaded and passed validation, in the order the listing method
+    /// documents: agents and providers by id, sessions newest first.
     pub items: Vec<T>,
     /// One error per file that did not (each names its file, and line and column where known).
     pub errors: Vec<StoreError>,

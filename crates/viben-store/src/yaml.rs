@@ -1,11 +1,15 @@
 //! The YAML format: the one module that names the YAML crate, with limits for hostile input.
 //!
 //! Guards, each tested in `tests/hostile_input.rs`:
-//! - size: callers refuse files over [`MAX_YAML_BYTES`] before reading them (see `fsio`), which
-//!   bounds the parser's memory (it keeps every event of a document);
-//! - encoding: invalid UTF-8 is reported with the line and column of the first bad byte;
-//!   libyaml itself refuses NUL and other control characters;
-//! - nesting: the YAML crate refuses more than 128 levels of sequences and mappings;
+//! - size: callers refuse files over [`MAX_YAML_BYTES`] before reading them (the store's
+//!   `read_bytes`, from the open file's size), which bounds the parser's memory (it keeps
+//!   every event of a document), and [`to_string`] refuses to produce a larger one;
+//! - encoding: invalid UTF-8 is reported with the line and column of the first bad byte, and
+//!   so are NUL and the other control characters YAML does not allow (checked here, before
+//!   the parser sees the text);
+//! - nesting: a linear pre-scan ([`too_deep`]) refuses more than [`SCAN_MAX_DEPTH`] unclosed
+//!   brackets, which would make the parser slow; the YAML crate's recursion limit refuses
+//!   anything past 128 levels with the line and column;
 //! - aliases: the crate refuses more than 100 alias jumps per event, which still lets a file
 //!   of a few megabytes expand to billions of nodes, so when a document contains an anchor
 //!   (`&`), we first walk it counting nodes and refuse it past [`alias_budget`].
@@ -113,10 +117,8 @@ pub(crate) fn from_bytes<T: DeserializeOwned>(
 /// Serializes `value` as a YAML document, fields in declaration order and unknown fields after.
 /// Refuses a document over [`MAX_YAML_BYTES`], which could not be read back.
 pub(crate) fn to_string<T: Serialize>(path: &Path, value: &T) -> Result<String> {
-    let text = serde_yaml::to_string(value).map_err(|err| StoreError::Parse {
+    let text = serde_yaml::to_string(value).map_err(|err| StoreError::Encode {
         path: path.to_owned(),
-        line: None,
-        column: None,
         message: format!(
             "cannot be written as YAML: {}",
             strip_location(&err.to_string())

@@ -185,3 +185,24 @@ fn check_reports_duplicates_and_id_mismatches() {
         "{problems:#?}"
     );
 }
+
+#[test]
+fn a_folder_name_that_is_not_utf8_is_reported_as_a_name_to_change_not_a_file_to_fix() {
+    use std::os::unix::ffi::OsStrExt;
+    let t = common::seed_store();
+    let bad = t
+        .dir
+        .path()
+        .join("agents")
+        .join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
+    std::fs::create_dir(&bad).unwrap();
+    let listing = t.store.list_agents().unwrap();
+    assert_eq!(listing.items.len(), 1);
+    let [err] = listing.errors.as_slice() else {
+        panic!("{:?}", listing.errors);
+    };
+    assert!(matches!(err, StoreError::BadName { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("not valid UTF-8; rename it"), "{message}");
+    assert!(!message.contains("fix the file by hand"), "{message}");
+}
