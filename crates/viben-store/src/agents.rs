@@ -324,13 +324,10 @@ impl Store {
         // Move the folder out of the way first: an operation waiting for the agent's lock
         // may create the lock file again, which must fail (`NotFound`) rather than land in a
         // folder being emptied. Names starting with `.` are never listed.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
         let doomed = self
             .layout()
             .agents_dir()
-            .join(format!(".{id}.deleted-{}-{nanos:x}", std::process::id()));
+            .join(crate::atomic::doomed_name(id));
         match fs::rename(&dir, &doomed) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {

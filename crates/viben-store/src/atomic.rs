@@ -28,15 +28,57 @@ pub(crate) fn is_temp_name(name: &str) -> bool {
 /// them, else `None`. Nothing else matches, so a lock file whose data file's name contains
 /// `.tmp-` (`.acme.tmp-eu.yaml.lock`) is never taken for one.
 pub(crate) fn temp_target(name: &str) -> Option<&str> {
+    marked_target(name, ".tmp-")
+}
+
+/// The name `delete_agent` moves a folder to before removing it:
+/// `.<name>.deleted-<pid>-<hex nonce>`, which no listing reads.
+pub(crate) fn doomed_name(name: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let nonce = (COUNTER.fetch_add(1, Ordering::Relaxed) << 32) ^ u64::from(nanos);
+    format!(".{name}.deleted-{}-{nonce:x}", std::process::id())
+}
+
+/// `.<target><marker><pid digits>-<hex nonce>` → `<target>`, else `None`.
+fn marked_target<'a>(name: &'a str, marker: &str) -> Option<&'a str> {
     let rest = name.strip_prefix('.')?;
-    let at = rest.rfind(".tmp-")?;
-    let (pid, nonce) = rest[at + ".tmp-".len()..].split_once('-')?;
+    let at = rest.rfind(marker)?;
+    let (pid, nonce) = rest[at + marker.len()..].split_once('-')?;
     let digits = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
     let hex = !nonce.is_empty()
         && nonce
             .bytes()
             .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     (at > 0 && digits && hex).then(|| &rest[..at])
+}
+
+/// Removes folders in `dir` that a `delete_agent` moved aside ([`doomed_name`]) and did not
+/// finish removing (the process died), once older than `max_age`; returns their paths.
+/// Best effort, like [`clean_stale_temps`].
+pub(crate) fn clean_doomed_dirs(dir: &Path, max_age: Duration) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return removed;
+    };
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        let doomed = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| marked_target(n, ".deleted-").is_some());
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|modified| now.duration_since(modified).ok())
+            .is_some_and(|age| age >= max_age);
+        if doomed && old && fs::remove_dir_all(entry.path()).is_ok() {
+            removed.push(entry.path());
+        }
+    }
+    removed
 }
 
 /// Replaces the content of `path` with `bytes` so that a crash at any moment leaves either the

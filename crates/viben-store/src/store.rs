@@ -92,17 +92,23 @@ impl Store {
     }
 
     /// Removes temporary files left by writers that crashed (older than ten minutes) from every
-    /// folder of the store, and returns their paths. Writes clean their own folder as they go;
-    /// this sweeps the rest.
+    /// folder of the store, and agent folders a crashed `delete_agent` had moved aside
+    /// (`agents/.<id>.deleted-<pid>-<nonce>`), and returns their paths. Writes clean their own
+    /// folder as they go; this sweeps the rest.
     pub fn clean_temp_files(&self) -> Result<Vec<PathBuf>> {
         let mut dirs = vec![self.layout.root().to_owned(), self.layout.providers_dir()];
         for parent in [self.layout.agents_dir(), self.layout.sessions_dir()] {
             dirs.extend(self.subdirs(&parent)?);
         }
-        Ok(dirs
+        let mut removed: Vec<PathBuf> = dirs
             .iter()
             .flat_map(|dir| atomic::clean_stale_temps(dir, None, atomic::STALE_TEMP_AGE))
-            .collect())
+            .collect();
+        removed.extend(atomic::clean_doomed_dirs(
+            &self.layout().agents_dir(),
+            atomic::STALE_TEMP_AGE,
+        ));
+        Ok(removed)
     }
 
     /// The real (not symbolic-link) sub-folders of `dir`.

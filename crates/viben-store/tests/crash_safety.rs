@@ -129,3 +129,20 @@ fn a_lock_file_whose_provider_name_contains_tmp_is_never_cleaned_as_a_temporary_
         "{problems:?}"
     );
 }
+
+#[test]
+fn an_agent_folder_left_by_a_crashed_delete_is_swept_when_stale() {
+    let t = seed_store();
+    let root = t.dir.path();
+    write(root, "agents/.gone.deleted-12-ab/config.yaml", "id: gone");
+    write(root, "agents/.fresh.deleted-12-cd/config.yaml", "id: fresh");
+    let stale = root.join("agents/.gone.deleted-12-ab");
+    let file = File::open(&stale).expect("open the folder");
+    file.set_modified(SystemTime::now() - Duration::from_secs(3600))
+        .expect("set its mtime");
+    let removed = t.store.clean_temp_files().expect("sweep");
+    assert_eq!(removed, std::slice::from_ref(&stale));
+    assert!(!stale.exists());
+    assert!(root.join("agents/.fresh.deleted-12-cd").exists());
+    assert_eq!(t.store.list_agents().expect("list").items.len(), 1);
+}
