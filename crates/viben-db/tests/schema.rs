@@ -1,5 +1,9 @@
 //! The schema after migrating, migrations up/down/up, adopting a Drizzle-made database, drift.
 
+mod common;
+
+use common::Statements;
+
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Text};
@@ -465,20 +469,6 @@ fn writing_to_a_dropped_column_is_a_missing_column_naming_it() {
             !err.to_string().contains("table users does not exist"),
             "{err}"
         );
-    }
-}
-
-/// Every statement a connection sends, for checking how a call talks to the server.
-#[derive(Default, Clone)]
-struct Statements(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
-
-impl diesel::connection::Instrumentation for Statements {
-    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
-        if let diesel::connection::InstrumentationEvent::StartQuery { query, .. } = event
-            && let Ok(mut statements) = self.0.lock()
-        {
-            statements.push(query.to_string());
-        }
     }
 }
 

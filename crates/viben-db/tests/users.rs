@@ -9,7 +9,7 @@ use viben_db::testing::TestDatabase;
 use viben_db::{DbError, users};
 use viben_model::{NewUser, Role, UserPatch, ValidationError};
 
-use common::new_user;
+use common::{Statements, new_user};
 
 #[test]
 fn create_then_get_by_id_email_and_username() {
@@ -499,19 +499,6 @@ fn every_write_stores_utc_whatever_the_session_time_zone() {
     let relinked =
         viben_db::oauth_connections::update_token(&mut conn, &linked.id, Some(&token)).unwrap();
     assert_recent("updated_at after update_token", relinked.updated_at);
-}
-
-#[derive(Default, Clone)]
-struct Statements(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
-
-impl diesel::connection::Instrumentation for Statements {
-    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
-        if let diesel::connection::InstrumentationEvent::StartQuery { query, .. } = event
-            && let Ok(mut statements) = self.0.lock()
-        {
-            statements.push(query.to_string());
-        }
-    }
 }
 
 #[test]
