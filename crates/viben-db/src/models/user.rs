@@ -235,13 +235,22 @@ pub fn find_or_create_by_email(
             .do_nothing()
             .returning(User::as_returning())
             .get_result(conn)
-            .optional()?;
-        if let Some(row) = inserted {
-            return Ok(FoundOrCreated {
-                user: row.into(),
-                created: true,
-            });
-        }
+            .optional()
+            .map_err(DbError::from);
+        // ON CONFLICT (email) arbitrates only the email index: a concurrent insert of the same
+        // user (same username, another new id) can surface as a username or id conflict. The
+        // read below tells that race (the email now exists) from a name taken by someone else.
+        let other_conflict = match inserted {
+            Ok(Some(row)) => {
+                return Ok(FoundOrCreated {
+                    user: row.into(),
+                    created: true,
+                });
+            }
+            Ok(None) => None,
+            Err(err @ DbError::Conflict { .. }) => Some(err),
+            Err(err) => return Err(err),
+        };
         if let Some(row) = users::table
             .filter(users::email.eq(&new.email))
             .select(User::as_select())
@@ -252,6 +261,9 @@ pub fn find_or_create_by_email(
                 user: row.into(),
                 created: false,
             });
+        }
+        if let Some(conflict) = other_conflict {
+            return Err(conflict);
         }
     }
     Err(DbError::NotFound {
