@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{temp_store, write};
+use common::{TempStore, temp_store, write};
 use viben_store::StoreError;
 
 const BILLION_LAUGHS: &str = "\
@@ -19,6 +19,17 @@ g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
 h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
 i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 ";
+
+/// Reading agent "a" fails within the time bound, with an error that mentions `expected`.
+fn assert_agent_refused_quickly(t: &TempStore, expected: &str) {
+    let start = Instant::now();
+    let err = t
+        .store
+        .get_agent("a")
+        .expect_err("the hostile file is refused");
+    assert!(err.to_string().contains(expected), "{err}");
+    assert_quick(start);
+}
 
 fn assert_quick(start: Instant) {
     assert!(
@@ -83,13 +94,7 @@ fn deeply_nested_yaml_is_refused_with_a_clear_error() {
         "]".repeat(depth)
     );
     write(t.dir.path(), "agents/a/config.yaml", &yaml);
-    let start = Instant::now();
-    let err = t.store.get_agent("a").unwrap_err();
-    assert!(
-        err.to_string().contains("nested more than 128 levels"),
-        "{err}"
-    );
-    assert_quick(start);
+    assert_agent_refused_quickly(&t, "nested more than 128 levels");
     // A stray quote before the brackets does not hide them.
     let yaml = format!(
         "id: a\nname: a\nmodel: m\nprovider: p\nd: |\n  \"\nx: {}{}\n",
@@ -97,26 +102,14 @@ fn deeply_nested_yaml_is_refused_with_a_clear_error() {
         "]".repeat(depth)
     );
     write(t.dir.path(), "agents/a/config.yaml", &yaml);
-    let start = Instant::now();
-    let err = t.store.get_agent("a").unwrap_err();
-    assert!(
-        err.to_string().contains("nested more than 128 levels"),
-        "{err}"
-    );
-    assert_quick(start);
+    assert_agent_refused_quickly(&t, "nested more than 128 levels");
     // Block indicators stacked on one line nest as deeply.
     let yaml = format!(
         "id: a\nname: a\nmodel: m\nprovider: p\nx:\n  {}x\n",
         "- ".repeat(depth)
     );
     write(t.dir.path(), "agents/a/config.yaml", &yaml);
-    let start = Instant::now();
-    let err = t.store.get_agent("a").unwrap_err();
-    assert!(
-        err.to_string().contains("nested more than 128 levels"),
-        "{err}"
-    );
-    assert_quick(start);
+    assert_agent_refused_quickly(&t, "nested more than 128 levels");
 }
 
 #[test]
@@ -130,13 +123,7 @@ fn deeply_nested_block_yaml_is_refused_with_a_clear_error() {
     }
     assert!(yaml.len() < 1024 * 1024);
     write(t.dir.path(), "agents/a/config.yaml", &yaml);
-    let start = Instant::now();
-    let err = t.store.get_agent("a").unwrap_err();
-    assert!(
-        err.to_string().contains("nested more than 128 levels"),
-        "{err}"
-    );
-    assert_quick(start);
+    assert_agent_refused_quickly(&t, "nested more than 128 levels");
 }
 
 #[test]
@@ -457,13 +444,7 @@ fn closing_brackets_inside_quoted_strings_do_not_hide_deep_nesting() {
         "[ \"]\", ".repeat(depth)
     );
     write(t.dir.path(), "agents/a/config.yaml", &yaml);
-    let start = Instant::now();
-    let err = t.store.get_agent("a").unwrap_err();
-    assert!(
-        err.to_string().contains("nested more than 128 levels"),
-        "{err}"
-    );
-    assert_quick(start);
+    assert_agent_refused_quickly(&t, "nested more than 128 levels");
 }
 
 #[test]
@@ -482,13 +463,7 @@ fn many_values_just_under_the_nesting_pre_scan_limit_are_refused_quickly() {
     yaml.push_str(&"]".repeat(depth));
     yaml.push('\n');
     write(t.dir.path(), "agents/a/config.yaml", &yaml);
-    let start = Instant::now();
-    let err = t.store.get_agent("a").unwrap_err();
-    assert!(
-        err.to_string().contains("nested more than 128 levels"),
-        "{err}"
-    );
-    assert_quick(start);
+    assert_agent_refused_quickly(&t, "nested more than 128 levels");
 }
 
 #[test]
