@@ -7,15 +7,23 @@
 //!
 //! Run it with `cargo run --example desktop_agents`.
 
+#[path = "support/exit.rs"]
+mod exit;
 #[path = "support/home.rs"]
 mod home;
 
-use std::error::Error;
+use std::process::ExitCode;
+
+use exit::Outcome;
 
 use viben::model::{AgentConfig, ModelEntry, ProviderConfig};
 use viben::store::{Store, StoreError};
 
-fn main() -> Result<(), Box<dyn Error>> {
+fn main() -> ExitCode {
+    exit::finish(run())
+}
+
+fn run() -> Outcome {
     let (home, _temp) = home::home()?;
     let store = Store::open(&home)?;
 
@@ -73,7 +81,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     theirs.name = "Writer (edited in window 2)".into();
     match store.save_agent_if_unchanged(&theirs, &second.revision) {
         Err(err @ StoreError::Conflict { .. }) => println!("stale save refused: {err}"),
-        other => return Err(format!("expected a conflict, got {other:?}").into()),
+        Ok(_) => return Err("the stale save was accepted; expected a conflict".into()),
+        Err(other) => return Err(format!("expected a conflict, got: {other}").into()),
     }
 
     let resolved = store.resolve_agent("writer")?;

@@ -13,17 +13,25 @@
 
 #[path = "support/database.rs"]
 mod database;
+#[path = "support/exit.rs"]
+mod exit;
 #[path = "support/home.rs"]
 mod home;
 
-use std::error::Error;
+use std::process::ExitCode;
+
+use exit::Outcome;
 
 use chrono::Utc;
 use viben::db::{PoolBuilder, migrate, oauth_connections, users};
 use viben::model::{JsonFields, NewOAuthConnection, NewUser, OAuthProvider, Profile, Span, new_id};
 use viben::store::Store;
 
-fn main() -> Result<(), Box<dyn Error>> {
+fn main() -> ExitCode {
+    exit::finish(run())
+}
+
+fn run() -> Outcome {
     let database = database::database()?;
     let pool = PoolBuilder::default()
         .url(database.url.expose())

@@ -13,10 +13,14 @@
 
 #[path = "support/database.rs"]
 mod database;
+#[path = "support/exit.rs"]
+mod exit;
 #[path = "support/home.rs"]
 mod home;
 
-use std::error::Error;
+use std::process::ExitCode;
+
+use exit::Outcome;
 
 use viben::db::{DbError, PoolBuilder, migrate, oauth_connections, users};
 use viben::model::{
@@ -25,14 +29,12 @@ use viben::model::{
 };
 use viben::store::Store;
 
-fn main() -> Result<(), Box<dyn Error>> {
-    desktop_store()?;
-    web_accounts()?;
-    println!("\ndone");
-    Ok(())
+fn main() -> ExitCode {
+    // The store half needs nothing installed, so it runs even when the database half cannot.
+    exit::finish(desktop_store().and_then(|()| web_accounts()).map(|()| println!("\ndone")))
 }
 
-fn desktop_store() -> Result<(), Box<dyn Error>> {
+fn desktop_store() -> Outcome {
     println!("== the desktop store");
     let (home, _temp) = home::home()?;
     let store = Store::open(&home)?;
@@ -72,7 +74,7 @@ fn desktop_store() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-fn web_accounts() -> Result<(), Box<dyn Error>> {
+fn web_accounts() -> Outcome {
     println!("\n== the web accounts database");
     let database = database::database()?;
     let pool = PoolBuilder::default()
@@ -82,7 +84,11 @@ fn web_accounts() -> Result<(), Box<dyn Error>> {
     let mut conn = pool.get()?;
 
     let applied = migrate::run_pending(&mut conn)?;
-    println!("migrations applied now: {applied:?}");
+    if applied.is_empty() {
+        println!("migrations applied now: none (the database was up to date)");
+    } else {
+        println!("migrations applied now: {}", applied.join(", "));
+    }
 
     // A unique suffix so the tour can run against a shared database more than once.
     let tag = &viben::model::new_id()[24..];
@@ -113,9 +119,13 @@ fn web_accounts() -> Result<(), Box<dyn Error>> {
         found.oauth_connections.len()
     );
     for connection in &found.oauth_connections {
+        let token = match &connection.access_token {
+            Some(_) => "an access token (hidden)",
+            None => "no access token",
+        };
         println!(
-            "  {} {} token={:?}",
-            connection.provider, connection.provider_id, connection.access_token
+            "  {} {} with {token}",
+            connection.provider, connection.provider_id
         );
     }
 
@@ -124,13 +134,17 @@ fn web_accounts() -> Result<(), Box<dyn Error>> {
         ..UserPatch::default()
     };
     let updated = users::update(&mut conn, &user.id, &patch)?;
-    println!("display name is now {:?}", updated.display_name);
+    println!(
+        "display name is now {}",
+        updated.display_name.as_deref().unwrap_or("(none)")
+    );
 
     let mut duplicate = NewUser::new(user.email.clone(), format!("other-{tag}"));
     duplicate.display_name = Some("Impostor".into());
     match users::create(&mut conn, &duplicate) {
         Err(err @ DbError::Conflict { field: "email", .. }) => println!("duplicate refused: {err}"),
-        other => return Err(format!("expected an email conflict, got {other:?}").into()),
+        Ok(_) => return Err("the duplicate email was accepted; expected a conflict".into()),
+        Err(other) => return Err(format!("expected an email conflict, got: {other}").into()),
     }
 
     users::delete(&mut conn, &user.id)?;

@@ -14,13 +14,21 @@
 
 #[path = "support/database.rs"]
 mod database;
+#[path = "support/exit.rs"]
+mod exit;
 
-use std::error::Error;
+use std::process::ExitCode;
+
+use exit::Outcome;
 
 use viben::db::{PoolBuilder, migrate, oauth_connections, users};
 use viben::model::{NewOAuthConnection, NewUser, OAuthProvider, UserPatch};
 
-fn main() -> Result<(), Box<dyn Error>> {
+fn main() -> ExitCode {
+    exit::finish(run())
+}
+
+fn run() -> Outcome {
     let database = database::database()?;
     let pool = PoolBuilder::default().url(database.url.expose()).build()?;
     let mut conn = pool.get()?;
@@ -74,7 +82,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         ..UserPatch::default()
     };
     let updated = users::update(&mut conn, &user.id, &patch)?;
-    println!("update:        display_name={:?}", updated.display_name);
+    println!(
+        "update:        display_name={}",
+        updated.display_name.as_deref().unwrap_or("(none)")
+    );
 
     // Keyset pagination: a page of users, each with its connections, in two queries.
     let page = users::list_with_connections(&mut conn, None, 10)?;

@@ -11,7 +11,8 @@ pub(crate) struct ExampleDatabase {
 }
 
 /// `POSTGRES_URL` or `DATABASE_URL` when set, else a throwaway local server started from the
-/// installed PostgreSQL binaries. Says which it uses.
+/// installed PostgreSQL binaries. Says which it uses; when there is neither, the error says in
+/// plain words what the database half needs and how to get it.
 pub(crate) fn database() -> Result<ExampleDatabase, String> {
     match DatabaseUrl::from_env() {
         Ok(url) => {
@@ -19,7 +20,17 @@ pub(crate) fn database() -> Result<ExampleDatabase, String> {
             Ok(ExampleDatabase { url, _server: None })
         }
         Err(DbError::MissingUrl) => {
-            let server = LocalServer::start()?;
+            let server = LocalServer::start().map_err(|why| {
+                format!(
+                    "the database half needs PostgreSQL, and there is none: POSTGRES_URL and \
+                     DATABASE_URL are unset, and a throwaway server could not be started \
+                     ({why}).\nTo run it, either install PostgreSQL's server binaries (Debian \
+                     and Ubuntu: `sudo apt-get install postgresql`; Fedora: `sudo dnf install \
+                     postgresql-server`; macOS: `brew install postgresql`), or set POSTGRES_URL \
+                     to a server you may use, e.g. \
+                     POSTGRES_URL=postgres://user:password@localhost:5432/viben"
+                )
+            })?;
             let url = server.url();
             println!(
                 "database: a throwaway server at {url} (POSTGRES_URL and DATABASE_URL are unset)"

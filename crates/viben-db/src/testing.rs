@@ -15,7 +15,8 @@
 //! 1. `VIBEN_TEST_DATABASE_URL`, else `DATABASE_URL`: a server where the user may create
 //!    databases (the database the URL names is used for administration only);
 //! 2. else a throwaway server started from the installed PostgreSQL binaries (`initdb`,
-//!    `pg_ctl`, found with `pg_config --bindir`, in `/usr/lib/postgresql/*/bin`, or on `PATH`)
+//!    `pg_ctl`: in the folder [`PG_BINDIR`] names when it is set, else found with
+//!    `pg_config --bindir`, in `/usr/lib/postgresql/*/bin`, or on `PATH`)
 //!    in a temporary folder, on a free port on 127.0.0.1, with `fsync=off`. When the tests run
 //!    as root it runs as the `postgres` OS user (PostgreSQL refuses root), through `runuser`.
 //!
@@ -48,6 +49,11 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
 use crate::{DatabaseUrl, DbError, Pool, PoolBuilder, migrate};
+
+/// The environment variable naming the folder that holds PostgreSQL's server binaries
+/// (`initdb`, `pg_ctl`). When set, it is the only folder searched: pointing it at an empty
+/// folder shows what a machine without PostgreSQL sees.
+pub const PG_BINDIR: &str = "VIBEN_PG_BINDIR";
 
 const TEMPLATE_LOCK_KEY: i64 = 0x7669_6265_6e74_706c; // "vibentpl"
 
@@ -96,9 +102,10 @@ impl TestServer {
             format!(
                 "no PostgreSQL server for the tests: VIBEN_TEST_DATABASE_URL and DATABASE_URL \
                  are unset, and a throwaway server could not be started ({why}); install \
-                 PostgreSQL's server binaries (e.g. `apt-get install postgresql`, which also \
-                 creates the postgres OS user needed when running as root), or set \
-                 VIBEN_TEST_DATABASE_URL to a server where this user may create databases"
+                 PostgreSQL's server binaries (Debian and Ubuntu: `apt-get install postgresql`, \
+                 which also creates the postgres OS user needed when running as root; macOS: \
+                 `brew install postgresql`), or set VIBEN_TEST_DATABASE_URL to a server where \
+                 this user may create databases"
             )
         })?;
         Ok(TestServer {
@@ -664,6 +671,18 @@ fn id_of(flag: &str) -> Result<u32, String> {
 /// The folder holding `initdb` and `pg_ctl`.
 fn find_bin_dir() -> Result<PathBuf, String> {
     let has_tools = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
+    if let Some(dir) = std::env::var_os(PG_BINDIR) {
+        let dir = PathBuf::from(dir);
+        return if has_tools(&dir) {
+            Ok(dir)
+        } else {
+            Err(format!(
+                "PostgreSQL's server binaries (initdb and pg_ctl) were not found in {}, the \
+                 folder {PG_BINDIR} names",
+                dir.display()
+            ))
+        };
+    }
     if let Ok(output) = Command::new("pg_config").arg("--bindir").output() {
         let dir = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
         if has_tools(&dir) {
@@ -689,8 +708,8 @@ fn find_bin_dir() -> Result<PathBuf, String> {
         .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
         .find(|dir| has_tools(dir))
         .ok_or_else(|| {
-            "initdb and pg_ctl were not found (looked in `pg_config --bindir`, \
-             /usr/lib/postgresql/*/bin and PATH)"
+            "PostgreSQL's server binaries (initdb and pg_ctl) were not found (looked in \
+             `pg_config --bindir`, /usr/lib/postgresql/*/bin and PATH)"
                 .to_owned()
         })
 }
