@@ -31,7 +31,11 @@ use viben::store::Store;
 
 fn main() -> ExitCode {
     // The store half needs nothing installed, so it runs even when the database half cannot.
-    exit::finish(desktop_store().and_then(|()| web_accounts()).map(|()| println!("\ndone")))
+    exit::finish(
+        desktop_store()
+            .and_then(|()| web_accounts())
+            .map(|()| println!("\ndone")),
+    )
 }
 
 fn desktop_store() -> Outcome {

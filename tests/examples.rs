@@ -53,7 +53,10 @@ fn run(name: &str, database_url: Option<&str>) -> String {
 /// Output is for people: no Rust `Debug` form such as `Some("Ada")` or `Err(...)`.
 fn assert_no_debug_forms(name: &str, text: &str) {
     for form in ["Some(", "None", "Ok(", "Err(", "Error: \"", "\\\""] {
-        assert!(!text.contains(form), "{name} printed a Debug form ({form}):\n{text}");
+        assert!(
+            !text.contains(form),
+            "{name} printed a Debug form ({form}):\n{text}"
+        );
     }
 }
 
@@ -97,7 +100,11 @@ fn without_postgres_the_quickstart_runs_the_store_half_then_says_what_the_databa
 fn without_postgres_the_database_examples_say_what_they_need_and_fail() {
     for name in ["web_accounts", "desktop_sign_in"] {
         let (code, stdout, stderr) = run_without_postgres(name);
-        assert_eq!(code, Some(1), "{name}: stdout:\n{stdout}\nstderr:\n{stderr}");
+        assert_eq!(
+            code,
+            Some(1),
+            "{name}: stdout:\n{stdout}\nstderr:\n{stderr}"
+        );
         assert!(
             stderr.contains("the database half needs PostgreSQL")
                 && stderr.contains("apt-get install postgresql"),
@@ -174,4 +181,31 @@ fn desktop_sign_in_runs_to_completion() {
     let out = run("desktop_sign_in", Some(database.url().expose()));
     assert!(out.contains("signed in on the desktop as dev-"), "{out}");
     assert!(out.contains("telemetry: span sign_in took"), "{out}");
+}
+
+#[test]
+fn without_postgres_the_test_harness_fails_saying_how_to_get_a_server() {
+    // Runs one database test of this very binary on a machine without PostgreSQL.
+    let no_binaries = tempfile::tempdir().expect("an empty binaries folder");
+    let output = Command::new(std::env::current_exe().expect("the test binary knows its path"))
+        .args(["--exact", "quickstart_uses_postgres_url_when_set"])
+        .env(viben::db::testing::PG_BINDIR, no_binaries.path())
+        .env_remove("VIBEN_TEST_DATABASE_URL")
+        .env_remove("DATABASE_URL")
+        .env_remove("POSTGRES_URL")
+        .output()
+        .expect("the test binary starts");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !output.status.success(),
+        "the test passed without a server:\n{stdout}"
+    );
+    for needed in [
+        "no PostgreSQL server for the tests",
+        "initdb and pg_ctl",
+        "apt-get install postgresql",
+        "VIBEN_TEST_DATABASE_URL",
+    ] {
+        assert!(stdout.contains(needed), "missing {needed:?} in:\n{stdout}");
+    }
 }
