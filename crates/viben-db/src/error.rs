@@ -157,7 +157,7 @@ pub enum DbError {
         tables: String,
     },
 
-    /// [`crate::adopt`] found neither of the web app's tables: there is nothing to adopt.
+    /// [`crate::adopt()`] found neither of the web app's tables: there is nothing to adopt.
     #[error(
         "nothing to adopt: this database has no users or oauth_connections table; run the \
          migrations instead (viben_db::migrate::run_pending, or `viben db migrate`), which \
