@@ -1,6 +1,5 @@
 #![doc = include_str!("../README.md")]
 
-pub mod adopt;
 pub mod catalog;
 mod error;
 pub mod migrate;
@@ -22,8 +21,8 @@ mod url;
 #[doc = include_str!("../../../docs/database.md")]
 mod database_guide {}
 
-pub use adopt::adopt;
 pub use error::DbError;
+pub use migrate::{Adopted, adopt};
 pub use models::oauth_connection as oauth_connections;
 pub use models::user as users;
 pub use pool::{PgManager, Pool, PoolBuilder, PooledConnection};

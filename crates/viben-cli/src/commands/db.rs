@@ -1,6 +1,6 @@
 //! `viben db migrate | status | check | adopt | revert`
 
-use viben_db::adopt::Adopted;
+use viben_db::Adopted;
 use viben_db::{catalog, migrate};
 
 use crate::cli::{DbCommand, SchemaCommand};
@@ -70,7 +70,9 @@ fn schema(context: &Context, command: SchemaCommand) -> Result<(), Failure> {
         }
         SchemaCommand::Adopt => {
             match viben_db::adopt(&mut conn)? {
-                Adopted::Recorded(version) => println!("adopted: recorded {version} as applied"),
+                Adopted::Recorded(versions) => {
+                    println!("adopted: recorded {} as applied", versions.join(", "))
+                }
                 Adopted::AlreadyManaged => println!("nothing to adopt: migrations are recorded"),
             }
             Ok(())
