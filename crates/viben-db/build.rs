@@ -29,7 +29,7 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 fn main() {
     let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".to_owned());
-    let dir = Path::new(&manifest).join("../../migrations");
+    let dir = Path::new(&manifest).join("migrations");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut paths = Vec::new();
     files(&dir, &mut paths);

@@ -28,7 +28,7 @@ use crate::catalog::{self, Difference, Schema};
 /// into the crate: no CLI is needed to bring a database up to date.
 pub const MIGRATIONS: MigrationSet = MigrationSet::new(&EMBEDDED, SNAPSHOTS);
 
-const EMBEDDED: EmbeddedMigrations = embed_migrations!("../../migrations");
+const EMBEDDED: EmbeddedMigrations = embed_migrations!("migrations");
 
 // `const SNAPSHOTS: &[Snapshot]`, written by build.rs from `migrations/*/schema.json`.
 include!(concat!(env!("OUT_DIR"), "/snapshots.rs"));
