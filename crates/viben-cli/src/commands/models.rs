@@ -3,9 +3,10 @@
 use viben_model::ModelEntry;
 
 use crate::cli::ModelsCommand;
+use crate::commands::warn_if_unknown_provider;
 use crate::context::Context;
 use crate::failure::Failure;
-use crate::output::{Table, cell, print_json};
+use crate::output::{self, Table, cell, done, print_json, say};
 
 pub(crate) fn run(context: &Context, command: ModelsCommand) -> Result<(), Failure> {
     let store = context.store()?;
@@ -36,10 +37,8 @@ pub(crate) fn run(context: &Context, command: ModelsCommand) -> Result<(), Failu
             table.print()
         }
         ModelsCommand::Default { id: None } => match store.load_models()?.default {
-            Some(id) => {
-                println!("{id}");
-                Ok(())
-            }
+            Some(id) if output::json() => print_json(&serde_json::json!({ "default": id })),
+            Some(id) => say!("{id}"),
             None => Err(Failure::with_hint(
                 "models.yaml sets no default model",
                 "set one with `viben models default <id>`",
@@ -47,8 +46,7 @@ pub(crate) fn run(context: &Context, command: ModelsCommand) -> Result<(), Failu
         },
         ModelsCommand::Default { id: Some(id) } => {
             store.set_default_model(Some(&id))?;
-            println!("default model is now {id}");
-            Ok(())
+            done(&format!("default model is now {id}"))
         }
         ModelsCommand::Add {
             id,
@@ -62,24 +60,22 @@ pub(crate) fn run(context: &Context, command: ModelsCommand) -> Result<(), Failu
             entry.base_model = base_model;
             entry.temperature = temperature;
             let id = entry.id.clone();
+            let provider = entry.provider.clone();
             store.add_model(entry)?;
-            println!("added model {id}");
-            Ok(())
+            warn_if_unknown_provider(&store, &provider);
+            done(&format!("added model {id}"))
         }
         ModelsCommand::Remove { id } => {
             store.remove_model(&id)?;
-            println!("removed model {id}");
-            Ok(())
+            done(&format!("removed model {id}"))
         }
         ModelsCommand::Enable { id } => {
             store.enable_model(&id)?;
-            println!("enabled model {id}");
-            Ok(())
+            done(&format!("enabled model {id}"))
         }
         ModelsCommand::Disable { id } => {
             store.disable_model(&id)?;
-            println!("disabled model {id}");
-            Ok(())
+            done(&format!("disabled model {id}"))
         }
     }
 }
