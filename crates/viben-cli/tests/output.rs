@@ -280,3 +280,38 @@ fn a_full_stdout_is_an_error_not_a_panic() {
         );
     }
 }
+
+#[test]
+fn db_users_show_and_list_print_huge_and_hostile_names_without_panicking() {
+    let database = viben_db::testing::TestDatabase::new();
+    let url = database.url().expose().to_owned();
+    let home = home();
+    let h = home.path();
+    let db = |args: &[&str]| common::viben_with(h, Some(&url), "", args);
+    let long = format!("\u{1b}]0;owned\u{7}{}\u{202e}", "日".repeat(30_000));
+    db(&[
+        "db",
+        "users",
+        "create",
+        "--email",
+        "a@example.com",
+        "--username",
+        "alice",
+        "--display-name",
+        &long,
+    ])
+    .ok();
+    for args in [
+        &["db", "users", "show", "alice"][..],
+        &["db", "users", "list"],
+    ] {
+        let run = db(args);
+        let out = run.ok();
+        assert!(
+            !out.contains(['\u{1b}', '\u{7}', '\u{202e}']),
+            "{args:?} printed a raw control character"
+        );
+    }
+    let json = db(&["db", "users", "show", "alice", "--json"]).json();
+    assert_eq!(json["display_name"], long.as_str());
+}
