@@ -48,7 +48,10 @@ pub(crate) fn escape(text: &str) -> Cow<'_, str> {
 /// (a message's content, a system prompt).
 #[cfg_attr(
     not(test),
-    expect(dead_code, reason = "for block printers such as `sessions show` to adopt")
+    expect(
+        dead_code,
+        reason = "for block printers such as `sessions show` to adopt"
+    )
 )]
 pub(crate) fn escape_multiline(text: &str) -> Cow<'_, str> {
     escape_keeping(text, &['\n', '\t'])

@@ -1,6 +1,7 @@
 //! Exit codes and advice: usage errors exit 2, warnings alone do not fail, a hint fits what
 //! was found, and a reference to something not configured yet is said at once.
 
+#[allow(dead_code, reason = "each test file uses a part of the shared helpers")]
 mod common;
 
 use common::viben;
@@ -85,7 +86,8 @@ fn unknown_providers_and_models_are_warned_about_when_referenced() {
     let run = viben(h, &["models", "add", "m", "--provider", "nope"]);
     run.ok();
     assert!(
-        run.stderr.contains("provider \"nope\" has no providers/nope.yaml yet")
+        run.stderr
+            .contains("provider \"nope\" has no providers/nope.yaml yet")
             && run.stderr.contains("viben providers set nope"),
         "{run:?}"
     );
@@ -119,8 +121,15 @@ fn unknown_providers_and_models_are_warned_about_when_referenced() {
     );
 
     // Once both exist, nothing is said.
-    viben(h, &["providers", "set", "nope", "--api-key-env", "NOPE_KEY"]).ok();
-    let run = viben(h, &["agents", "edit", "a", "--model", "m", "--provider", "nope"]);
+    viben(
+        h,
+        &["providers", "set", "nope", "--api-key-env", "NOPE_KEY"],
+    )
+    .ok();
+    let run = viben(
+        h,
+        &["agents", "edit", "a", "--model", "m", "--provider", "nope"],
+    );
     run.ok();
     assert_eq!(run.stderr, "", "{run:?}");
 }

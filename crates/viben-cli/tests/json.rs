@@ -1,6 +1,7 @@
 //! `--json` on every command: the commands are found by walking `viben --help`, so a command
 //! added later is covered without touching this file.
 
+#[allow(dead_code, reason = "each test file uses a part of the shared helpers")]
 mod common;
 
 use std::path::Path;
@@ -28,7 +29,7 @@ const PLAIN_TEXT_ON_SUCCESS_YET: &[&str] = &[
 fn subcommands(path: &[String]) -> Vec<String> {
     let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
     args.push("--help");
-    let home = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().expect("a temporary folder");
     let help = viben(home.path(), &args).ok().to_owned();
     help.lines()
         .skip_while(|line| line.trim() != "Commands:")
@@ -95,7 +96,7 @@ fn value_for(placeholder: &str) -> String {
 fn required_args(path: &[String]) -> Vec<String> {
     let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
     args.push("--help");
-    let home = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().expect("a temporary folder");
     let help = viben(home.path(), &args).ok().to_owned();
     let usage = help
         .lines()
@@ -162,19 +163,19 @@ fn seeded(home: &Path) {
         home.join("channels.yaml"),
         "channels:\n- id: a\n  kind: web\n  agent: a\n",
     )
-    .unwrap();
+    .expect("the seed file is written");
     let dir = home.join("sessions/a");
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).expect("the session folder is made");
     std::fs::write(
         dir.join("session.yaml"),
         "id: a\nagent_id: a\ncreated_at: 2026-01-02T03:04:05Z\nupdated_at: 2026-01-02T03:04:05Z\n",
     )
-    .unwrap();
+    .expect("the seed file is written");
     std::fs::write(
         dir.join("messages.jsonl"),
         "{\"role\":\"user\",\"content\":\"hi\",\"created_at\":\"2026-01-02T03:04:06Z\"}\n",
     )
-    .unwrap();
+    .expect("the seed file is written");
 }
 
 #[test]
@@ -186,7 +187,13 @@ fn every_command_takes_json_and_fails_with_one_json_object() {
             .is_some_and(|verb| matches!(verb.as_str(), "delete" | "remove" | "revert"))
     });
     let names: Vec<String> = commands.iter().map(|c| c.join(" ")).collect();
-    for expected in ["check", "doctor", "models default", "db check", "db users list"] {
+    for expected in [
+        "check",
+        "doctor",
+        "models default",
+        "db check",
+        "db users list",
+    ] {
         assert!(
             names.iter().any(|n| n == expected),
             "{expected} not found in {names:?}"
@@ -194,7 +201,7 @@ fn every_command_takes_json_and_fails_with_one_json_object() {
     }
     let database = TestDatabase::new();
     let url = database.url().expose().to_owned();
-    let home = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().expect("a temporary folder");
     let h = home.path();
     seeded(h);
 
@@ -229,7 +236,10 @@ fn every_command_takes_json_and_fails_with_one_json_object() {
                 "{args:?}: {run:?}"
             );
         } else {
-            let errors: Vec<_> = objects.iter().filter(|o| o.get("error").is_some()).collect();
+            let errors: Vec<_> = objects
+                .iter()
+                .filter(|o| o.get("error").is_some())
+                .collect();
             assert_eq!(errors.len(), 1, "{args:?}: one error object: {run:?}");
             assert!(errors[0]["error"].is_string(), "{args:?}: {run:?}");
             assert!(
@@ -249,7 +259,7 @@ fn every_command_takes_json_and_fails_with_one_json_object() {
 
 #[test]
 fn json_before_the_command_works_like_json_after_it() {
-    let home = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().expect("a temporary folder");
     seeded(home.path());
     let before = viben(home.path(), &["--json", "agents", "list"]).json();
     let after = viben(home.path(), &["agents", "list", "--json"]).json();
@@ -259,7 +269,7 @@ fn json_before_the_command_works_like_json_after_it() {
 
 #[test]
 fn with_json_a_usage_error_is_one_json_object_and_exit_2() {
-    let home = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().expect("a temporary folder");
     let run = viben(home.path(), &["agents", "create", "x", "--json"]);
     assert_eq!(run.code, 2, "{run:?}");
     let error: serde_json::Value = serde_json::from_str(run.stderr.trim()).expect("one object");
@@ -271,7 +281,7 @@ fn with_json_a_usage_error_is_one_json_object_and_exit_2() {
 
 #[test]
 fn with_json_a_failure_keeps_its_exit_code_and_hint() {
-    let home = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().expect("a temporary folder");
     viben(home.path(), &["init"]).ok();
     let run = viben(home.path(), &["models", "default", "--json"]);
     assert_eq!(run.code, 1, "{run:?}");

@@ -1,6 +1,7 @@
 //! What reaches the terminal: cells of any size, stored control characters, and stdout that is
 //! closed or full. Each test runs the real binary on a temporary home.
 
+#[allow(dead_code, reason = "each test file uses a part of the shared helpers")]
 mod common;
 
 use std::fs::File;
@@ -25,20 +26,24 @@ fn home_holding(value: &str) -> tempfile::TempDir {
         h.join("models.yaml"),
         format!("models:\n- id: m\n  provider: p\n  name: {yaml}\n  base_model: {yaml}\n"),
     )
-    .unwrap();
+    .expect("the file is written");
     std::fs::write(
         h.join("providers/p.yaml"),
         format!("name: p\nbase_url: {yaml}\nnote: {yaml}\n"),
     )
-    .unwrap();
+    .expect("the file is written");
     std::fs::write(
         h.join("channels.yaml"),
         format!("channels:\n- id: c\n  kind: web\n  agent: a\n  settings:\n    topic: {yaml}\n"),
     )
-    .unwrap();
+    .expect("the file is written");
     // Through the command line where the kernel allows an argument that long (128 KiB), as the
     // issue's `agents create --system-prompt <64 KiB>`; by hand otherwise.
-    let prompt = if value.len() < 100_000 { value } else { "short" };
+    let prompt = if value.len() < 100_000 {
+        value
+    } else {
+        "short"
+    };
     viben(
         h,
         &[
@@ -63,9 +68,9 @@ fn home_holding(value: &str) -> tempfile::TempDir {
              system_prompt: {yaml}\n"
         ),
     )
-    .unwrap();
+    .expect("the file is written");
     let dir = h.join("sessions/s1");
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).expect("the folder is made");
     std::fs::write(
         dir.join("session.yaml"),
         format!(
@@ -73,7 +78,7 @@ fn home_holding(value: &str) -> tempfile::TempDir {
              updated_at: 2026-01-02T03:04:05Z\n"
         ),
     )
-    .unwrap();
+    .expect("the file is written");
     home
 }
 
@@ -123,7 +128,10 @@ fn a_cell_of_any_length_never_panics_and_listings_shorten_it_by_display_width() 
             for line in out.lines() {
                 let width = UnicodeWidthStr::width(line);
                 if is_record && line.starts_with("system_prompt") {
-                    assert!(line.ends_with(&long), "{args:?}: show gives the value whole");
+                    assert!(
+                        line.ends_with(&long),
+                        "{args:?}: show gives the value whole"
+                    );
                 } else if !is_record {
                     // Six columns at most, each at most 60 wide, two spaces apart.
                     assert!(
@@ -137,7 +145,11 @@ fn a_cell_of_any_length_never_panics_and_listings_shorten_it_by_display_width() 
             }
         }
         let json = viben(home.path(), &["agents", "show", "a", "--json"]).json();
-        assert_eq!(json["system_prompt"], long.as_str(), "--json gives it whole");
+        assert_eq!(
+            json["system_prompt"],
+            long.as_str(),
+            "--json gives it whole"
+        );
     }
 }
 
@@ -155,7 +167,10 @@ fn stored_control_characters_are_shown_escaped_and_json_stays_exact() {
             "{args:?} printed a raw control character: {out:?}"
         );
         if args != &["channels", "list"] {
-            assert!(out.contains("\\u{1b}[2J"), "{args:?} shows it escaped: {out}");
+            assert!(
+                out.contains("\\u{1b}[2J"),
+                "{args:?} shows it escaped: {out}"
+            );
         }
     }
     // `check` quotes stored values in its problems (the channel's agent exists, so make one
@@ -164,7 +179,7 @@ fn stored_control_characters_are_shown_escaped_and_json_stays_exact() {
         home.path().join("channels.yaml"),
         "channels:\n- id: c\n  kind: web\n  agent: \"x\\e[2J\\u009b\\u202e\"\n  settings:\n    topic: \"\\e]0;t\\a\"\n",
     )
-    .unwrap();
+    .expect("the file is written");
     for args in [&["check"][..], &["channels", "show", "c"]] {
         let run = viben(home.path(), args);
         let all = format!("{}{}", run.stdout, run.stderr);
@@ -245,7 +260,7 @@ fn a_closed_stdout_ends_quietly_with_the_sigpipe_status() {
         home.path(),
         std::os::unix::fs::PermissionsExt::from_mode(0o700),
     )
-    .unwrap();
+    .expect("the file is written");
     for args in PRINTING_COMMANDS {
         let (code, stderr) = with_closed_stdout(home.path(), args);
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
@@ -254,7 +269,10 @@ fn a_closed_stdout_ends_quietly_with_the_sigpipe_status() {
             continue;
         }
         assert_eq!(code, 141, "{args:?}: {stderr}");
-        assert_eq!(stderr, "", "{args:?}: a closed pipe is not an error to report");
+        assert_eq!(
+            stderr, "",
+            "{args:?}: a closed pipe is not an error to report"
+        );
     }
 }
 
@@ -265,7 +283,7 @@ fn a_full_stdout_is_an_error_not_a_panic() {
         home.path(),
         std::os::unix::fs::PermissionsExt::from_mode(0o700),
     )
-    .unwrap();
+    .expect("the file is written");
     for args in PRINTING_COMMANDS {
         let (code, stderr) = with_full_stdout(home.path(), args);
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");

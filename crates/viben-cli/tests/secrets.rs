@@ -1,6 +1,7 @@
 //! Secrets beyond `api_key`, end to end through the binary: no command prints one, in a table
 //! or in `--json`, whatever field or form it hides in.
 
+#[allow(dead_code, reason = "each test file uses a part of the shared helpers")]
 mod common;
 
 use common::{viben, viben_with};
@@ -86,7 +87,7 @@ fn webhook_urls_and_tokens_in_channel_settings_are_masked_everywhere() {
          endpoint: https://api.telegram.org/bot123:telegramsecretpart/sendMessage\n    \
          signing_key: signsecret\n",
     )
-    .unwrap();
+    .expect("the file is written");
     let secrets = [
         "slacksecretpart",
         "discordsecretpart",
@@ -119,7 +120,7 @@ fn a_key_passed_as_the_variable_name_is_refused_without_echoing_it() {
         h.join("providers/p.yaml"),
         format!("name: p\napi_key_env: {key}\n"),
     )
-    .unwrap();
+    .expect("the file is written");
     let run = viben(h, &["check"]);
     assert!(run.stdout.contains("providers/p.yaml:2"), "{run:?}");
     assert!(!format!("{run:?}").contains("PASTEDKEY"), "{run:?}");

@@ -12,7 +12,10 @@ pub(crate) fn run(context: &Context, command: ChannelsCommand) -> Result<(), Fai
         ChannelsCommand::List(format) => {
             let channels = store.list_channels()?;
             if format.json {
-                let shown: Vec<_> = channels.iter().map(viben_model::Channel::redacted).collect();
+                let shown: Vec<_> = channels
+                    .iter()
+                    .map(viben_model::Channel::redacted)
+                    .collect();
                 return print_json(&shown);
             }
             let mut table = Table::new(&["ID", "KIND", "AGENT", "ENABLED"]);

@@ -18,11 +18,7 @@ pub(crate) fn run(context: &Context, command: ProvidersCommand) -> Result<(), Fa
             for error in &listing.errors {
                 Failure::warn(error);
             }
-            let shown: Vec<_> = listing
-                .items
-                .iter()
-                .map(ProviderConfig::redacted)
-                .collect();
+            let shown: Vec<_> = listing.items.iter().map(ProviderConfig::redacted).collect();
             if format.json {
                 return print_json(&shown);
             }
