@@ -3,7 +3,7 @@
 //! Every byte the command writes goes through here, for three reasons:
 //! - **no write may panic**: `println!` panics when stdout is a closed pipe (`viben check |
 //!   head -1`) or a full device; these functions return the error as a [`Failure`] instead
-//!   (a closed pipe becomes a quiet exit, see [`Failure::is_broken_pipe`]);
+//!   (a closed pipe becomes a quiet exit, see [`Failure::output`]);
 //! - **stored text is data, not terminal commands**: plain text passes through [`escape`], so a
 //!   name holding `ESC[2J`, an OSC title sequence, a C1 control or a bidi override is shown
 //!   escaped instead of acting on the terminal (`--json` is exact JSON and needs none of it);

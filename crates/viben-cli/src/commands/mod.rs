@@ -33,7 +33,7 @@ pub(crate) fn run(context: &Context, command: Command) -> Result<(), Failure> {
     }
 }
 
-/// Warns on stderr when `provider` has no providers/<name>.yaml: saving a reference to it is
+/// Warns on stderr when `provider` has no `providers/<name>.yaml`: saving a reference to it is
 /// allowed (the provider may be set up next), but `check` will report it, so say so now.
 pub(crate) fn warn_if_unknown_provider(store: &Store, provider: &str) {
     match store.get_provider(provider) {
