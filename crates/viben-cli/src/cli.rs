@@ -39,20 +39,20 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Create the store's folders (safe to run again)
     Init,
-    /// Agents: agents/<id>/config.yaml
-    #[command(subcommand)]
+    // `about` rather than a doc comment: rustdoc would read `<id>` as an HTML tag.
+    #[command(subcommand, about = "Agents: agents/<id>/config.yaml")]
     Agents(AgentsCommand),
     /// The model catalog: models.yaml
     #[command(subcommand)]
     Models(ModelsCommand),
-    /// LLM providers: providers/<name>.yaml
-    #[command(subcommand)]
+    // `about` rather than a doc comment: rustdoc would read `<id>` as an HTML tag.
+    #[command(subcommand, about = "LLM providers: providers/<name>.yaml")]
     Providers(ProvidersCommand),
     /// Channels: channels.yaml
     #[command(subcommand)]
     Channels(ChannelsCommand),
-    /// Conversation sessions: sessions/<id>/
-    #[command(subcommand)]
+    // `about` rather than a doc comment: rustdoc would read `<id>` as an HTML tag.
+    #[command(subcommand, about = "Conversation sessions: sessions/<id>/")]
     Sessions(SessionsCommand),
     /// Telemetry files: telemetry/
     #[command(subcommand)]
