@@ -164,3 +164,37 @@ fn serde_yaml_as_json(text: &str) -> serde_json::Value {
         .collect();
     serde_json::Value::Object(map)
 }
+
+#[test]
+fn secrets_added_by_hand_to_agents_and_models_are_masked_everywhere() {
+    let home = home();
+    let h = home.path();
+    std::fs::write(
+        h.join("models.yaml"),
+        "models:\n- id: m\n  provider: p\n  x-api-key: modelsecret\n",
+    )
+    .expect("the file is written");
+    viben(
+        h,
+        &[
+            "agents",
+            "create",
+            "a",
+            "--name",
+            "A",
+            "--model",
+            "m",
+            "--provider",
+            "p",
+        ],
+    )
+    .ok();
+    let file = h.join("agents/a/config.yaml");
+    let mut text = std::fs::read_to_string(&file).expect("the config is there");
+    text.push_str("api_key: agentsecret\nproxy: https://u:proxysecret@proxy.example.com\n");
+    std::fs::write(&file, text).expect("the file is written");
+    let secrets = ["modelsecret", "agentsecret", "proxysecret"];
+    never_shown(h, &["agents", "list"], &secrets);
+    never_shown(h, &["agents", "show", "a"], &secrets);
+    never_shown(h, &["models", "list"], &secrets);
+}

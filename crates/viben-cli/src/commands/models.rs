@@ -12,8 +12,14 @@ pub(crate) fn run(context: &Context, command: ModelsCommand) -> Result<(), Failu
     let store = context.store()?;
     match command {
         ModelsCommand::List(format) => {
-            let catalog = store.load_models()?;
+            let mut catalog = store.load_models()?;
             if format.json {
+                // Unknown fields may hold credentials (a per-model `api_key`): the one rule masks
+                // them; known fields are printed whole.
+                viben_model::redact::redact_mapping(&mut catalog.extra);
+                for entry in &mut catalog.models {
+                    viben_model::redact::redact_mapping(&mut entry.extra);
+                }
                 return print_json(&catalog);
             }
             let default = catalog.default.as_deref();
