@@ -185,7 +185,7 @@ pub(crate) struct AgentOptions {
 pub(crate) enum ModelsCommand {
     /// List the models
     List(Format),
-    /// Print the default model's id, or set it (a model not in the catalog is warned about)
+    /// Print the default model's id, or set it (to a model in the catalog)
     Default {
         /// The model to make the default
         id: Option<String>,

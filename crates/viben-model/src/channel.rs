@@ -23,7 +23,9 @@ open_enum! {
 }
 
 /// The whole of `channels.yaml`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+///
+/// `Debug` masks secrets, as [`Channel`]'s does.
+#[derive(Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ChannelsFile {
     /// The channels, in file order.
     #[serde(default)]
@@ -108,6 +110,17 @@ impl fmt::Debug for Channel {
     }
 }
 
+impl fmt::Debug for ChannelsFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut extra = self.extra.clone();
+        crate::redact::redact_mapping(&mut extra);
+        f.debug_struct("ChannelsFile")
+            .field("channels", &self.channels)
+            .field("extra", &extra)
+            .finish()
+    }
+}
+
 impl ChannelsFile {
     /// The channel with this id.
     pub fn get(&self, id: &str) -> Option<&Channel> {
@@ -151,5 +164,17 @@ mod tests {
         assert!(!shown.contains("SECRETPART"), "{shown}");
         assert!(shown.contains("general"), "{shown}");
         assert!(shown.contains("hooks.slack.com/services/***"), "{shown}");
+
+        let mut file = ChannelsFile {
+            channels: vec![channel],
+            ..ChannelsFile::default()
+        };
+        file.extra
+            .insert("webhook_secret".into(), "filesecret".into());
+        let shown = format!("{file:?}");
+        assert!(
+            !shown.contains("xoxb-123") && !shown.contains("filesecret"),
+            "{shown}"
+        );
     }
 }
