@@ -39,7 +39,8 @@ pub(crate) const MAX_CELL_WIDTH: usize = 60;
 /// Shows control characters of stored text as escapes: C0 controls (`\n`, `\t`, `\r` and
 /// `\u{1b}` for ESC), DEL, C1 controls (U+0080–U+009F, where U+009B is a one-byte CSI), and the
 /// invisible bidi controls that reorder what follows (U+202A–U+202E, U+2066–U+2069, U+200E,
-/// U+200F, U+061C). Text without any comes back borrowed.
+/// U+200F, U+061C), and the line and paragraph separators U+2028/U+2029. Text without any
+/// comes back borrowed.
 pub(crate) fn escape(text: &str) -> Cow<'_, str> {
     escape_keeping(text, &[])
 }
@@ -84,7 +85,13 @@ fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+            '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{061c}'
+                | '\u{2028}'
+                | '\u{2029}'
         )
 }
 
@@ -318,6 +325,7 @@ mod tests {
         assert_eq!(escape("\u{1b}]0;t\u{7}"), "\\u{1b}]0;t\\u{7}");
         assert_eq!(escape("x\u{9b}y\u{202e}z"), "x\\u{9b}y\\u{202e}z");
         assert_eq!(escape("a\nb"), "a\\nb");
+        assert_eq!(escape("a\u{2028}b"), "a\\u{2028}b");
         assert_eq!(escape_multiline("a\nb\u{1b}"), "a\nb\\u{1b}");
         assert!(matches!(escape("plain é 日本"), Cow::Borrowed(_)));
     }
