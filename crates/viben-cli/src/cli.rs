@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
 /// Manage Viben's desktop store (~/.viben) and the web accounts database.
 #[derive(Debug, Parser)]
@@ -11,10 +11,12 @@ use clap::{Args, Parser, Subcommand};
     version,
     about,
     long_about = None,
-    after_help = "Listing and showing commands take --json for one JSON document on stdout.\n\
+    after_help = "Every command takes --json: results become one JSON document on stdout, and \
+                  a failure one JSON object {\"error\": ..., \"hint\": ...} on stderr.\n\
                   Exit codes: 0 success; 1 the operation failed (not found, invalid, conflict, \
-                  unreachable); 2 wrong usage.\nSecrets (API keys, access tokens, passwords in \
-                  URLs) are never printed."
+                  unreachable); 2 wrong usage; 141 stdout was closed early (as by `| head`).\n\
+                  Secrets (API keys, access tokens, passwords and tokens in URLs, webhook URLs, \
+                  authorization headers) are never printed."
 )]
 pub(crate) struct Cli {
     /// The store's root folder [default: $VIBEN_HOME, else ~/.viben]
@@ -25,6 +27,10 @@ pub(crate) struct Cli {
     #[arg(long, global = true, value_name = "URL", hide_env_values = true)]
     pub(crate) database_url: Option<String>,
 
+    /// Print results as one JSON document, and a failure as one JSON object on stderr
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -33,20 +39,20 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Create the store's folders (safe to run again)
     Init,
-    /// Agents: agents/<id>/config.yaml
-    #[command(subcommand)]
+    // `about` rather than a doc comment: rustdoc would read `<id>` as an HTML tag.
+    #[command(subcommand, about = "Agents: agents/<id>/config.yaml")]
     Agents(AgentsCommand),
     /// The model catalog: models.yaml
     #[command(subcommand)]
     Models(ModelsCommand),
-    /// LLM providers: providers/<name>.yaml
-    #[command(subcommand)]
+    // `about` rather than a doc comment: rustdoc would read `<id>` as an HTML tag.
+    #[command(subcommand, about = "LLM providers: providers/<name>.yaml")]
     Providers(ProvidersCommand),
     /// Channels: channels.yaml
     #[command(subcommand)]
     Channels(ChannelsCommand),
-    /// Conversation sessions: sessions/<id>/
-    #[command(subcommand)]
+    // `about` rather than a doc comment: rustdoc would read `<id>` as an HTML tag.
+    #[command(subcommand, about = "Conversation sessions: sessions/<id>/")]
     Sessions(SessionsCommand),
     /// Telemetry files: telemetry/
     #[command(subcommand)]
@@ -60,12 +66,42 @@ pub(crate) enum Command {
     Doctor,
 }
 
-/// `--json` for listing and showing commands.
-#[derive(Debug, Args, Clone, Copy)]
+/// Whether to print JSON, for the commands that read it from their own arguments.
+///
+/// `--json` itself is one global flag on [`Cli`], so every command takes it; `Format` adds no
+/// argument and reads that flag from the subcommand's matches (clap copies global values into
+/// them), so a command can keep `List(Format)` or `#[command(flatten)] format: Format`.
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Format {
-    /// Print one JSON document instead of a table
-    #[arg(long)]
+    /// Print one JSON document instead of a table.
     pub(crate) json: bool,
+}
+
+impl FromArgMatches for Format {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let json = matches
+            .try_get_one::<bool>("json")
+            .ok()
+            .flatten()
+            .copied()
+            .unwrap_or(false);
+        Ok(Self { json })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Args for Format {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        cmd
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,14 +115,23 @@ pub(crate) enum AgentsCommand {
         #[command(flatten)]
         format: Format,
     },
-    /// Create an agent
+    /// Create an agent (a provider or model not configured yet is warned about, not refused)
     Create {
         /// The new agent's id (also its folder name)
         id: String,
+        /// Name shown to people
+        #[arg(long, required = true)]
+        name: String,
+        /// The model's id in models.yaml
+        #[arg(long, required = true)]
+        model: String,
+        /// The provider's name
+        #[arg(long, required = true)]
+        provider: String,
         #[command(flatten)]
-        fields: AgentFields,
+        fields: AgentOptions,
     },
-    /// Change an agent's fields
+    /// Change an agent's fields (at least one)
     Edit {
         /// The agent's id
         id: String,
@@ -103,7 +148,7 @@ pub(crate) enum AgentsCommand {
     },
 }
 
-/// The agent fields `create` and `edit` take; `create` requires name, model and provider.
+/// The agent fields `edit` takes: each one given is changed, the others stay.
 #[derive(Debug, Args, Default)]
 pub(crate) struct AgentFields {
     /// Name shown to people
@@ -115,6 +160,13 @@ pub(crate) struct AgentFields {
     /// The provider's name
     #[arg(long)]
     pub(crate) provider: Option<String>,
+    #[command(flatten)]
+    pub(crate) options: AgentOptions,
+}
+
+/// The optional agent fields, which `create` and `edit` both take.
+#[derive(Debug, Args, Default)]
+pub(crate) struct AgentOptions {
     /// What the agent is for
     #[arg(long)]
     pub(crate) description: Option<String>,
@@ -133,12 +185,12 @@ pub(crate) struct AgentFields {
 pub(crate) enum ModelsCommand {
     /// List the models
     List(Format),
-    /// Print the default model's id, or set it
+    /// Print the default model's id, or set it (to a model in the catalog)
     Default {
         /// The model to make the default
         id: Option<String>,
     },
-    /// Add a model
+    /// Add a model (a provider not configured yet is warned about, not refused)
     Add {
         /// The model's id
         id: String,
@@ -190,10 +242,11 @@ pub(crate) enum ProvidersCommand {
         /// The API's base URL
         #[arg(long)]
         base_url: Option<String>,
-        /// The environment variable that holds the API key
+        /// The name of the environment variable that holds the API key (not the key itself)
         #[arg(long, value_name = "VAR")]
         api_key_env: Option<String>,
-        /// Read the API key from standard input (so it stays out of shell history)
+        /// Read the API key from standard input (so it stays out of shell history); only the
+        /// first line is the key, as `pass show` prints it
         #[arg(long, conflicts_with = "api_key_env")]
         api_key_stdin: bool,
     },
@@ -241,7 +294,13 @@ pub(crate) enum SessionsCommand {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum TelemetryCommand {
-    /// Delete old telemetry files
+    /// Delete old telemetry files (give --keep-days, --max-bytes, or both)
+    #[command(group(
+        clap::ArgGroup::new("limit")
+            .args(["keep_days", "max_bytes"])
+            .required(true)
+            .multiple(true)
+    ))]
     Prune {
         /// Keep the files of the last N days
         #[arg(long, value_name = "N")]
@@ -272,10 +331,10 @@ pub(crate) enum SchemaCommand {
     Check,
     /// Record the initial migration as applied on a database the web app (Drizzle) created
     Adopt,
-    /// Revert the last migration (drops data)
+    /// Revert the last migration (drops the tables of the last migration and the data in them)
     Revert {
-        /// Confirm that data may be dropped
-        #[arg(long)]
+        /// Confirm that data may be dropped (required)
+        #[arg(long, required = true)]
         yes: bool,
     },
 }

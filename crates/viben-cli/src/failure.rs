@@ -1,6 +1,25 @@
-//! What the command prints when it fails: one error line, then a hint line where there is one.
+//! What the command prints when it fails: one error line, then a hint line where there is one
+//! (with `--json`, one JSON object `{"error": …, "hint": …}` on stderr instead), and the exit
+//! code that goes with it.
 
 use std::fmt::Display;
+use std::io;
+use std::process::ExitCode;
+
+use crate::output;
+
+/// How a command failed, which decides its exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// The operation failed: not found, invalid, conflict, unreachable (exit 1).
+    Failed,
+    /// The command line was wrong: a missing flag, flags that do nothing (exit 2, as clap's own
+    /// usage errors).
+    Usage,
+    /// Whoever read stdout stopped reading (`viben check | head -1`): exit quietly with 141,
+    /// the status a shell shows for a program ended by SIGPIPE, as C tools are.
+    BrokenPipe,
+}
 
 /// A failed command: the message and, where the library said what to do, a hint.
 ///
@@ -10,6 +29,7 @@ use std::fmt::Display;
 pub(crate) struct Failure {
     pub(crate) message: String,
     pub(crate) hint: Option<String>,
+    kind: Kind,
 }
 
 impl Failure {
@@ -18,6 +38,40 @@ impl Failure {
         Self {
             message: message.to_string(),
             hint: Some(hint.to_string()),
+            kind: Kind::Failed,
+        }
+    }
+
+    /// A usage error (exit 2): the command line itself is wrong.
+    pub(crate) fn usage(message: impl Display, hint: impl Display) -> Self {
+        Self {
+            kind: Kind::Usage,
+            ..Self::with_hint(message, hint)
+        }
+    }
+
+    /// Writing the output failed: a closed pipe ends the command quietly, anything else (a full
+    /// disk) is an error like any other.
+    pub(crate) fn output(err: io::Error) -> Self {
+        if err.kind() == io::ErrorKind::BrokenPipe {
+            return Self {
+                message: "standard output was closed".into(),
+                hint: None,
+                kind: Kind::BrokenPipe,
+            };
+        }
+        Self::with_hint(
+            format!("cannot write the output: {err}"),
+            "free space on the device the output goes to, or send it elsewhere",
+        )
+    }
+
+    /// The exit code for this failure.
+    pub(crate) fn exit_code(&self) -> ExitCode {
+        match self.kind {
+            Kind::Failed => ExitCode::FAILURE,
+            Kind::Usage => ExitCode::from(2),
+            Kind::BrokenPipe => ExitCode::from(141),
         }
     }
 
@@ -29,24 +83,42 @@ impl Failure {
             Some((message, hint)) => Self {
                 message: message.to_owned(),
                 hint: Some(hint.to_owned()),
+                kind: Kind::Failed,
             },
             None => Self {
                 message: text,
                 hint: None,
+                kind: Kind::Failed,
             },
         }
     }
 
-    /// Prints a problem that did not stop the command, as one line on stderr.
+    /// Prints a problem that did not stop the command, as one line on stderr (with `--json`,
+    /// one JSON object `{"warning": …}` on its own line).
     pub(crate) fn warn(problem: impl Display) {
-        eprintln!("warning: {problem}");
+        if output::json() {
+            output::eprint_json(&serde_json::json!({ "warning": problem.to_string() }));
+        } else {
+            output::eprint_line(&format!("warning: {problem}"));
+        }
     }
 
-    /// Prints the failure to stderr.
+    /// Prints the failure to stderr: escaped text, or one JSON object with `--json`. A closed
+    /// stdout prints nothing: the reader left on purpose.
     pub(crate) fn report(&self) {
-        eprintln!("error: {}", self.message);
+        if self.kind == Kind::BrokenPipe {
+            return;
+        }
+        if output::json() {
+            output::eprint_json(&serde_json::json!({
+                "error": self.message,
+                "hint": self.hint,
+            }));
+            return;
+        }
+        output::eprint_line(&format!("error: {}", self.message));
         if let Some(hint) = &self.hint {
-            eprintln!("hint: {hint}");
+            output::eprint_line(&format!("hint: {hint}"));
         }
     }
 }

@@ -79,7 +79,11 @@ fn migrate_status_check_and_revert() {
     assert!(status.ok().contains("applied"), "{status:?}");
 
     let refused = db(h, &database, &["db", "revert"]);
-    assert!(refused.failed().contains("--yes"), "{refused:?}");
+    assert_eq!(
+        refused.code, 2,
+        "a missing --yes is a usage error: {refused:?}"
+    );
+    assert!(refused.stderr.contains("--yes"), "{refused:?}");
     assert!(
         db(h, &database, &["db", "revert", "--yes"])
             .ok()

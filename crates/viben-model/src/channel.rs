@@ -1,5 +1,7 @@
 //! Channels that connect agents to the outside (Telegram, Slack, ...): `~/.viben/channels.yaml`.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use crate::agent::first_problem;
@@ -21,7 +23,9 @@ open_enum! {
 }
 
 /// The whole of `channels.yaml`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+///
+/// `Debug` masks secrets, as [`Channel`]'s does.
+#[derive(Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ChannelsFile {
     /// The channels, in file order.
     #[serde(default)]
@@ -32,7 +36,9 @@ pub struct ChannelsFile {
 }
 
 /// One channel: where messages come from and which agent answers them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` shows the [`Channel::redacted`] form: settings hold bot tokens and webhook URLs.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Channel {
     /// The channel's id.
     pub id: String,
@@ -69,6 +75,15 @@ impl Channel {
         self.enabled.unwrap_or(true)
     }
 
+    /// A copy fit to show to people: tokens, secrets and webhook URLs in `settings` and unknown
+    /// fields masked by the one rule in [`crate::redact`].
+    pub fn redacted(&self) -> Self {
+        let mut shown = self.clone();
+        crate::redact::redact_mapping(&mut shown.settings);
+        crate::redact::redact_mapping(&mut shown.extra);
+        shown
+    }
+
     /// Every rule this channel breaks.
     pub fn problems(&self) -> Vec<ValidationError> {
         let mut problems = Vec::new();
@@ -78,6 +93,31 @@ impl Channel {
         }
         problems.extend(validate_path_id("agent", &self.agent).err());
         problems
+    }
+}
+
+impl fmt::Debug for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = self.redacted();
+        f.debug_struct("Channel")
+            .field("id", &shown.id)
+            .field("kind", &shown.kind)
+            .field("agent", &shown.agent)
+            .field("enabled", &shown.enabled)
+            .field("settings", &shown.settings)
+            .field("extra", &shown.extra)
+            .finish()
+    }
+}
+
+impl fmt::Debug for ChannelsFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut extra = self.extra.clone();
+        crate::redact::redact_mapping(&mut extra);
+        f.debug_struct("ChannelsFile")
+            .field("channels", &self.channels)
+            .field("extra", &extra)
+            .finish()
     }
 }
 
@@ -105,5 +145,36 @@ impl ChannelsFile {
     /// The first rule the file breaks, if any.
     pub fn validate(&self) -> Result<(), ValidationError> {
         first_problem(self.problems())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_masks_tokens_and_webhook_urls_in_settings() {
+        let mut channel = Channel::new("c", ChannelKind::Slack, "a");
+        channel.settings = serde_yaml::from_str(
+            "bot_token: xoxb-123\nwebhook_url: https://hooks.slack.com/services/T1/B2/SECRETPART\nchannel: general\n",
+        )
+        .unwrap();
+        let shown = format!("{channel:?}");
+        assert!(!shown.contains("xoxb-123"), "{shown}");
+        assert!(!shown.contains("SECRETPART"), "{shown}");
+        assert!(shown.contains("general"), "{shown}");
+        assert!(shown.contains("hooks.slack.com/services/***"), "{shown}");
+
+        let mut file = ChannelsFile {
+            channels: vec![channel],
+            ..ChannelsFile::default()
+        };
+        file.extra
+            .insert("webhook_secret".into(), "filesecret".into());
+        let shown = format!("{file:?}");
+        assert!(
+            !shown.contains("xoxb-123") && !shown.contains("filesecret"),
+            "{shown}"
+        );
     }
 }

@@ -1,5 +1,7 @@
 //! Provider configurations: `~/.viben/providers/<name>.yaml`.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use crate::agent::first_problem;
@@ -9,7 +11,9 @@ use crate::{Extra, Secret, ValidationError, validate_path_id};
 ///
 /// The key is either inline (`api_key`, and then the store writes the file with mode 0600) or,
 /// better, the name of an environment variable that holds it (`api_key_env`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` shows the [`ProviderConfig::redacted`] form, so no log line prints a credential.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProviderConfig {
     /// The provider's name, also its file name without `.yaml`.
     pub name: String,
@@ -48,6 +52,25 @@ impl ProviderConfig {
         self.enabled.unwrap_or(true)
     }
 
+    /// A copy fit to show to people: the inline key, a password or token in `base_url`, and
+    /// secret-looking fields (`headers: {Authorization: …}`, `x-api-key`) masked by the one rule
+    /// in [`crate::redact`]. Serialize this, never the original, for output.
+    pub fn redacted(&self) -> Self {
+        let mut extra = self.extra.clone();
+        crate::redact::redact_mapping(&mut extra);
+        Self {
+            name: self.name.clone(),
+            base_url: self
+                .base_url
+                .as_deref()
+                .map(|url| crate::redact::redact_text(url).into_owned()),
+            api_key: self.api_key.as_ref().map(|_| Secret::new(Secret::MASK)),
+            api_key_env: self.api_key_env.clone(),
+            enabled: self.enabled,
+            extra,
+        }
+    }
+
     /// Every rule this configuration breaks.
     pub fn problems(&self) -> Vec<ValidationError> {
         let mut problems = Vec::new();
@@ -60,7 +83,11 @@ impl ProviderConfig {
         if let Some(name) = &self.api_key_env
             && !is_env_var_name(name)
         {
-            problems.push(ValidationError::InvalidEnvVarName { name: name.clone() });
+            // What is not a variable name is often the key itself, pasted in the wrong place:
+            // the error must not print it.
+            problems.push(ValidationError::InvalidEnvVarName {
+                name: Secret::MASK.to_owned(),
+            });
         }
         problems
     }
@@ -71,8 +98,52 @@ impl ProviderConfig {
     }
 }
 
-fn is_env_var_name(name: &str) -> bool {
+impl fmt::Debug for ProviderConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = self.redacted();
+        f.debug_struct("ProviderConfig")
+            .field("name", &shown.name)
+            .field("base_url", &shown.base_url)
+            .field("api_key", &shown.api_key)
+            .field("api_key_env", &shown.api_key_env)
+            .field("enabled", &shown.enabled)
+            .field("extra", &shown.extra)
+            .finish()
+    }
+}
+
+/// Whether `name` can be exported by a POSIX shell (letters, digits, `_`, no leading digit).
+pub fn is_env_var_name(name: &str) -> bool {
     !name.is_empty()
         && !name.starts_with(|c: char| c.is_ascii_digit())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_masks_every_credential_the_redact_rule_knows() {
+        let mut provider = ProviderConfig::new("p");
+        provider.base_url = Some("https://me:hunter2@example.com".into());
+        provider.api_key = Some(Secret::new("sk-inline-key"));
+        provider.extra.insert(
+            "headers".into(),
+            serde_yaml::from_str("{Authorization: Bearer abcdefghij, x-api-key: xk-123}").unwrap(),
+        );
+        let shown = format!("{provider:?} {:?}", provider.redacted());
+        for secret in ["hunter2", "sk-inline-key", "abcdefghij", "xk-123"] {
+            assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+        }
+        assert!(shown.contains("https://me:***@example.com"), "{shown}");
+    }
+
+    #[test]
+    fn an_api_key_pasted_as_the_variable_name_is_not_echoed() {
+        let mut provider = ProviderConfig::new("p");
+        provider.api_key_env = Some("sk-ant-api03-secret".into());
+        let message = provider.validate().unwrap_err().to_string();
+        assert!(!message.contains("sk-ant"), "{message}");
+    }
 }

@@ -2,10 +2,11 @@
 
 use viben_model::AgentConfig;
 
-use crate::cli::{AgentFields, AgentsCommand};
+use crate::cli::{AgentFields, AgentOptions, AgentsCommand};
+use crate::commands::{warn_if_unknown_model, warn_if_unknown_provider};
 use crate::context::Context;
 use crate::failure::Failure;
-use crate::output::{Table, cell, extra_rows, print_json};
+use crate::output::{Table, cell, done, extra_rows, print_json};
 
 pub(crate) fn run(context: &Context, command: AgentsCommand) -> Result<(), Failure> {
     let store = context.store()?;
@@ -17,7 +18,8 @@ pub(crate) fn run(context: &Context, command: AgentsCommand) -> Result<(), Failu
                 Failure::warn(error);
             }
             if format.json {
-                return print_json(&listing.items);
+                let shown: Vec<_> = listing.items.into_iter().map(masked).collect();
+                return print_json(&shown);
             }
             let mut table = Table::new(&["ID", "NAME", "MODEL", "PROVIDER", "DESCRIPTION"]);
             for agent in listing.items {
@@ -34,9 +36,9 @@ pub(crate) fn run(context: &Context, command: AgentsCommand) -> Result<(), Failu
         AgentsCommand::Show { id, format } => {
             let agent = store.get_agent(&id)?;
             if format.json {
-                return print_json(&agent);
+                return print_json(&masked(agent));
             }
-            let mut table = Table::new(&["FIELD", "VALUE"]);
+            let mut table = Table::record(&["FIELD", "VALUE"]);
             let fields = [
                 ("id", Some(agent.id)),
                 ("name", Some(agent.name)),
@@ -55,35 +57,66 @@ pub(crate) fn run(context: &Context, command: AgentsCommand) -> Result<(), Failu
                 .for_each(|row| table.row(row));
             table.print()
         }
-        AgentsCommand::Create { id, fields } => {
-            let missing = |flag: &str| {
-                Failure::with_hint(
-                    format!("agents create needs --{flag}"),
-                    "pass --name, --model and --provider",
-                )
-            };
-            let name = fields.name.clone().ok_or_else(|| missing("name"))?;
-            let model = fields.model.clone().ok_or_else(|| missing("model"))?;
-            let provider = fields.provider.clone().ok_or_else(|| missing("provider"))?;
+        AgentsCommand::Create {
+            id,
+            name,
+            model,
+            provider,
+            fields,
+        } => {
             let mut agent = AgentConfig::new(id, name, model, provider);
-            apply(&mut agent, fields);
+            apply_options(&mut agent, fields);
             store.create_agent(&agent)?;
-            println!("created agent {}", agent.id);
-            Ok(())
+            warn_if_unknown_provider(&store, &agent.provider);
+            warn_if_unknown_model(&store, &agent.model, &agent.provider);
+            done(&format!("created agent {}", agent.id))
         }
         AgentsCommand::Edit { id, fields } => {
-            store.update_agent(&id, |agent| {
+            if fields.is_empty() {
+                return Err(Failure::usage(
+                    "agents edit was given no field to change",
+                    "pass at least one of --name, --model, --provider, --description, \
+                     --system-prompt, --temperature, --max-tokens",
+                ));
+            }
+            let (model_given, provider_given) = (fields.model.is_some(), fields.provider.is_some());
+            let (agent, ()) = store.update_agent(&id, |agent| {
                 apply(agent, fields);
                 Ok(())
             })?;
-            println!("updated agent {id}");
-            Ok(())
+            if provider_given {
+                warn_if_unknown_provider(&store, &agent.provider);
+            }
+            if model_given {
+                warn_if_unknown_model(&store, &agent.model, &agent.provider);
+            }
+            done(&format!("updated agent {id}"))
         }
         AgentsCommand::Delete { id, force } => {
             store.delete_agent(&id, force)?;
-            println!("deleted agent {id}");
-            Ok(())
+            done(&format!("deleted agent {id}"))
         }
+    }
+}
+
+/// The agent with secrets in its unknown fields (an `api_key` added by hand) masked, as the
+/// table shows them; the known fields are the person's own text and are printed whole.
+fn masked(mut agent: AgentConfig) -> AgentConfig {
+    viben_model::redact::redact_mapping(&mut agent.extra);
+    agent
+}
+
+impl AgentFields {
+    /// Whether no flag was given, so an edit would change nothing.
+    fn is_empty(&self) -> bool {
+        let options = &self.options;
+        self.name.is_none()
+            && self.model.is_none()
+            && self.provider.is_none()
+            && options.description.is_none()
+            && options.system_prompt.is_none()
+            && options.temperature.is_none()
+            && options.max_tokens.is_none()
     }
 }
 
@@ -98,16 +131,21 @@ fn apply(agent: &mut AgentConfig, fields: AgentFields) {
     if let Some(provider) = fields.provider {
         agent.provider = provider;
     }
-    if fields.description.is_some() {
-        agent.description = fields.description;
+    apply_options(agent, fields.options);
+}
+
+/// Sets the optional fields the flags give; the others stay as they are.
+fn apply_options(agent: &mut AgentConfig, options: AgentOptions) {
+    if options.description.is_some() {
+        agent.description = options.description;
     }
-    if fields.system_prompt.is_some() {
-        agent.system_prompt = fields.system_prompt;
+    if options.system_prompt.is_some() {
+        agent.system_prompt = options.system_prompt;
     }
-    if fields.temperature.is_some() {
-        agent.temperature = fields.temperature;
+    if options.temperature.is_some() {
+        agent.temperature = options.temperature;
     }
-    if fields.max_tokens.is_some() {
-        agent.max_tokens = fields.max_tokens;
+    if options.max_tokens.is_some() {
+        agent.max_tokens = options.max_tokens;
     }
 }

@@ -4,7 +4,7 @@ use crate::cli::ChannelsCommand;
 use crate::commands::models::yes_no;
 use crate::context::Context;
 use crate::failure::Failure;
-use crate::output::{Table, extra_rows, mask_secrets, print_json};
+use crate::output::{Table, extra_rows, print_json};
 
 pub(crate) fn run(context: &Context, command: ChannelsCommand) -> Result<(), Failure> {
     let store = context.store()?;
@@ -12,9 +12,11 @@ pub(crate) fn run(context: &Context, command: ChannelsCommand) -> Result<(), Fai
         ChannelsCommand::List(format) => {
             let channels = store.list_channels()?;
             if format.json {
-                let mut value = serde_json::to_value(&channels)?;
-                mask_secrets(&mut value);
-                return print_json(&value);
+                let shown: Vec<_> = channels
+                    .iter()
+                    .map(viben_model::Channel::redacted)
+                    .collect();
+                return print_json(&shown);
             }
             let mut table = Table::new(&["ID", "KIND", "AGENT", "ENABLED"]);
             for channel in channels {
@@ -29,13 +31,11 @@ pub(crate) fn run(context: &Context, command: ChannelsCommand) -> Result<(), Fai
             table.print()
         }
         ChannelsCommand::Show { id, format } => {
-            let channel = store.get_channel(&id)?;
+            let channel = store.get_channel(&id)?.redacted();
             if format.json {
-                let mut value = serde_json::to_value(&channel)?;
-                mask_secrets(&mut value);
-                return print_json(&value);
+                return print_json(&channel);
             }
-            let mut table = Table::new(&["FIELD", "VALUE"]);
+            let mut table = Table::record(&["FIELD", "VALUE"]);
             table.row(vec!["id".into(), channel.id.clone()]);
             table.row(vec!["kind".into(), channel.kind.to_string()]);
             table.row(vec!["agent".into(), channel.agent.clone()]);

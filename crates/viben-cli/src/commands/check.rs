@@ -1,29 +1,76 @@
 //! `viben init` and `viben check`: the store as a whole.
 
+use viben_store::{Problem, Severity};
+
 use crate::context::Context;
 use crate::failure::Failure;
+use crate::output::{self, print_json, say};
 
 pub(crate) fn init(context: &Context) -> Result<(), Failure> {
     let store = context.store()?;
-    println!("store ready at {}", store.layout().root().display());
-    Ok(())
+    let root = store.layout().root().display().to_string();
+    if output::json() {
+        return print_json(&serde_json::json!({ "store": root }));
+    }
+    say!("store ready at {root}")
 }
 
-/// Prints every problem as `path:line:column: message`; fails when there is any.
+/// Prints every problem as `path:line:column: message`; fails when any is an error (warnings
+/// alone, such as a leftover temporary file, exit 0).
 pub(crate) fn check(context: &Context) -> Result<(), Failure> {
     let store = context.store()?;
+    let root = store.layout().root().display().to_string();
     let problems = store.check();
-    for problem in &problems {
-        println!("{problem}");
-    }
-    match problems.len() {
-        0 => {
-            println!("no problems in {}", store.layout().root().display());
-            Ok(())
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    let warnings = problems.len() - errors;
+    if output::json() {
+        let listed: Vec<_> = problems.iter().map(problem_json).collect();
+        print_json(&serde_json::json!({
+            "store": root,
+            "errors": errors,
+            "warnings": warnings,
+            "problems": listed,
+        }))?;
+    } else {
+        for problem in &problems {
+            say!("{problem}")?;
         }
-        n => Err(Failure::with_hint(
-            format!("{n} problem(s) in {}", store.layout().root().display()),
-            "fix each file at the line shown, then run `viben check` again",
-        )),
+        match (errors, warnings) {
+            (0, 0) => say!("no problems in {root}")?,
+            (0, n) => say!("no errors in {root}; {n} warning(s)")?,
+            _ => {}
+        }
     }
+    if errors == 0 {
+        return Ok(());
+    }
+    // Problems found by reading a file have a line; others (a missing file, a folder) do not.
+    let hint = if problems
+        .iter()
+        .any(|p| p.severity == Severity::Error && p.line.is_some())
+    {
+        "fix each file at the line shown, then run `viben check` again"
+    } else {
+        "fix each file named above, then run `viben check` again"
+    };
+    Err(Failure::with_hint(
+        format!("{errors} error(s) in {root}"),
+        hint,
+    ))
+}
+
+fn problem_json(problem: &Problem) -> serde_json::Value {
+    serde_json::json!({
+        "severity": match problem.severity {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        },
+        "path": problem.path.display().to_string(),
+        "line": problem.line,
+        "column": problem.column,
+        "message": problem.message,
+    })
 }

@@ -3,48 +3,100 @@
 use std::os::unix::fs::PermissionsExt;
 
 use viben_db::{catalog, migrate};
+use viben_store::Severity;
 
 use crate::context::Context;
 use crate::failure::Failure;
+use crate::output::{self, print_json, say};
 
-/// One line of the report.
-fn report(ok: bool, what: &str, fix: Option<&str>) -> bool {
-    println!("[{}] {what}", if ok { " ok " } else { "FAIL" });
-    if let (false, Some(fix)) = (ok, fix) {
-        println!("       fix: {fix}");
+/// The report, line by line: printed as it goes in plain text, collected for `--json`.
+struct Report {
+    json: bool,
+    checks: Vec<serde_json::Value>,
+    healthy: bool,
+}
+
+impl Report {
+    /// One line of the report; `details` are printed under it (schema differences).
+    fn check(
+        &mut self,
+        ok: bool,
+        what: &str,
+        fix: Option<&str>,
+        details: &[String],
+    ) -> Result<(), Failure> {
+        self.healthy &= ok;
+        let fix = fix.filter(|_| !ok);
+        if self.json {
+            self.checks.push(serde_json::json!({
+                "ok": ok,
+                "check": what,
+                "fix": fix,
+                "details": details,
+            }));
+            return Ok(());
+        }
+        for detail in details {
+            say!("       {detail}")?;
+        }
+        say!("[{}] {what}", if ok { " ok " } else { "FAIL" })?;
+        if let Some(fix) = fix {
+            say!("       fix: {fix}")?;
+        }
+        Ok(())
     }
-    ok
 }
 
 pub(crate) fn run(context: &Context) -> Result<(), Failure> {
-    let mut healthy = true;
+    let mut report = Report {
+        json: output::json(),
+        checks: Vec::new(),
+        healthy: true,
+    };
     let store = context.store()?;
     let root = store.layout().root();
-    healthy &= report(true, &format!("store at {}", root.display()), None);
+    report.check(true, &format!("store at {}", root.display()), None, &[])?;
     let mode = std::fs::metadata(root)?.permissions().mode() & 0o777;
-    healthy &= report(
+    report.check(
         mode & 0o077 == 0,
         &format!("store folder permissions are {mode:o}"),
         Some(&format!("chmod 700 {}", root.display())),
-    );
+        &[],
+    )?;
     let problems = store.check();
-    healthy &= report(
-        problems.is_empty(),
-        &format!("store check: {} problem(s)", problems.len()),
-        Some("run `viben check` and fix each file at the line shown"),
-    );
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    report.check(
+        errors == 0,
+        &format!(
+            "store check: {errors} error(s), {} warning(s)",
+            problems.len() - errors
+        ),
+        Some("run `viben check` and fix each file it names"),
+        &[],
+    )?;
 
     if !context.has_database_url() {
-        report(
+        report.check(
             true,
             "database: no URL set (skipped; pass --database-url or set POSTGRES_URL)",
             None,
-        );
+            &[],
+        )?;
     } else {
-        healthy &= database(context);
+        database(context, &mut report)?;
     }
-    if healthy {
-        println!("everything looks fine");
+    if report.json {
+        print_json(&serde_json::json!({
+            "healthy": report.healthy,
+            "checks": report.checks,
+        }))?;
+    } else if report.healthy {
+        say!("everything looks fine")?;
+    }
+    if report.healthy {
         Ok(())
     } else {
         Err(Failure::with_hint(
@@ -54,49 +106,49 @@ pub(crate) fn run(context: &Context) -> Result<(), Failure> {
     }
 }
 
-fn database(context: &Context) -> bool {
+fn database(context: &Context, report: &mut Report) -> Result<(), Failure> {
     let mut conn = match context.connect() {
         Ok(conn) => conn,
         Err(failure) => {
-            return report(
+            return report.check(
                 false,
                 &format!("database reachable: {}", failure.message),
                 failure.hint.as_deref(),
+                &[],
             );
         }
     };
     let version = viben_db::server_version(&mut conn).unwrap_or_else(|err| err.to_string());
-    let mut healthy = report(
+    report.check(
         true,
         &format!("database reachable: PostgreSQL {version}"),
         None,
-    );
+        &[],
+    )?;
     match migrate::status(&mut conn) {
-        Ok(status) => {
-            healthy &= report(
-                status.pending.is_empty(),
-                &format!(
-                    "migrations: {} applied, {} pending",
-                    status.applied.len(),
-                    status.pending.len()
-                ),
-                Some("run `viben db migrate` (or `viben db adopt` for the web app's database)"),
-            );
-        }
-        Err(err) => healthy &= report(false, &format!("migrations: {err}"), None),
+        Ok(status) => report.check(
+            status.pending.is_empty(),
+            &format!(
+                "migrations: {} applied, {} pending",
+                status.applied.len(),
+                status.pending.len()
+            ),
+            Some("run `viben db migrate` (or `viben db adopt` for the web app's database)"),
+            &[],
+        )?,
+        Err(err) => report.check(false, &format!("migrations: {err}"), None, &[])?,
     }
     match catalog::check_drift(&mut conn) {
         Ok(differences) => {
-            for difference in &differences {
-                println!("       {difference}");
-            }
-            healthy &= report(
+            let details: Vec<String> = differences.iter().map(ToString::to_string).collect();
+            report.check(
                 differences.is_empty(),
                 &format!("schema drift: {} difference(s)", differences.len()),
                 Some("run `viben db check` for details, then migrate or fix the schema"),
-            );
+                &details,
+            )?
         }
-        Err(err) => healthy &= report(false, &format!("schema drift: {err}"), None),
+        Err(err) => report.check(false, &format!("schema drift: {err}"), None, &[])?,
     }
-    healthy
+    Ok(())
 }

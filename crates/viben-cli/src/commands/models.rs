@@ -3,16 +3,23 @@
 use viben_model::ModelEntry;
 
 use crate::cli::ModelsCommand;
+use crate::commands::warn_if_unknown_provider;
 use crate::context::Context;
 use crate::failure::Failure;
-use crate::output::{Table, cell, print_json};
+use crate::output::{self, Table, cell, done, print_json, say};
 
 pub(crate) fn run(context: &Context, command: ModelsCommand) -> Result<(), Failure> {
     let store = context.store()?;
     match command {
         ModelsCommand::List(format) => {
-            let catalog = store.load_models()?;
+            let mut catalog = store.load_models()?;
             if format.json {
+                // Unknown fields may hold credentials (a per-model `api_key`): the one rule masks
+                // them; known fields are printed whole.
+                viben_model::redact::redact_mapping(&mut catalog.extra);
+                for entry in &mut catalog.models {
+                    viben_model::redact::redact_mapping(&mut entry.extra);
+                }
                 return print_json(&catalog);
             }
             let default = catalog.default.as_deref();
@@ -36,10 +43,8 @@ pub(crate) fn run(context: &Context, command: ModelsCommand) -> Result<(), Failu
             table.print()
         }
         ModelsCommand::Default { id: None } => match store.load_models()?.default {
-            Some(id) => {
-                println!("{id}");
-                Ok(())
-            }
+            Some(id) if output::json() => print_json(&serde_json::json!({ "default": id })),
+            Some(id) => say!("{id}"),
             None => Err(Failure::with_hint(
                 "models.yaml sets no default model",
                 "set one with `viben models default <id>`",
@@ -47,8 +52,7 @@ pub(crate) fn run(context: &Context, command: ModelsCommand) -> Result<(), Failu
         },
         ModelsCommand::Default { id: Some(id) } => {
             store.set_default_model(Some(&id))?;
-            println!("default model is now {id}");
-            Ok(())
+            done(&format!("default model is now {id}"))
         }
         ModelsCommand::Add {
             id,
@@ -62,24 +66,22 @@ pub(crate) fn run(context: &Context, command: ModelsCommand) -> Result<(), Failu
             entry.base_model = base_model;
             entry.temperature = temperature;
             let id = entry.id.clone();
+            let provider = entry.provider.clone();
             store.add_model(entry)?;
-            println!("added model {id}");
-            Ok(())
+            warn_if_unknown_provider(&store, &provider);
+            done(&format!("added model {id}"))
         }
         ModelsCommand::Remove { id } => {
             store.remove_model(&id)?;
-            println!("removed model {id}");
-            Ok(())
+            done(&format!("removed model {id}"))
         }
         ModelsCommand::Enable { id } => {
             store.enable_model(&id)?;
-            println!("enabled model {id}");
-            Ok(())
+            done(&format!("enabled model {id}"))
         }
         ModelsCommand::Disable { id } => {
             store.disable_model(&id)?;
-            println!("disabled model {id}");
-            Ok(())
+            done(&format!("disabled model {id}"))
         }
     }
 }

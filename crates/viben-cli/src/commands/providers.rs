@@ -8,7 +8,7 @@ use crate::cli::ProvidersCommand;
 use crate::commands::models::yes_no;
 use crate::context::Context;
 use crate::failure::Failure;
-use crate::output::{Table, cell, extra_rows, print_json};
+use crate::output::{Table, cell, done, extra_rows, print_json};
 
 pub(crate) fn run(context: &Context, command: ProvidersCommand) -> Result<(), Failure> {
     let store = context.store()?;
@@ -18,12 +18,12 @@ pub(crate) fn run(context: &Context, command: ProvidersCommand) -> Result<(), Fa
             for error in &listing.errors {
                 Failure::warn(error);
             }
+            let shown: Vec<_> = listing.items.iter().map(ProviderConfig::redacted).collect();
             if format.json {
-                let masked: Vec<_> = listing.items.iter().map(masked).collect::<Result<_, _>>()?;
-                return print_json(&masked);
+                return print_json(&shown);
             }
             let mut table = Table::new(&["NAME", "BASE URL", "KEY", "ENABLED"]);
-            for provider in &listing.items {
+            for provider in &shown {
                 table.row(vec![
                     provider.name.clone(),
                     cell(provider.base_url.as_ref()),
@@ -34,11 +34,11 @@ pub(crate) fn run(context: &Context, command: ProvidersCommand) -> Result<(), Fa
             table.print()
         }
         ProvidersCommand::Show { name, format } => {
-            let provider = store.get_provider(&name)?;
+            let provider = store.get_provider(&name)?.redacted();
             if format.json {
-                return print_json(&masked(&provider)?);
+                return print_json(&provider);
             }
-            let mut table = Table::new(&["FIELD", "VALUE"]);
+            let mut table = Table::record(&["FIELD", "VALUE"]);
             table.row(vec!["name".into(), provider.name.clone()]);
             table.row(vec!["base_url".into(), cell(provider.base_url.as_ref())]);
             table.row(vec!["key".into(), key_source(&provider)]);
@@ -54,6 +54,17 @@ pub(crate) fn run(context: &Context, command: ProvidersCommand) -> Result<(), Fa
             api_key_env,
             api_key_stdin,
         } => {
+            if let Some(var) = &api_key_env
+                && !viben_model::is_env_var_name(var)
+            {
+                // Not echoed: what is not a variable name is most often the key itself.
+                return Err(Failure::usage(
+                    "--api-key-env takes the name of an environment variable, and the value \
+                     given is not one (not shown, in case it is the key itself)",
+                    "pass a name of letters, digits and '_' such as ANTHROPIC_API_KEY, or pipe \
+                     the key itself to --api-key-stdin",
+                ));
+            }
             let api_key = if api_key_stdin {
                 Some(read_key_from_stdin()?)
             } else {
@@ -77,24 +88,13 @@ pub(crate) fn run(context: &Context, command: ProvidersCommand) -> Result<(), Fa
                 provider.api_key_env = None;
             }
             store.set_provider(&provider)?;
-            println!("saved provider {name}");
-            Ok(())
+            done(&format!("saved provider {name}"))
         }
         ProvidersCommand::Delete { name } => {
             store.delete_provider(&name)?;
-            println!("deleted provider {name}");
-            Ok(())
+            done(&format!("deleted provider {name}"))
         }
     }
-}
-
-/// The provider as JSON with its inline key replaced by `***`.
-fn masked(provider: &ProviderConfig) -> Result<serde_json::Value, Failure> {
-    let mut value = serde_json::to_value(provider)?;
-    if let Some(key) = value.get_mut("api_key") {
-        *key = Secret::MASK.into();
-    }
-    Ok(value)
 }
 
 /// Where the key comes from, without the key.
@@ -106,14 +106,41 @@ fn key_source(provider: &ProviderConfig) -> String {
     }
 }
 
+/// The key is the first line of standard input.
+///
+/// API keys are one line. Password managers print more: `pass show` puts the password on the
+/// first line and notes (`login: …`, `url: …`) after it, by its own convention, so the first
+/// line is the key and the rest is ignored with a warning that does not quote it.
 fn read_key_from_stdin() -> Result<Secret, Failure> {
-    let mut text = String::new();
-    std::io::stdin().read_to_string(&mut text)?;
-    let key = text.trim();
+    let mut bytes = Vec::new();
+    std::io::stdin().read_to_end(&mut bytes)?;
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Err(Failure::with_hint(
+            "the API key on standard input is not UTF-8 text",
+            "pipe the key as text, e.g. `pass show anthropic | viben providers set anthropic \
+             --api-key-stdin`",
+        ));
+    };
+    let mut lines = text.lines();
+    let key = lines.next().unwrap_or("").trim();
     if key.is_empty() {
         return Err(Failure::with_hint(
-            "no API key on standard input",
-            "pipe the key in, e.g. `pass show anthropic | viben providers set anthropic --api-key-stdin`",
+            "no API key on the first line of standard input",
+            "pipe the key in, e.g. `pass show anthropic | viben providers set anthropic \
+             --api-key-stdin`",
+        ));
+    }
+    if key.chars().any(char::is_control) {
+        return Err(Failure::with_hint(
+            "the API key on standard input holds control characters",
+            "pipe the key alone, without escape sequences",
+        ));
+    }
+    let ignored = lines.filter(|line| !line.trim().is_empty()).count();
+    if ignored > 0 {
+        Failure::warn(format!(
+            "used the first line of standard input as the key and ignored {ignored} more \
+             line(s) (password managers print notes after the password)"
         ));
     }
     Ok(Secret::new(key))
