@@ -324,10 +324,19 @@ impl Store {
         // Move the folder out of the way first: an operation waiting for the agent's lock
         // may create the lock file again, which must fail (`NotFound`) rather than land in a
         // folder being emptied. Names starting with `.` are never listed.
-        let doomed = self
-            .layout()
-            .agents_dir()
-            .join(crate::atomic::doomed_name(id));
+        // `rename` would replace an empty folder already at the new name (and the name has
+        // a nonce, so only a planted entry can be there): pick a name nothing has.
+        let doomed = loop {
+            let doomed = self
+                .layout()
+                .agents_dir()
+                .join(crate::atomic::doomed_name(id));
+            match fs::symlink_metadata(&doomed) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => break doomed,
+                Err(e) => return Err(StoreError::io("inspect", &doomed, e)),
+                Ok(_) => continue,
+            }
+        };
         match fs::rename(&dir, &doomed) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {

@@ -2,7 +2,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 
 use serde::Serialize;
@@ -337,6 +337,20 @@ pub(crate) fn open_regular(
         }),
         Err(e) => Err(StoreError::io(action, path, e)),
     }
+}
+
+/// Refuses the open `file` with [`StoreError::Linked`] when it has other hard links: a file
+/// the store appends to in place must be its own, not also a name for a file elsewhere.
+pub(crate) fn refuse_linked(file: &File, path: &Path) -> Result<()> {
+    let meta = file
+        .metadata()
+        .map_err(|e| StoreError::io("inspect", path, e))?;
+    if meta.nlink() > 1 {
+        return Err(StoreError::Linked {
+            path: path.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// The length of the open `file`, refusing it unless it is a regular file.

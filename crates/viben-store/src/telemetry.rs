@@ -61,6 +61,9 @@ impl Store {
         self.confine(&path)?;
         let line = jsonl::encode(&path, record)?;
         let file = jsonl::open_append(&path)?;
+        // A day file with another hard link is someone else's file too: appending would
+        // write into it wherever it lives.
+        crate::store::refuse_linked(&file, &path)?;
         // Deleted between the open and the write: pruned as this record came in.
         jsonl::append_line(
             &file,
