@@ -10,7 +10,9 @@ use crate::error::{Referrer, Result, StoreError};
 use crate::layout::create_private_dir;
 use crate::lock::{self, LockGuard};
 use crate::revision::{Revision, Versioned};
-use crate::store::{DocSpec, FileMode, Listing, Store, check_id, first_invalid};
+use crate::store::{
+    DocSpec, FileMode, Listing, Store, check_id, first_invalid, read_dir_if_exists,
+};
 
 /// Listings of more agents than this parse on several threads.
 const PARALLEL_FROM: usize = 64;
@@ -45,7 +47,11 @@ impl Store {
         let dir = self.layout().agents_dir();
         let mut ids = Vec::new();
         let mut listing = Listing::default();
-        for entry in fs::read_dir(&dir).map_err(|e| StoreError::io("list", &dir, e))? {
+        // A folder not made yet holds nothing.
+        let Some(entries) = read_dir_if_exists(&dir)? else {
+            return Ok(listing);
+        };
+        for entry in entries {
             let entry = entry.map_err(|e| StoreError::io("list", &dir, e))?;
             let name = entry.file_name();
             let Some(name) = name.to_str() else {

@@ -350,6 +350,8 @@ impl Store {
     ) -> Vec<(String, PathBuf)> {
         let entries = match fs::read_dir(dir) {
             Ok(entries) => entries,
+            // A folder not made yet (the store is made as it is written) holds nothing.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
             Err(e) => {
                 c.error(StoreError::io("list", dir, e));
                 return Vec::new();

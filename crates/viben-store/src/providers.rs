@@ -1,12 +1,13 @@
 //! Providers: `providers/<name>.yaml`, written 0600 when they hold an inline API key.
 
-use std::fs;
 use std::path::Path;
 
 use viben_model::ProviderConfig;
 
 use crate::error::{Result, StoreError};
-use crate::store::{DocSpec, FileMode, Listing, Store, check_id, first_invalid};
+use crate::store::{
+    DocSpec, FileMode, Listing, Store, check_id, first_invalid, read_dir_if_exists,
+};
 
 fn spec() -> DocSpec<ProviderConfig> {
     DocSpec {
@@ -42,7 +43,11 @@ impl Store {
         let dir = self.layout().providers_dir();
         let mut names = Vec::new();
         let mut listing = Listing::default();
-        for entry in fs::read_dir(&dir).map_err(|e| StoreError::io("list", &dir, e))? {
+        // A folder not made yet holds nothing.
+        let Some(entries) = read_dir_if_exists(&dir)? else {
+            return Ok(listing);
+        };
+        for entry in entries {
             let entry = entry.map_err(|e| StoreError::io("list", &dir, e))?;
             let file_name = entry.file_name();
             let Some(name) = file_name.to_str().and_then(|n| n.strip_suffix(".yaml")) else {

@@ -11,7 +11,9 @@ use crate::error::{Result, StoreError};
 use crate::jsonl::{self, JsonlReader, Records};
 use crate::layout::create_private_dir;
 use crate::revision::Revision;
-use crate::store::{DocSpec, FileMode, Listing, Store, check_id, first_invalid};
+use crate::store::{
+    DocSpec, FileMode, Listing, Store, check_id, first_invalid, read_dir_if_exists,
+};
 
 fn spec() -> DocSpec<SessionMeta> {
     DocSpec {
@@ -82,6 +84,7 @@ impl Store {
         self.get_agent(&meta.agent_id)?;
         let dir = self.layout().session_dir(&meta.id);
         self.confine(&dir)?;
+        self.ensure_dir(&self.layout().sessions_dir())?;
         match create_private_dir(&dir, false) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
@@ -166,7 +169,11 @@ impl Store {
     pub fn list_sessions(&self, agent: Option<&str>) -> Result<Listing<SessionMeta>> {
         let dir = self.layout().sessions_dir();
         let mut listing = Listing::default();
-        for entry in fs::read_dir(&dir).map_err(|e| StoreError::io("list", &dir, e))? {
+        // A folder not made yet holds nothing.
+        let Some(entries) = read_dir_if_exists(&dir)? else {
+            return Ok(listing);
+        };
+        for entry in entries {
             let entry = entry.map_err(|e| StoreError::io("list", &dir, e))?;
             let name = entry.file_name();
             let Some(name) = name.to_str() else {

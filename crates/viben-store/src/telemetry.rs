@@ -75,7 +75,15 @@ impl Store {
         let path = self.layout().telemetry_day_file(T::SIGNAL, day);
         self.confine(&path)?;
         let line = jsonl::encode(&path, record)?;
-        let file = jsonl::open_append(&path)?;
+        let file = match jsonl::open_append(&path) {
+            Ok(file) => file,
+            // The signal's folder is made by its first record.
+            Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                self.ensure_dir(&self.layout().telemetry_signal_dir(T::SIGNAL))?;
+                jsonl::open_append(&path)?
+            }
+            Err(other) => return Err(other),
+        };
         // A day file with another hard link is someone else's file too: appending would
         // write into it wherever it lives.
         crate::store::refuse_linked(&file, &path)?;

@@ -152,6 +152,7 @@ fn a_symlinked_session_folder_pointing_outside_is_refused() {
     let t = seed_store();
     let outside = tempfile::tempdir().unwrap();
     let meta = SessionMeta::new("my-agent", None);
+    std::fs::create_dir_all(t.dir.path().join("sessions")).unwrap();
     symlink(outside.path(), t.dir.path().join("sessions").join(&meta.id)).unwrap();
     let message = viben_model::Message::new(viben_model::MessageRole::User, "hi");
     assert!(matches!(
@@ -260,12 +261,15 @@ fn a_fifo_in_place_of_a_message_log_is_refused_without_hanging() {
     assert_not_a_file(&err, &rel);
 }
 
-/// Every kind of write the store makes, each taking the lock of one data file (relative
-/// path), for the tests of what may stand at a lock file's path.
-fn locking_writes(t: &common::TempStore) -> Vec<(String, Box<dyn Fn() -> Result<(), StoreError>>)> {
+/// One write, named by the data file (relative path) whose lock it takes.
+type Write = (String, Box<dyn Fn() -> Result<(), StoreError>>);
+
+/// Every kind of write the store makes, each taking the lock of one data file, for the tests
+/// of what may stand at a lock file's path.
+fn locking_writes(t: &common::TempStore) -> Vec<Write> {
     let meta = SessionMeta::new("my-agent", None);
-    t.store.create_session(&meta).unwrap();
-    let mut writes: Vec<(String, Box<dyn Fn() -> Result<(), StoreError>>)> = Vec::new();
+    t.store.create_session(&meta).expect("the setup succeeds");
+    let mut writes: Vec<Write> = Vec::new();
     let store = t.store.clone();
     writes.push((
         "models.yaml".into(),
@@ -334,7 +338,12 @@ fn locking_writes(t: &common::TempStore) -> Vec<(String, Box<dyn Fn() -> Result<
 
 fn lock_of(root: &std::path::Path, rel: &str) -> std::path::PathBuf {
     let path = root.join(rel);
-    let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+    let name = path
+        .file_name()
+        .expect("the setup succeeds")
+        .to_str()
+        .expect("the setup succeeds")
+        .to_owned();
     path.with_file_name(format!(".{name}.lock"))
 }
 
@@ -343,13 +352,13 @@ fn snapshot(root: &std::path::Path) -> Vec<(String, u64)> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_owned()];
     while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let entry = entry.unwrap();
-            let meta = std::fs::symlink_metadata(entry.path()).unwrap();
+        for entry in std::fs::read_dir(&dir).expect("the setup succeeds") {
+            let entry = entry.expect("the setup succeeds");
+            let meta = std::fs::symlink_metadata(entry.path()).expect("the setup succeeds");
             let rel = entry
                 .path()
                 .strip_prefix(root)
-                .unwrap()
+                .expect("the setup succeeds")
                 .display()
                 .to_string();
             if meta.is_dir() {

@@ -264,8 +264,9 @@ impl Unremovable {
             assert!(status.success(), "chattr +i {}", path.display());
         } else {
             use std::os::unix::fs::PermissionsExt;
-            let dir = path.parent().unwrap();
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o500)).unwrap();
+            let dir = path.parent().expect("a parent folder");
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o500))
+                .expect("make the folder read-only");
         }
         Self {
             path: path.to_owned(),
@@ -283,7 +284,7 @@ impl Drop for Unremovable {
                 .status();
         } else {
             use std::os::unix::fs::PermissionsExt;
-            let dir = self.path.parent().unwrap();
+            let dir = self.path.parent().expect("a parent folder");
             let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
         }
     }

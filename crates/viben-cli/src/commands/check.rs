@@ -5,6 +5,7 @@ use crate::failure::Failure;
 
 pub(crate) fn init(context: &Context) -> Result<(), Failure> {
     let store = context.store()?;
+    store.init()?;
     println!("store ready at {}", store.layout().root().display());
     Ok(())
 }

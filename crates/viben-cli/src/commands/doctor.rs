@@ -20,13 +20,28 @@ pub(crate) fn run(context: &Context) -> Result<(), Failure> {
     let mut healthy = true;
     let store = context.store()?;
     let root = store.layout().root();
-    healthy &= report(true, &format!("store at {}", root.display()), None);
-    let mode = std::fs::metadata(root)?.permissions().mode() & 0o777;
-    healthy &= report(
-        mode & 0o077 == 0,
-        &format!("store folder permissions are {mode:o}"),
-        Some(&format!("chmod 700 {}", root.display())),
-    );
+    match std::fs::metadata(root) {
+        // Not an error: the store is made by the first command that saves something.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            report(
+                true,
+                &format!(
+                    "store at {}: not created yet (the first change creates it; or run `viben init`)",
+                    root.display()
+                ),
+                None,
+            );
+        }
+        meta => {
+            healthy &= report(true, &format!("store at {}", root.display()), None);
+            let mode = meta?.permissions().mode() & 0o777;
+            healthy &= report(
+                mode & 0o077 == 0,
+                &format!("store folder permissions are {mode:o}"),
+                Some(&format!("chmod 700 {}", root.display())),
+            );
+        }
+    }
     let problems = store.check();
     healthy &= report(
         problems.is_empty(),
