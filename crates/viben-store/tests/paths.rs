@@ -315,6 +315,8 @@ fn locking_writes(t: &common::TempStore) -> Vec<Write> {
             ))
         }),
     ));
+    // Signing out takes the lock only when there is a profile to remove.
+    write(t.dir.path(), "profile.yaml", "user_id: u1\n");
     let store = t.store.clone();
     writes.push((
         "profile.yaml".into(),
