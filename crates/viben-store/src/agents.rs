@@ -11,7 +11,7 @@ use crate::layout::create_private_dir;
 use crate::lock::{self, LockGuard};
 use crate::revision::{Revision, Versioned};
 use crate::store::{
-    DocSpec, FileMode, Listing, Store, check_id, first_invalid, read_dir_if_exists,
+    DocSpec, FileMode, Listing, Store, check_id, check_new_id, first_invalid, read_dir_if_exists,
 };
 
 /// Listings of more agents than this parse on several threads.
@@ -173,15 +173,30 @@ impl Store {
         self.load_agent(self.layout().root(), id)
     }
 
-    /// Creates the agent (folder and `config.yaml`); refuses an id that exists.
-    pub fn create_agent(&self, agent: &AgentConfig) -> Result<Revision> {
-        check_id("agent", &agent.id)?;
+    /// Validates a new agent and makes its folder: refuses an id that cannot be a folder name
+    /// everywhere ([`check_new_id`]) or that differs from an existing agent's only in case.
+    /// Returns the lock of `agents/`, to hold until the agent's file is written, so two
+    /// creates of `a` and `A` cannot both pass the case check.
+    fn make_agent_dir(&self, agent: &AgentConfig) -> Result<LockGuard> {
+        check_new_id("agent", &agent.id)?;
         let dir = self.layout().agent_dir(&agent.id);
         self.confine(&dir)?;
-        let path = self.layout().agent_config(&agent.id);
-        // Validate before the folder exists: a refused agent must leave nothing behind.
-        (spec().check)(&path, agent)?;
+        // Validate before any folder exists: a refused agent must leave nothing behind.
+        (spec().check)(&self.layout().agent_config(&agent.id), agent)?;
+        let agents = self.layout().agents_dir();
+        self.ensure_dir(&agents)?;
+        let folder_lock = lock::lock_exclusive(&agents)?;
+        self.refuse_case_collision(&agents, "agent", &agent.id, "")?;
         create_private_dir(&dir, true).map_err(|e| StoreError::io("create folder", &dir, e))?;
+        Ok(folder_lock)
+    }
+
+    /// Creates the agent (folder and `config.yaml`); refuses an id that exists, one that
+    /// differs from an existing agent's only in case ([`StoreError::CaseCollision`]), and one
+    /// that Windows or macOS could not use as a folder name ([`StoreError::InvalidId`]).
+    pub fn create_agent(&self, agent: &AgentConfig) -> Result<Revision> {
+        let path = self.layout().agent_config(&agent.id);
+        let _folder_lock = self.make_agent_dir(agent)?;
         let exists = || StoreError::AlreadyExists {
             kind: "agent",
             id: agent.id.clone(),
@@ -242,9 +257,12 @@ impl Store {
         check_id("agent", &agent.id)?;
         let dir = self.layout().agent_dir(&agent.id);
         self.confine(&dir)?;
-        if expected.is_absent() {
-            create_private_dir(&dir, true).map_err(|e| StoreError::io("create folder", &dir, e))?;
-        }
+        // Creating: the same rules as `create_agent`.
+        let _folder_lock = if expected.is_absent() {
+            Some(self.make_agent_dir(agent)?)
+        } else {
+            None
+        };
         let path = self.layout().agent_config(&agent.id);
         let (_, (), revision) = self.modify_doc(
             &path,

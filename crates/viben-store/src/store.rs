@@ -460,6 +460,48 @@ pub(crate) fn check_id(kind: &'static str, id: &str) -> Result<()> {
     viben_model::validate_path_id(kind, id).map_err(|source| StoreError::InvalidId { source })
 }
 
+/// Validates the id of a record about to be created, which becomes a new file or folder
+/// name: also refuses names Windows or macOS cannot hold ([`viben_model::validate_portable_path_id`]).
+pub(crate) fn check_new_id(kind: &'static str, id: &str) -> Result<()> {
+    viben_model::validate_portable_path_id(kind, id)
+        .map_err(|source| StoreError::InvalidId { source })
+}
+
+impl Store {
+    /// Refuses [`StoreError::CaseCollision`] when `dir` holds an entry `<other><suffix>` whose
+    /// `other` differs from `id` only in case or Unicode normalization: on a case-insensitive
+    /// file system both would be one file. The caller holds `dir`'s folder lock
+    /// ([`crate::lock::lock_exclusive`] of the folder), so two creates cannot both pass.
+    pub(crate) fn refuse_case_collision(
+        &self,
+        dir: &Path,
+        kind: &'static str,
+        id: &str,
+        suffix: &str,
+    ) -> Result<()> {
+        let Some(entries) = read_dir_if_exists(dir)? else {
+            return Ok(());
+        };
+        let key = viben_model::path_id_fold_key(id);
+        for entry in entries {
+            let entry = entry.map_err(|e| StoreError::io("list", dir, e))?;
+            let name = entry.file_name();
+            let Some(other) = name.to_str().and_then(|n| n.strip_suffix(suffix)) else {
+                continue;
+            };
+            if other != id && !other.starts_with('.') && viben_model::path_id_fold_key(other) == key
+            {
+                return Err(StoreError::CaseCollision {
+                    kind,
+                    id: id.to_owned(),
+                    existing: other.to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The first of `problems` as an [`StoreError::Invalid`] about `path`.
 pub(crate) fn first_invalid(
     path: &Path,

@@ -952,3 +952,194 @@ fn an_agent_delete_racing_a_session_create_or_channel_set_never_leaves_a_danglin
         t.store.check()
     );
 }
+
+#[test]
+fn ids_that_cannot_be_file_names_everywhere_are_refused_at_create_and_nothing_is_made() {
+    let t = seed_store();
+    let root = t.dir.path();
+    let before = tree(root);
+    for id in [
+        "CON",
+        "nul",
+        "com1",
+        "LPT9.txt",
+        "*",
+        "?",
+        "x:y",
+        "<",
+        ">",
+        "|",
+        "\"",
+        "dot.",
+        "evil\u{202e}gpj.exe",
+        "zero\u{200b}width",
+        "cafe\u{301}",
+    ] {
+        let err = t.store.create_agent(&agent(id)).unwrap_err();
+        assert!(
+            matches!(err, StoreError::InvalidId { .. }),
+            "{id:?}: {err:?}"
+        );
+        assert!(err.to_string().contains("invalid agent id"), "{err}");
+        assert!(matches!(
+            t.store
+                .save_agent_if_unchanged(&agent(id), &Revision::ABSENT),
+            Err(StoreError::InvalidId { .. })
+        ));
+        let err = t.store.set_provider(&ProviderConfig::new(id)).unwrap_err();
+        assert!(
+            matches!(err, StoreError::InvalidId { .. }),
+            "{id:?}: {err:?}"
+        );
+        let mut meta = viben_model::SessionMeta::new("my-agent", None);
+        meta.id = id.to_owned();
+        let err = t.store.create_session(&meta).unwrap_err();
+        assert!(
+            matches!(err, StoreError::InvalidId { .. }),
+            "{id:?}: {err:?}"
+        );
+    }
+    let err = t.store.create_agent(&agent("CON")).unwrap_err().to_string();
+    assert!(err.contains("device name on Windows"), "{err}");
+    assert_eq!(tree(root), before, "a refused create left something behind");
+    // Model ids name no file: `llama3:8b` is still a valid model.
+    t.store
+        .add_model(ModelEntry::new("llama3:8b", "anthropic"))
+        .unwrap();
+}
+
+#[test]
+fn an_id_differing_only_in_case_from_an_existing_one_is_refused() {
+    let t = seed_store();
+    t.store.create_agent(&agent("a")).unwrap();
+    let err = t.store.create_agent(&agent("A")).unwrap_err();
+    assert!(matches!(err, StoreError::CaseCollision { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.contains("agent \"a\" already exists")
+            && message.contains("ids may not differ only in case"),
+        "{message}"
+    );
+    assert!(!t.dir.path().join("agents/A").exists());
+    assert!(matches!(
+        t.store
+            .save_agent_if_unchanged(&agent("A"), &Revision::ABSENT),
+        Err(StoreError::CaseCollision { .. })
+    ));
+    // Full case folding and macOS's normalization: `STRASSE` is `straße`, é is e + U+0301.
+    t.store.create_agent(&agent("straße")).unwrap();
+    assert!(matches!(
+        t.store.create_agent(&agent("STRASSE")),
+        Err(StoreError::CaseCollision { .. })
+    ));
+    std::fs::create_dir_all(t.dir.path().join("agents/cafe\u{301}")).unwrap();
+    assert!(matches!(
+        t.store.create_agent(&agent("CAFÉ")),
+        Err(StoreError::CaseCollision { .. })
+    ));
+
+    t.store.set_provider(&ProviderConfig::new("acme")).unwrap();
+    let err = t
+        .store
+        .set_provider(&ProviderConfig::new("Acme"))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::CaseCollision {
+                kind: "provider",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(!t.dir.path().join("providers/Acme.yaml").exists());
+    // Replacing the existing one is not a create.
+    t.store.set_provider(&ProviderConfig::new("acme")).unwrap();
+
+    let meta = viben_model::SessionMeta::new("my-agent", None);
+    t.store.create_session(&meta).unwrap();
+    let mut upper = viben_model::SessionMeta::new("my-agent", None);
+    upper.id = meta.id.to_uppercase();
+    assert!(matches!(
+        t.store.create_session(&upper),
+        Err(StoreError::CaseCollision {
+            kind: "session",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn concurrent_creates_of_ids_differing_only_in_case_let_exactly_one_through() {
+    let t = seed_store();
+    for round in 0..20 {
+        let barrier = std::sync::Barrier::new(2);
+        let results: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> = [format!("r{round}"), format!("R{round}")]
+                .into_iter()
+                .map(|id| {
+                    let (store, barrier) = (&t.store, &barrier);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        store.create_agent(&agent(&id))
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let ok = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(ok, 1, "round {round}: {results:?}");
+        assert!(
+            results
+                .iter()
+                .any(|r| matches!(r, Err(StoreError::CaseCollision { .. }))),
+            "{results:?}"
+        );
+    }
+}
+
+#[test]
+fn existing_records_with_ids_no_longer_allowed_stay_readable_and_check_warns() {
+    let t = seed_store();
+    let root = t.dir.path();
+    write(
+        root,
+        "agents/CON/config.yaml",
+        "id: CON\nname: Legacy\nmodel: claude-3-sonnet\nprovider: anthropic\n",
+    );
+    write(
+        root,
+        "agents/My-Agent/config.yaml",
+        "id: My-Agent\nname: Twin\nmodel: claude-3-sonnet\nprovider: anthropic\n",
+    );
+    write(root, "providers/x:y.yaml", "name: x:y\n");
+    let listing = t.store.list_agents().unwrap();
+    assert!(listing.errors.is_empty(), "{:?}", listing.errors);
+    let ids: Vec<_> = listing.items.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["CON", "My-Agent", "my-agent"]);
+    t.store.get_agent("CON").unwrap();
+    t.store
+        .update_agent("CON", |a| {
+            a.name = "Still here".into();
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(t.store.get_provider("x:y").unwrap().name, "x:y");
+    t.store.set_provider(&ProviderConfig::new("x:y")).unwrap();
+    let problems = t.store.check();
+    let warned = |needle: &str| {
+        problems
+            .iter()
+            .any(|p| p.severity == viben_store::Severity::Warning && p.message.contains(needle))
+    };
+    assert!(warned("device name on Windows"), "{problems:?}");
+    assert!(warned("Windows does not allow"), "{problems:?}");
+    assert!(warned("differs from agent"), "{problems:?}");
+    assert!(
+        problems
+            .iter()
+            .all(|p| p.severity == viben_store::Severity::Warning),
+        "{problems:?}"
+    );
+}
