@@ -93,15 +93,13 @@ impl Store {
     /// Creates the root and every folder of the layout where missing (mode 0700; existing
     /// folders keep theirs), for `viben init` and installers. Not needed before writing: each
     /// write creates what it needs.
+    ///
+    /// Each folder is checked before it is made, so a symbolic link leading outside the root
+    /// (`telemetry -> /elsewhere`) is refused and nothing is created where it points.
     pub fn init(&self) -> Result<()> {
-        self.layout.create()?;
-        for dir in [
-            self.layout.agents_dir(),
-            self.layout.providers_dir(),
-            self.layout.sessions_dir(),
-            self.layout.telemetry_dir(),
-        ] {
-            self.confine(&dir)?;
+        self.ensure_dir(self.layout.root())?;
+        for folder in crate::layout::FOLDERS {
+            self.ensure_dir(&self.layout.root().join(folder))?;
         }
         Ok(())
     }

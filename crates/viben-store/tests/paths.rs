@@ -349,7 +349,8 @@ fn lock_of(root: &std::path::Path, rel: &str) -> std::path::PathBuf {
     path.with_file_name(format!(".{name}.lock"))
 }
 
-/// A listing of every file and folder under `root` with its size, to tell that nothing changed.
+/// A listing of every file and folder under `root` with its size, to tell that nothing changed
+/// (lock files, which a refused write may have made beside others, left out).
 fn snapshot(root: &std::path::Path) -> Vec<(String, u64)> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_owned()];
@@ -366,7 +367,9 @@ fn snapshot(root: &std::path::Path) -> Vec<(String, u64)> {
             if meta.is_dir() {
                 stack.push(entry.path());
             }
-            out.push((rel, if meta.is_file() { meta.len() } else { 0 }));
+            if !rel.ends_with(".lock") {
+                out.push((rel, if meta.is_file() { meta.len() } else { 0 }));
+            }
         }
     }
     out.sort();
@@ -567,4 +570,49 @@ fn a_hard_linked_telemetry_day_file_is_not_appended_to() {
     let err = t.store.record(&record).unwrap_err();
     assert!(matches!(err, StoreError::Linked { .. }), "{err:?}");
     assert_eq!(std::fs::read_to_string(&other).unwrap(), "mine\n");
+}
+
+#[test]
+fn init_refuses_a_folder_linked_outside_and_makes_nothing_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    symlink(outside.path(), dir.path().join("telemetry")).unwrap();
+    // Opening does not look below the top folders, and does not refuse a store it may read.
+    let err = match viben_store::Store::open(dir.path()) {
+        Ok(store) => store.init().unwrap_err(),
+        Err(err) => err,
+    };
+    assert!(matches!(err, StoreError::OutsideRoot { .. }), "{err:?}");
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_linked_folder_lock_file_is_refused_when_creating_agents_providers_and_sessions() {
+    let t = seed_store();
+    let outside = tempfile::tempdir().unwrap();
+    let root = t.dir.path();
+    for folder in ["agents", "providers", "sessions"] {
+        symlink(
+            outside.path().join(folder),
+            root.join(format!(".{folder}.lock")),
+        )
+        .unwrap();
+    }
+    let err = t
+        .store
+        .create_agent(&AgentConfig::new("new", "N", "m", "p"))
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Linked { .. }), "{err:?}");
+    let err = t
+        .store
+        .set_provider(&ProviderConfig::new("new"))
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Linked { .. }), "{err:?}");
+    let err = t
+        .store
+        .create_session(&SessionMeta::new("my-agent", None))
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Linked { .. }), "{err:?}");
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+    assert!(!root.join("agents/new").exists());
 }
