@@ -213,6 +213,8 @@ impl Store {
             return Err(not_found(id));
         }
         let file = jsonl::open_append(&path)?;
+        // A log with another hard link would be written into wherever that name lives.
+        crate::store::refuse_linked(&file, &path)?;
         Ok(MessageAppender {
             id: id.to_owned(),
             path,

@@ -616,3 +616,18 @@ fn a_linked_folder_lock_file_is_refused_when_creating_agents_providers_and_sessi
     assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
     assert!(!root.join("agents/new").exists());
 }
+
+#[test]
+fn a_hard_linked_message_log_is_not_appended_to() {
+    let t = seed_store();
+    let meta = SessionMeta::new("my-agent", None);
+    t.store.create_session(&meta).unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let other = outside.path().join("notes.txt");
+    std::fs::write(&other, "mine\n").unwrap();
+    std::fs::hard_link(&other, t.store.layout().session_messages(&meta.id)).unwrap();
+    let message = viben_model::Message::new(viben_model::MessageRole::User, "hi");
+    let err = t.store.append_message(&meta.id, &message).unwrap_err();
+    assert!(matches!(err, StoreError::Linked { .. }), "{err:?}");
+    assert_eq!(std::fs::read_to_string(&other).unwrap(), "mine\n");
+}
