@@ -19,7 +19,9 @@ impl Context {
         Self { home, database_url }
     }
 
-    /// Opens the store: `--home`, else `VIBEN_HOME`, else `~/.viben`.
+    /// Opens the store: `--home`, else `VIBEN_HOME`, else `~/.viben`. Nothing is created:
+    /// a command that only reads leaves the disk as it was (a missing store reads as empty),
+    /// and a command that writes creates the folders it writes into.
     pub(crate) fn store(&self) -> Result<Store, Failure> {
         let store = match &self.home {
             Some(home) => Store::open(home)?,

@@ -21,7 +21,9 @@ pub use account::{
 pub use agent::{AgentConfig, validate_max_tokens, validate_temperature};
 pub use channel::{Channel, ChannelKind, ChannelsFile};
 pub use error::ValidationError;
-pub use id::{MAX_PATH_ID_LEN, new_id, validate_path_id};
+pub use id::{
+    MAX_PATH_ID_LEN, new_id, path_id_fold_key, validate_path_id, validate_portable_path_id,
+};
 pub use model_catalog::{ModelCatalog, ModelEntry};
 pub use profile::Profile;
 pub use provider::{ProviderConfig, is_env_var_name};

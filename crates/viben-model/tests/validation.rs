@@ -143,3 +143,92 @@ fn provider_debug_never_shows_the_api_key() {
     assert!(!debug.contains("sk-live"), "{debug}");
     assert!(debug.contains("***"));
 }
+
+#[test]
+fn ids_that_windows_or_macos_cannot_hold_as_file_names_are_refused_for_new_files_saying_why() {
+    use viben_model::validate_portable_path_id;
+    let cases: &[(&str, &str)] = &[
+        ("CON", "device name on Windows"),
+        ("nul", "device name on Windows"),
+        ("com1", "device name on Windows"),
+        ("LPT9.txt", "device name on Windows"),
+        ("Aux.tar.gz", "device name on Windows"),
+        ("nul .txt", "device name on Windows"),
+        ("COM\u{b9}", "device name on Windows"),
+        ("conin$", "device name on Windows"),
+        ("*", "Windows does not allow"),
+        ("?", "Windows does not allow"),
+        ("x:y", "Windows does not allow"),
+        ("<", "Windows does not allow"),
+        (">", "Windows does not allow"),
+        ("|", "Windows does not allow"),
+        ("\"", "Windows does not allow"),
+        ("trailing.", "ends with '.'"),
+        ("trailing ", "white space"),
+        ("evil\u{202e}txt.exe", "invisible or text-direction"),
+        ("a\u{200b}b", "invisible or text-direction"),
+        ("\u{2066}a", "invisible or text-direction"),
+        ("a\u{feff}", "invisible or text-direction"),
+        ("a\u{e0041}", "invisible or text-direction"),
+        ("a\u{fe0f}", "invisible or text-direction"),
+        ("a\u{a0}b", "space character other than"),
+        ("a\u{3000}b", "space character other than"),
+        ("cafe\u{301}", "composed form"),
+    ];
+    for (id, why) in cases {
+        let err = validate_portable_path_id("agent", id).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            matches!(err, ValidationError::InvalidId { kind: "agent", .. }),
+            "{id:?}: {err:?}"
+        );
+        assert!(message.contains(why), "{id:?}: {message}");
+        assert!(message.starts_with("invalid agent id"), "{message}");
+        // The id is shown escaped: no raw direction override reaches a terminal.
+        assert!(!message.contains('\u{202e}'), "{message}");
+    }
+}
+
+#[test]
+fn ordinary_and_accented_ids_stay_portable_and_non_file_ids_keep_the_old_rule() {
+    use viben_model::{validate_path_id, validate_portable_path_id};
+    for id in [
+        "my-agent",
+        "gpt-4o.mini",
+        "A_1",
+        "café",
+        "日本語",
+        "console",
+        "con-agent",
+        "com10",
+        "lpt",
+        "a b",
+    ] {
+        validate_portable_path_id("agent", id).unwrap_or_else(|e| panic!("{id:?}: {e}"));
+    }
+    // Model ids name no file: `llama3:8b` stays valid under the path rule models use.
+    validate_path_id("model", "llama3:8b").unwrap();
+    let entry = viben_model::ModelEntry::new("llama3:8b", "ollama");
+    assert!(entry.problems().is_empty(), "{:?}", entry.problems());
+    // Records that already exist are read under the old rule, so they stay readable.
+    let agent = viben_model::AgentConfig::new("CON", "Legacy", "llama3:8b", "ollama");
+    assert!(agent.problems().is_empty(), "{:?}", agent.problems());
+}
+
+#[test]
+fn ids_differing_only_in_case_or_normalization_share_a_fold_key() {
+    use viben_model::path_id_fold_key;
+    for (a, b) in [
+        ("a", "A"),
+        ("My-Agent", "my-agent"),
+        ("straße", "STRASSE"),
+        ("caf\u{e9}", "CAFE\u{301}"),
+        ("\u{212a}elvin", "kelvin"),
+        ("ΟΔΟΣ", "οδος"),
+        ("οδoς", "ΟΔOΣ"),
+    ] {
+        assert_eq!(path_id_fold_key(a), path_id_fold_key(b), "{a:?} {b:?}");
+    }
+    assert_ne!(path_id_fold_key("a"), path_id_fold_key("b"));
+    assert_ne!(path_id_fold_key("cafe"), path_id_fold_key("café"));
+}

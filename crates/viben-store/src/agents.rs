@@ -10,7 +10,9 @@ use crate::error::{Referrer, Result, StoreError};
 use crate::layout::create_private_dir;
 use crate::lock::{self, LockGuard};
 use crate::revision::{Revision, Versioned};
-use crate::store::{DocSpec, FileMode, Listing, Store, check_id, first_invalid};
+use crate::store::{
+    DocSpec, FileMode, Listing, Store, check_id, check_new_id, first_invalid, read_dir_if_exists,
+};
 
 /// Listings of more agents than this parse on several threads.
 const PARALLEL_FROM: usize = 64;
@@ -45,7 +47,11 @@ impl Store {
         let dir = self.layout().agents_dir();
         let mut ids = Vec::new();
         let mut listing = Listing::default();
-        for entry in fs::read_dir(&dir).map_err(|e| StoreError::io("list", &dir, e))? {
+        // A folder not made yet holds nothing.
+        let Some(entries) = read_dir_if_exists(&dir)? else {
+            return Ok(listing);
+        };
+        for entry in entries {
             let entry = entry.map_err(|e| StoreError::io("list", &dir, e))?;
             let name = entry.file_name();
             let Some(name) = name.to_str() else {
@@ -167,15 +173,30 @@ impl Store {
         self.load_agent(self.layout().root(), id)
     }
 
-    /// Creates the agent (folder and `config.yaml`); refuses an id that exists.
-    pub fn create_agent(&self, agent: &AgentConfig) -> Result<Revision> {
-        check_id("agent", &agent.id)?;
+    /// Validates a new agent and makes its folder: refuses an id that cannot be a folder name
+    /// everywhere ([`check_new_id`]) or that differs from an existing agent's only in case.
+    /// Returns the lock of `agents/`, to hold until the agent's file is written, so two
+    /// creates of `a` and `A` cannot both pass the case check.
+    fn make_agent_dir(&self, agent: &AgentConfig) -> Result<LockGuard> {
+        check_new_id("agent", &agent.id)?;
         let dir = self.layout().agent_dir(&agent.id);
         self.confine(&dir)?;
-        let path = self.layout().agent_config(&agent.id);
-        // Validate before the folder exists: a refused agent must leave nothing behind.
-        (spec().check)(&path, agent)?;
+        // Validate before any folder exists: a refused agent must leave nothing behind.
+        (spec().check)(&self.layout().agent_config(&agent.id), agent)?;
+        let agents = self.layout().agents_dir();
+        self.ensure_dir(&agents)?;
+        let folder_lock = lock::lock_exclusive(&agents)?;
+        self.refuse_case_collision(&agents, "agent", &agent.id, "")?;
         create_private_dir(&dir, true).map_err(|e| StoreError::io("create folder", &dir, e))?;
+        Ok(folder_lock)
+    }
+
+    /// Creates the agent (folder and `config.yaml`); refuses an id that exists, one that
+    /// differs from an existing agent's only in case ([`StoreError::CaseCollision`]), and one
+    /// that Windows or macOS could not use as a folder name ([`StoreError::InvalidId`]).
+    pub fn create_agent(&self, agent: &AgentConfig) -> Result<Revision> {
+        let path = self.layout().agent_config(&agent.id);
+        let _folder_lock = self.make_agent_dir(agent)?;
         let exists = || StoreError::AlreadyExists {
             kind: "agent",
             id: agent.id.clone(),
@@ -236,9 +257,12 @@ impl Store {
         check_id("agent", &agent.id)?;
         let dir = self.layout().agent_dir(&agent.id);
         self.confine(&dir)?;
-        if expected.is_absent() {
-            create_private_dir(&dir, true).map_err(|e| StoreError::io("create folder", &dir, e))?;
-        }
+        // Creating: the same rules as `create_agent`.
+        let _folder_lock = if expected.is_absent() {
+            Some(self.make_agent_dir(agent)?)
+        } else {
+            None
+        };
         let path = self.layout().agent_config(&agent.id);
         let (_, (), revision) = self.modify_doc(
             &path,
@@ -324,10 +348,19 @@ impl Store {
         // Move the folder out of the way first: an operation waiting for the agent's lock
         // may create the lock file again, which must fail (`NotFound`) rather than land in a
         // folder being emptied. Names starting with `.` are never listed.
-        let doomed = self
-            .layout()
-            .agents_dir()
-            .join(crate::atomic::doomed_name(id));
+        // `rename` would replace an empty folder already at the new name (and the name has
+        // a nonce, so only a planted entry can be there): pick a name nothing has.
+        let doomed = loop {
+            let doomed = self
+                .layout()
+                .agents_dir()
+                .join(crate::atomic::doomed_name(id));
+            match fs::symlink_metadata(&doomed) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => break doomed,
+                Err(e) => return Err(StoreError::io("inspect", &doomed, e)),
+                Ok(_) => continue,
+            }
+        };
         match fs::rename(&dir, &doomed) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {

@@ -153,10 +153,13 @@ fn create_temp(dir: &Path, name: &str, mode: u32) -> Result<(PathBuf, File)> {
             .map_or(0, |d| d.subsec_nanos());
         let nonce = (COUNTER.fetch_add(1, Ordering::Relaxed) << 32) ^ u64::from(nanos);
         let temp_path = dir.join(format!(".{name}.tmp-{pid}-{nonce:x}"));
+        // `create_new` is `O_CREAT | O_EXCL`, which never follows a link at the name (nor
+        // opens anything already there); `O_NOFOLLOW` says so once more.
         match OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(mode)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&temp_path)
         {
             Ok(file) => return Ok((temp_path, file)),

@@ -350,6 +350,8 @@ impl Store {
     ) -> Vec<(String, PathBuf)> {
         let entries = match fs::read_dir(dir) {
             Ok(entries) => entries,
+            // A folder not made yet (the store is made as it is written) holds nothing.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
             Err(e) => {
                 c.error(StoreError::io("list", dir, e));
                 return Vec::new();
@@ -400,9 +402,37 @@ impl Store {
                 c.error(err);
                 continue;
             }
+            // Made before the rule for new names, or by hand: readable, but not everywhere.
+            if let Err(problem) = viben_model::validate_portable_path_id(kind, &id) {
+                c.push(
+                    Severity::Warning,
+                    &path,
+                    None,
+                    format!("{problem}; the desktop app cannot use this name on Windows or macOS"),
+                );
+            }
             found.push((id, path));
         }
         found.sort();
+        // Names one case-insensitive file system (macOS, Windows) would take for one.
+        let mut seen = std::collections::HashMap::<String, &str>::new();
+        for (id, path) in &found {
+            match seen.entry(viben_model::path_id_fold_key(id)) {
+                std::collections::hash_map::Entry::Occupied(first) => c.push(
+                    Severity::Warning,
+                    path,
+                    None,
+                    format!(
+                        "{kind} {id:?} differs from {kind} {:?} only in case; on macOS and Windows \
+                         they are one file; rename one of them",
+                        first.get()
+                    ),
+                ),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(id);
+                }
+            }
+        }
         found
     }
 }

@@ -178,6 +178,35 @@ pub enum StoreError {
         path: PathBuf,
     },
 
+    /// A symbolic link, or a file with other hard links, where the store keeps a file of its
+    /// own (a lock file): using it could make viben create or lock a file outside the store.
+    #[error(
+        "{} is a link (a symbolic link, or a file with other hard links), not a file viben \
+         made; refusing to use it, as it could lead outside the store; delete it (viben makes \
+         a new one)",
+        path.display()
+    )]
+    Linked {
+        /// The path.
+        path: PathBuf,
+    },
+
+    /// Creating a record whose id differs only in case (or Unicode normalization) from an
+    /// existing one: on a case-insensitive file system (macOS, Windows) both are one file.
+    #[error(
+        "{kind} {existing:?} already exists and {id:?} differs from it only in case; ids may \
+         not differ only in case (they would be one file on macOS and Windows); pick another \
+         id, or use {existing:?}"
+    )]
+    CaseCollision {
+        /// What was created.
+        kind: &'static str,
+        /// The id refused.
+        id: String,
+        /// The existing id it collides with.
+        existing: String,
+    },
+
     /// Deleting an agent that sessions or channels still use.
     #[error(
         "agent {agent:?} is still used by {}; delete or reassign them first, or force the delete",
@@ -298,7 +327,8 @@ impl StoreError {
             | Self::TooLargeToWrite { path, .. }
             | Self::Encode { path, .. }
             | Self::BadName { path }
-            | Self::NotAFile { path } => Some(path),
+            | Self::NotAFile { path }
+            | Self::Linked { path } => Some(path),
             _ => None,
         }
     }

@@ -41,8 +41,8 @@ pub(crate) fn create_private_dir(path: &Path, recursive: bool) -> std::io::Resul
         .create(path)
 }
 
-/// The folders [`Layout::create`] makes, relative to the root.
-const FOLDERS: [&str; 7] = [
+/// The folders [`Layout::create`] makes, relative to the root, parents first.
+pub(crate) const FOLDERS: [&str; 7] = [
     "agents",
     "providers",
     "sessions",
@@ -168,6 +168,9 @@ impl Layout {
 
     /// Creates the root and its folders where missing, each new one with mode 0700 (only the
     /// owner may enter). Existing folders keep their mode.
+    ///
+    /// This only joins paths and makes folders: it follows a symbolic link in the way.
+    /// [`crate::Store::init`] checks each folder against the root first; prefer it.
     pub fn create(&self) -> Result<()> {
         let mut builder = DirBuilder::new();
         builder.recursive(true).mode(PRIVATE_DIR_MODE);

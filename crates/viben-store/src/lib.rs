@@ -26,4 +26,4 @@ pub use resolve::ResolvedAgent;
 pub use revision::{ParseRevisionError, Revision, Versioned};
 pub use sessions::MessageAppender;
 pub use store::{Listing, Store};
-pub use telemetry::{PrunePolicy, PruneReport, RECENTLY_WRITTEN};
+pub use telemetry::{PrunePolicy, PruneReport, PruneSkip, RECENTLY_WRITTEN};

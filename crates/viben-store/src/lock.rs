@@ -27,16 +27,43 @@ pub(crate) fn lock_path(path: &Path) -> PathBuf {
 }
 
 /// Blocks until this process holds the exclusive lock of `path`.
+///
+/// The lock file is opened without following a symbolic link (`O_NOFOLLOW`), and refused
+/// unless it is a regular file with no other hard link: a link pre-placed at the lock's path
+/// must not make a save create or lock a file elsewhere. `O_NONBLOCK` keeps a FIFO there from
+/// blocking the open; it is then refused as [`StoreError::NotAFile`].
 pub(crate) fn lock_exclusive(path: &Path) -> Result<LockGuard> {
     let lock = lock_path(path);
-    let file = OpenOptions::new()
+    let opened = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .mode(PRIVATE_MODE)
-        .open(&lock)
-        .map_err(|e| StoreError::io("create the lock file", &lock, e))?;
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(&lock);
+    let file = match opened {
+        Ok(file) => file,
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(StoreError::Linked { path: lock });
+        }
+        // A folder (or a FIFO without a reader, on systems that refuse it) at the lock's path.
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EISDIR | libc::ENXIO)) => {
+            return Err(StoreError::NotAFile { path: lock });
+        }
+        Err(e) => return Err(StoreError::io("create the lock file", &lock, e)),
+    };
+    let meta = file
+        .metadata()
+        .map_err(|e| StoreError::io("inspect", &lock, e))?;
+    if !meta.is_file() {
+        return Err(StoreError::NotAFile { path: lock });
+    }
+    // A link count of 0 is a lock file deleted since the open (with its agent folder):
+    // `lock_exclusive_current` sees that by the path no longer naming it.
+    if meta.nlink() > 1 {
+        return Err(StoreError::Linked { path: lock });
+    }
     file.lock().map_err(|e| StoreError::io("lock", &lock, e))?;
     Ok(LockGuard { _file: file })
 }
@@ -53,7 +80,7 @@ pub(crate) fn lock_exclusive_current(path: &Path) -> Result<LockGuard> {
             ._file
             .metadata()
             .map_err(|e| StoreError::io("inspect", &lock, e))?;
-        match fs::metadata(&lock) {
+        match fs::symlink_metadata(&lock) {
             Ok(now) if (now.dev(), now.ino()) == (held.dev(), held.ino()) => return Ok(guard),
             Ok(_) => continue,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {

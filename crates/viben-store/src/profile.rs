@@ -129,6 +129,7 @@ mod tests {
     fn check_reports_a_broken_profile() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path().join("viben")).unwrap();
+        store.init().unwrap();
         std::fs::write(store.layout().profile_file(), "user_id: u1\nemail: [oops\n").unwrap();
         let problems = store.check();
         assert_eq!(problems.len(), 1, "{problems:?}");

@@ -1,12 +1,14 @@
 //! Providers: `providers/<name>.yaml`, written 0600 when they hold an inline API key.
 
-use std::fs;
 use std::path::Path;
 
 use viben_model::ProviderConfig;
 
 use crate::error::{Result, StoreError};
-use crate::store::{DocSpec, FileMode, Listing, Store, check_id, first_invalid};
+use crate::lock;
+use crate::store::{
+    DocSpec, FileMode, Listing, Store, check_id, check_new_id, first_invalid, read_dir_if_exists,
+};
 
 fn spec() -> DocSpec<ProviderConfig> {
     DocSpec {
@@ -42,7 +44,11 @@ impl Store {
         let dir = self.layout().providers_dir();
         let mut names = Vec::new();
         let mut listing = Listing::default();
-        for entry in fs::read_dir(&dir).map_err(|e| StoreError::io("list", &dir, e))? {
+        // A folder not made yet holds nothing.
+        let Some(entries) = read_dir_if_exists(&dir)? else {
+            return Ok(listing);
+        };
+        for entry in entries {
             let entry = entry.map_err(|e| StoreError::io("list", &dir, e))?;
             let file_name = entry.file_name();
             let Some(name) = file_name.to_str().and_then(|n| n.strip_suffix(".yaml")) else {
@@ -88,14 +94,35 @@ impl Store {
     /// Creates or replaces the provider `provider.name`. The file is written with mode 0600
     /// when it holds an inline `api_key`; prefer `api_key_env`, which names an environment
     /// variable and keeps the key out of the file.
+    ///
+    /// A new provider's name must also be usable as a file name on Windows and macOS
+    /// ([`StoreError::InvalidId`]) and may not differ from an existing provider's only in case
+    /// ([`StoreError::CaseCollision`]); a provider that exists is replaced whatever its name.
     pub fn set_provider(&self, provider: &ProviderConfig) -> Result<()> {
-        check_id("provider", &provider.name)?;
-        let path = self.layout().provider_config(&provider.name);
+        let name = &provider.name;
+        check_id("provider", name)?;
+        let path = self.layout().provider_config(name);
+        self.confine(&path)?;
+        // Refuse what would be refused anyway before any folder is made.
+        (spec().check)(&path, provider)?;
+        if !path.exists() {
+            check_new_id("provider", name)?;
+        }
+        let dir = self.layout().providers_dir();
+        self.ensure_dir(&dir)?;
+        // Held until the file is written, so two creates of `a` and `A` cannot both pass the
+        // case check. Order: the folder's lock before the file's.
+        let _folder_lock = lock::lock_exclusive(&dir)?;
         self.modify_doc(
             &path,
             spec(),
             None,
-            || Ok(provider.clone()),
+            // Absent under its lock: this call creates it.
+            || {
+                check_new_id("provider", name)?;
+                self.refuse_case_collision(&dir, "provider", name, ".yaml")?;
+                Ok(provider.clone())
+            },
             |current| {
                 *current = provider.clone();
                 Ok(())

@@ -11,7 +11,9 @@ use crate::error::{Result, StoreError};
 use crate::jsonl::{self, JsonlReader, Records};
 use crate::layout::create_private_dir;
 use crate::revision::Revision;
-use crate::store::{DocSpec, FileMode, Listing, Store, check_id, first_invalid};
+use crate::store::{
+    DocSpec, FileMode, Listing, Store, check_id, check_new_id, first_invalid, read_dir_if_exists,
+};
 
 fn spec() -> DocSpec<SessionMeta> {
     DocSpec {
@@ -66,7 +68,9 @@ impl MessageAppender {
 impl Store {
     /// Creates the session `meta.id` (its folder and `session.yaml`); the agent must exist.
     ///
-    /// An invalid session id is [`StoreError::InvalidId`]; any other rule the metadata breaks
+    /// An invalid session id (also one that cannot be a folder name on Windows or macOS) is
+    /// [`StoreError::InvalidId`], one differing from an existing session's only in case is
+    /// [`StoreError::CaseCollision`]; any other rule the metadata breaks
     /// (an invalid `agent_id`) is [`StoreError::Invalid`] about its `session.yaml`. When
     /// writing `session.yaml` fails, the folder this call created is removed again, so a
     /// retry can succeed and no half-made session is listed.
@@ -75,13 +79,18 @@ impl Store {
     /// concurrent [`Store::delete_agent`] either sees this session or makes this call fail
     /// with `NotFound`.
     pub fn create_session(&self, meta: &SessionMeta) -> Result<()> {
-        check_id("session", &meta.id)?;
+        check_new_id("session", &meta.id)?;
         let path = self.layout().session_meta(&meta.id);
         (spec().check)(&path, meta)?;
         let _agent_lock = self.lock_agent(&meta.agent_id)?;
         self.get_agent(&meta.agent_id)?;
         let dir = self.layout().session_dir(&meta.id);
         self.confine(&dir)?;
+        let sessions = self.layout().sessions_dir();
+        self.ensure_dir(&sessions)?;
+        // Held until `session.yaml` is written, so `s` and `S` cannot both be created.
+        let _folder_lock = crate::lock::lock_exclusive(&sessions)?;
+        self.refuse_case_collision(&sessions, "session", &meta.id, "")?;
         match create_private_dir(&dir, false) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
@@ -166,7 +175,11 @@ impl Store {
     pub fn list_sessions(&self, agent: Option<&str>) -> Result<Listing<SessionMeta>> {
         let dir = self.layout().sessions_dir();
         let mut listing = Listing::default();
-        for entry in fs::read_dir(&dir).map_err(|e| StoreError::io("list", &dir, e))? {
+        // A folder not made yet holds nothing.
+        let Some(entries) = read_dir_if_exists(&dir)? else {
+            return Ok(listing);
+        };
+        for entry in entries {
             let entry = entry.map_err(|e| StoreError::io("list", &dir, e))?;
             let name = entry.file_name();
             let Some(name) = name.to_str() else {
@@ -200,6 +213,8 @@ impl Store {
             return Err(not_found(id));
         }
         let file = jsonl::open_append(&path)?;
+        // A log with another hard link would be written into wherever that name lives.
+        crate::store::refuse_linked(&file, &path)?;
         Ok(MessageAppender {
             id: id.to_owned(),
             path,

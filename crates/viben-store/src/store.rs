@@ -2,15 +2,16 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::atomic::{self, PRIVATE_MODE};
 use crate::error::{Result, StoreError};
-use crate::layout::Layout;
+use crate::layout::{Layout, create_private_dir};
 use crate::lock;
 use crate::revision::Revision;
 use crate::yaml;
@@ -22,7 +23,9 @@ use crate::yaml;
 #[derive(Debug, Clone)]
 pub struct Store {
     layout: Layout,
-    real_root: PathBuf,
+    /// The root with every symbolic link resolved; found when first needed, since the root
+    /// may not exist until the first write.
+    real_root: OnceLock<PathBuf>,
 }
 
 /// What a listing found: the records that loaded, and one error per file that did not.
@@ -56,22 +59,26 @@ pub(crate) enum FileMode {
 }
 
 impl Store {
-    /// Opens the store at `root`, creating the root and its folders (mode 0700) where missing.
+    /// Opens the store at `root` without creating anything: reading a store that does not
+    /// exist (or lacks some folders) finds it empty, and each write creates the folders it
+    /// writes into (mode 0700), the root included. [`Store::init`] creates the whole layout.
+    ///
+    /// Refuses a root whose folders lead outside it through symbolic links.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
         Self::with_layout(Layout::new(root))
     }
 
-    /// Opens the default store: `$VIBEN_HOME`, else `$HOME/.viben`.
+    /// Opens the default store: `$VIBEN_HOME`, else `$HOME/.viben` (see [`Store::open`]).
     pub fn open_default() -> Result<Self> {
         Self::with_layout(Layout::from_env()?)
     }
 
-    /// Opens the store laid out by `layout`, creating what is missing.
+    /// Opens the store laid out by `layout` (see [`Store::open`]).
     pub fn with_layout(layout: Layout) -> Result<Self> {
-        layout.create()?;
-        let real_root = fs::canonicalize(layout.root())
-            .map_err(|e| StoreError::io("resolve", layout.root(), e))?;
-        let store = Self { layout, real_root };
+        let store = Self {
+            layout,
+            real_root: OnceLock::new(),
+        };
         for dir in [
             store.layout.agents_dir(),
             store.layout.providers_dir(),
@@ -80,10 +87,41 @@ impl Store {
         ] {
             store.confine(&dir)?;
         }
-        for dir in [store.layout.root().to_owned(), store.layout.providers_dir()] {
-            atomic::clean_stale_temps(&dir, None, atomic::STALE_TEMP_AGE);
-        }
         Ok(store)
+    }
+
+    /// Creates the root and every folder of the layout where missing (mode 0700; existing
+    /// folders keep theirs), for `viben init` and installers. Not needed before writing: each
+    /// write creates what it needs.
+    ///
+    /// Each folder is checked before it is made, so a symbolic link leading outside the root
+    /// (`telemetry -> /elsewhere`) is refused and nothing is created where it points.
+    pub fn init(&self) -> Result<()> {
+        self.ensure_dir(self.layout.root())?;
+        for folder in crate::layout::FOLDERS {
+            self.ensure_dir(&self.layout.root().join(folder))?;
+        }
+        Ok(())
+    }
+
+    /// Creates the folder `dir` of the store (and the missing folders above it, up to and
+    /// including the root) with mode 0700, for a write about to go into it.
+    pub(crate) fn ensure_dir(&self, dir: &Path) -> Result<()> {
+        self.confine(dir)?;
+        create_private_dir(dir, true).map_err(|e| StoreError::io("create folder", dir, e))?;
+        // A link raced in where a folder was missing is caught here.
+        self.confine(dir)
+    }
+
+    /// The root with symbolic links resolved. Only asked for once something under the root
+    /// was found, so the root exists.
+    fn real_root(&self) -> Result<&Path> {
+        if let Some(real) = self.real_root.get() {
+            return Ok(real);
+        }
+        let real = fs::canonicalize(self.layout.root())
+            .map_err(|e| StoreError::io("resolve", self.layout.root(), e))?;
+        Ok(self.real_root.get_or_init(|| real))
     }
 
     /// The store's paths.
@@ -112,9 +150,13 @@ impl Store {
     }
 
     /// The real (not symbolic-link) sub-folders of `dir`.
+    /// A missing `dir` has none.
     pub(crate) fn subdirs(&self, dir: &Path) -> Result<Vec<PathBuf>> {
         let mut found = Vec::new();
-        for entry in fs::read_dir(dir).map_err(|e| StoreError::io("list", dir, e))? {
+        let Some(entries) = read_dir_if_exists(dir)? else {
+            return Ok(found);
+        };
+        for entry in entries {
             let entry = entry.map_err(|e| StoreError::io("list", dir, e))?;
             if entry.file_type().is_ok_and(|t| t.is_dir()) {
                 found.push(entry.path());
@@ -145,7 +187,7 @@ impl Store {
             }
             match fs::symlink_metadata(&current) {
                 Ok(meta) if meta.file_type().is_symlink() => match fs::canonicalize(&current) {
-                    Ok(real) if real.starts_with(&self.real_root) => {}
+                    Ok(real) if real.starts_with(self.real_root()?) => {}
                     _ => return Err(outside()),
                 },
                 Ok(_) => {}
@@ -251,7 +293,7 @@ impl Store {
         path: &Path,
         spec: DocSpec<T>,
         expected: Option<Revision>,
-        missing: impl FnOnce() -> Result<T>,
+        missing: impl Fn() -> Result<T>,
         change: impl FnOnce(&mut T) -> Result<R>,
     ) -> Result<(T, R, Revision)>
     where
@@ -261,10 +303,21 @@ impl Store {
         if let Some(dir) = path.parent()
             && !dir.is_dir()
         {
-            // No folder (an agent or session that does not exist): no lock file can be made
-            // there, and there is nothing to read. `missing` says which error that is.
+            // No folder, so no file: `missing` says whether that is an error (an agent or
+            // session that does not exist), and a stale save is a conflict, both before
+            // anything is created.
             missing()?;
-            return Err(StoreError::io("open", dir, io::ErrorKind::NotFound.into()));
+            if expected.is_some_and(|expected| !expected.is_absent()) {
+                return Err(StoreError::Conflict {
+                    path: path.to_owned(),
+                });
+            }
+            // The root and `providers/` are made by the first write into them; an agent's
+            // or a session's folder only by its create.
+            if dir != self.layout.root() && dir != self.layout.providers_dir() {
+                return Err(StoreError::io("open", dir, io::ErrorKind::NotFound.into()));
+            }
+            self.ensure_dir(dir)?;
         }
         let _lock = lock::lock_exclusive(path)?;
         let old = self.read_bytes(path, yaml::MAX_YAML_BYTES)?;
@@ -303,6 +356,19 @@ impl Store {
     /// Removes `path` under its lock; `Ok(false)` when it did not exist.
     pub(crate) fn remove_file_locked(&self, path: &Path) -> Result<bool> {
         self.confine(path)?;
+        // Nothing to delete: done without making a lock file (or a folder for it). A file
+        // created meanwhile was created after this delete.
+        match fs::symlink_metadata(path) {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok(false);
+            }
+            _ => {}
+        }
         let _lock = lock::lock_exclusive(path)?;
         match fs::remove_file(path) {
             Ok(()) => {
@@ -314,6 +380,16 @@ impl Store {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(StoreError::io("delete", path, e)),
         }
+    }
+}
+
+/// The entries of the folder `dir`; `None` when it does not exist (a store folder not made
+/// yet reads as empty).
+pub(crate) fn read_dir_if_exists(dir: &Path) -> Result<Option<fs::ReadDir>> {
+    match fs::read_dir(dir) {
+        Ok(entries) => Ok(Some(entries)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StoreError::io("list", dir, e)),
     }
 }
 
@@ -337,6 +413,20 @@ pub(crate) fn open_regular(
         }),
         Err(e) => Err(StoreError::io(action, path, e)),
     }
+}
+
+/// Refuses the open `file` with [`StoreError::Linked`] when it has other hard links: a file
+/// the store appends to in place must be its own, not also a name for a file elsewhere.
+pub(crate) fn refuse_linked(file: &File, path: &Path) -> Result<()> {
+    let meta = file
+        .metadata()
+        .map_err(|e| StoreError::io("inspect", path, e))?;
+    if meta.nlink() > 1 {
+        return Err(StoreError::Linked {
+            path: path.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// The length of the open `file`, refusing it unless it is a regular file.
@@ -366,6 +456,48 @@ pub(crate) struct DocSpec<T> {
 /// Validates an id the caller gave before it becomes part of a path.
 pub(crate) fn check_id(kind: &'static str, id: &str) -> Result<()> {
     viben_model::validate_path_id(kind, id).map_err(|source| StoreError::InvalidId { source })
+}
+
+/// Validates the id of a record about to be created, which becomes a new file or folder
+/// name: also refuses names Windows or macOS cannot hold ([`viben_model::validate_portable_path_id`]).
+pub(crate) fn check_new_id(kind: &'static str, id: &str) -> Result<()> {
+    viben_model::validate_portable_path_id(kind, id)
+        .map_err(|source| StoreError::InvalidId { source })
+}
+
+impl Store {
+    /// Refuses [`StoreError::CaseCollision`] when `dir` holds an entry `<other><suffix>` whose
+    /// `other` differs from `id` only in case or Unicode normalization: on a case-insensitive
+    /// file system both would be one file. The caller holds `dir`'s folder lock
+    /// ([`crate::lock::lock_exclusive`] of the folder), so two creates cannot both pass.
+    pub(crate) fn refuse_case_collision(
+        &self,
+        dir: &Path,
+        kind: &'static str,
+        id: &str,
+        suffix: &str,
+    ) -> Result<()> {
+        let Some(entries) = read_dir_if_exists(dir)? else {
+            return Ok(());
+        };
+        let key = viben_model::path_id_fold_key(id);
+        for entry in entries {
+            let entry = entry.map_err(|e| StoreError::io("list", dir, e))?;
+            let name = entry.file_name();
+            let Some(other) = name.to_str().and_then(|n| n.strip_suffix(suffix)) else {
+                continue;
+            };
+            if other != id && !other.starts_with('.') && viben_model::path_id_fold_key(other) == key
+            {
+                return Err(StoreError::CaseCollision {
+                    kind,
+                    id: id.to_owned(),
+                    existing: other.to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The first of `problems` as an [`StoreError::Invalid`] about `path`.

@@ -2,6 +2,7 @@
 //! signal (`telemetry/<signal>/<YYYY-MM-DD>.jsonl`), close to OpenTelemetry's file exporter.
 
 use std::fs;
+use std::os::unix::fs::FileTypeExt;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
@@ -34,7 +35,7 @@ pub struct PrunePolicy {
     pub max_total_bytes: Option<u64>,
 }
 
-/// What a prune removed.
+/// What a prune removed, and what it left alone and why.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PruneReport {
     /// The files removed, oldest first.
@@ -43,6 +44,20 @@ pub struct PruneReport {
     pub bytes_freed: u64,
     /// The total size of the telemetry files left.
     pub bytes_left: u64,
+    /// Entries named like day files that were not removed because they are not plain day
+    /// files (a folder, a symbolic link, a FIFO) or could not be removed, and signal folders
+    /// that could not be read; the prune went on past each. Oldest first, then by path.
+    pub skipped: Vec<PruneSkip>,
+}
+
+/// An entry [`Store::prune_telemetry`] left in place, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PruneSkip {
+    /// The entry (a day file's path, or a signal folder's).
+    pub path: PathBuf,
+    /// Why it was left, for people: `a folder, not a day file; move it out of the telemetry
+    /// folder`, or the error removing it gave.
+    pub reason: String,
 }
 
 struct DayFile {
@@ -60,7 +75,18 @@ impl Store {
         let path = self.layout().telemetry_day_file(T::SIGNAL, day);
         self.confine(&path)?;
         let line = jsonl::encode(&path, record)?;
-        let file = jsonl::open_append(&path)?;
+        let file = match jsonl::open_append(&path) {
+            Ok(file) => file,
+            // The signal's folder is made by its first record.
+            Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                self.ensure_dir(&self.layout().telemetry_signal_dir(T::SIGNAL))?;
+                jsonl::open_append(&path)?
+            }
+            Err(other) => return Err(other),
+        };
+        // A day file with another hard link is someone else's file too: appending would
+        // write into it wherever it lives.
+        crate::store::refuse_linked(&file, &path)?;
         // Deleted between the open and the write: pruned as this record came in.
         jsonl::append_line(
             &file,
@@ -104,10 +130,34 @@ impl Store {
     }
 
     /// Removes old telemetry day files by `policy`, oldest first, as of `now`.
+    ///
+    /// Only regular files are removed. An entry named like a day file that is something else
+    /// (a folder, a symbolic link, a FIFO), a file that cannot be removed, and a signal folder
+    /// that cannot be listed are left alone, listed in [`PruneReport::skipped`] with the
+    /// reason, and the prune goes on with the rest. An error is returned only when nothing
+    /// could be pruned at all (the telemetry folder itself escapes the store).
     pub fn prune_telemetry(&self, policy: PrunePolicy, now: DateTime<Utc>) -> Result<PruneReport> {
+        self.confine(&self.layout().telemetry_dir())?;
         let mut files = Vec::new();
+        let mut skipped = Vec::new();
         for signal in SIGNALS {
-            files.extend(self.day_files(signal)?);
+            match self.day_entries(signal) {
+                Ok(entries) => {
+                    for entry in entries {
+                        match entry {
+                            DayEntry::File(file) => files.push(file),
+                            DayEntry::Odd(day, skip) => skipped.push((day, skip)),
+                        }
+                    }
+                }
+                Err(err) => skipped.push((
+                    NaiveDate::MIN,
+                    PruneSkip {
+                        path: self.layout().telemetry_signal_dir(signal),
+                        reason: err.to_string(),
+                    },
+                )),
+            }
         }
         files.sort_by(|a, b| (a.day, &a.path).cmp(&(b.day, &b.path)));
         let today = now.date_naive();
@@ -132,21 +182,54 @@ impl Store {
             if !(too_old || too_big) {
                 continue;
             }
-            self.confine(&file.path)?;
             match fs::remove_file(&file.path) {
                 Ok(()) => {}
+                // Removed meanwhile (by another prune): its bytes are gone all the same.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(StoreError::io("delete", &file.path, e)),
+                Err(e) => {
+                    let err = StoreError::io("delete", &file.path, e);
+                    skipped.push((
+                        file.day,
+                        PruneSkip {
+                            path: file.path,
+                            reason: err.to_string(),
+                        },
+                    ));
+                    continue;
+                }
             }
             report.bytes_left -= file.len;
             report.bytes_freed += file.len;
             report.removed.push(file.path);
         }
+        skipped.sort_by(|a, b| (a.0, &a.1.path).cmp(&(b.0, &b.1.path)));
+        report.skipped = skipped.into_iter().map(|(_, skip)| skip).collect();
         Ok(report)
     }
 
-    /// The day files of `signal`, in no particular order; other files are ignored.
+    /// The day files of `signal` to read, in no particular order: regular files, and
+    /// symbolic links (the reader confines and checks what they lead to); other files are
+    /// ignored.
     fn day_files(&self, signal: &str) -> Result<Vec<DayFile>> {
+        Ok(self
+            .day_entries(signal)?
+            .into_iter()
+            .filter_map(|entry| match entry {
+                DayEntry::File(file) => Some(file),
+                DayEntry::Odd(day, skip) if skip.path.is_symlink() => Some(DayFile {
+                    day,
+                    path: skip.path,
+                    len: 0,
+                    recent: true,
+                }),
+                DayEntry::Odd(..) => None,
+            })
+            .collect())
+    }
+
+    /// The entries of `signal`'s folder named like day files, in no particular order; other
+    /// names are ignored. A missing folder has none.
+    fn day_entries(&self, signal: &str) -> Result<Vec<DayEntry>> {
         let dir = self.layout().telemetry_signal_dir(signal);
         self.confine(&dir)?;
         let entries = match fs::read_dir(&dir) {
@@ -154,7 +237,7 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(StoreError::io("list", &dir, e)),
         };
-        let mut files = Vec::new();
+        let mut found = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| StoreError::io("list", &dir, e))?;
             let name = entry.file_name();
@@ -165,22 +248,60 @@ impl Store {
             else {
                 continue;
             };
-            let meta = entry
-                .metadata()
-                .map_err(|e| StoreError::io("inspect", entry.path(), e))?;
+            let odd = |reason: String| {
+                DayEntry::Odd(
+                    day,
+                    PruneSkip {
+                        path: entry.path(),
+                        reason,
+                    },
+                )
+            };
+            // `DirEntry::metadata` does not follow a symbolic link: a link is seen as one.
+            let meta = match entry.metadata() {
+                Ok(meta) => meta,
+                // Removed since the listing (by a concurrent prune).
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    found.push(odd(StoreError::io("inspect", entry.path(), e).to_string()));
+                    continue;
+                }
+            };
+            let file_type = meta.file_type();
+            if !file_type.is_file() {
+                let what = if file_type.is_dir() {
+                    "a folder"
+                } else if file_type.is_symlink() {
+                    "a symbolic link"
+                } else if file_type.is_fifo() {
+                    "a FIFO"
+                } else {
+                    "a special file"
+                };
+                found.push(odd(format!(
+                    "{what}, not a day file; move it out of the telemetry folder"
+                )));
+                continue;
+            }
             // An unknown modification time counts as recent: keeping a file is the safe side.
             let recent = meta
                 .modified()
                 .ok()
                 .and_then(|modified| SystemTime::now().duration_since(modified).ok())
                 .is_none_or(|age| age < RECENTLY_WRITTEN);
-            files.push(DayFile {
+            found.push(DayEntry::File(DayFile {
                 day,
                 path: entry.path(),
                 len: meta.len(),
                 recent,
-            });
+            }));
         }
-        Ok(files)
+        Ok(found)
     }
+}
+
+/// An entry named like a day file: a regular file, or something else left alone.
+enum DayEntry {
+    File(DayFile),
+    Odd(NaiveDate, PruneSkip),
 }

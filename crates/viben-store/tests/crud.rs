@@ -16,10 +16,10 @@ fn agent(id: &str) -> AgentConfig {
 }
 
 #[test]
-fn opening_a_missing_root_creates_the_layout_with_private_folders() {
+fn init_creates_the_layout_with_private_folders() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("home/.viben");
-    viben_store::Store::open(&root).unwrap();
+    viben_store::Store::open(&root).unwrap().init().unwrap();
     for folder in [
         "",
         "agents",
@@ -35,6 +35,244 @@ fn opening_a_missing_root_creates_the_layout_with_private_folders() {
             .mode();
         assert_eq!(mode & 0o777, 0o700, "{folder}");
     }
+}
+
+/// Every file and folder under `dir` (relative, with its size for files), to tell that a
+/// call changed nothing.
+fn tree(dir: &std::path::Path) -> Vec<(String, Option<u64>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(current) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&current) else {
+            continue;
+        };
+        for entry in entries {
+            let entry = entry.expect("the store call succeeds");
+            let meta = std::fs::symlink_metadata(entry.path()).expect("the store call succeeds");
+            if meta.is_dir() {
+                stack.push(entry.path());
+            }
+            let rel = entry
+                .path()
+                .strip_prefix(dir)
+                .expect("the store call succeeds")
+                .display()
+                .to_string();
+            out.push((rel, meta.is_file().then_some(meta.len())));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every read the store offers, on `store`; each must succeed.
+fn read_everything(store: &viben_store::Store) {
+    use chrono::{TimeZone, Utc};
+    assert!(
+        store
+            .list_agents()
+            .expect("the store call succeeds")
+            .items
+            .is_empty()
+    );
+    assert!(
+        store
+            .list_providers()
+            .expect("the store call succeeds")
+            .items
+            .is_empty()
+    );
+    assert!(
+        store
+            .list_sessions(None)
+            .expect("the store call succeeds")
+            .items
+            .is_empty()
+    );
+    assert!(
+        store
+            .list_channels()
+            .expect("the store call succeeds")
+            .is_empty()
+    );
+    assert!(
+        store
+            .load_models()
+            .expect("the store call succeeds")
+            .models
+            .is_empty()
+    );
+    assert!(
+        store
+            .default_model()
+            .expect("the store call succeeds")
+            .is_none()
+    );
+    assert!(
+        store
+            .load_profile()
+            .expect("the store call succeeds")
+            .is_none()
+    );
+    assert!(matches!(
+        store.get_agent("a"),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.get_provider("p"),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.get_session("s"),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.get_channel("c"),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.resolve_agent("a"),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.read_messages("s"),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.last_messages("s", 2),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(
+        store
+            .agent_referrers("a")
+            .expect("the store call succeeds")
+            .is_empty()
+    );
+    let (from, to) = (
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .expect("a valid date"),
+        Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0)
+            .single()
+            .expect("a valid date"),
+    );
+    assert!(
+        store
+            .read_telemetry::<viben_model::LogRecord>(from, to)
+            .expect("the store call succeeds")
+            .records
+            .is_empty()
+    );
+    let problems = store.check();
+    assert!(problems.is_empty(), "{problems:?}");
+    // Deleting what is not there is a read too: it finds nothing and makes nothing.
+    assert!(!store.sign_out().expect("the store call succeeds"));
+    assert!(matches!(
+        store.delete_provider("p"),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.delete_agent("a", true),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.delete_session("s"),
+        Err(StoreError::NotFound { .. })
+    ));
+    store.clean_temp_files().expect("the store call succeeds");
+}
+
+#[test]
+fn opening_and_reading_a_missing_store_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    // The folder HOME names does not exist either.
+    let root = dir.path().join("no-such-home/.viben");
+    let store = viben_store::Store::open(&root).unwrap();
+    read_everything(&store);
+    assert!(!dir.path().join("no-such-home").exists());
+    assert_eq!(tree(dir.path()), []);
+}
+
+#[test]
+fn reading_a_partial_store_creates_nothing_and_finds_what_is_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // A store with only some of its files: no agents/, sessions/ or telemetry/.
+    write(root, "notes.txt", "mine");
+    write(root, "providers/.keep", "");
+    let before = tree(root);
+    let store = viben_store::Store::open(root).unwrap();
+    read_everything(&store);
+    assert_eq!(tree(root), before);
+}
+
+#[test]
+fn each_write_creates_the_folders_it_writes_into_and_no_others() {
+    use chrono::{TimeZone, Utc};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("home/.viben");
+    let store = viben_store::Store::open(&root).unwrap();
+    let private = |rel: &str| {
+        let meta = std::fs::metadata(root.join(rel)).unwrap();
+        assert!(meta.is_dir(), "{rel}");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o700, "{rel}");
+    };
+
+    store
+        .add_model(ModelEntry::new("claude-3-sonnet", "anthropic"))
+        .unwrap();
+    private("");
+    assert!(!root.join("agents").exists() && !root.join("providers").exists());
+
+    store
+        .set_provider(&ProviderConfig::new("anthropic"))
+        .unwrap();
+    private("providers");
+    store.create_agent(&agent("a")).unwrap();
+    private("agents");
+    private("agents/a");
+    assert!(!root.join("sessions").exists());
+    let meta = viben_model::SessionMeta::new("a", None);
+    store.create_session(&meta).unwrap();
+    private("sessions");
+    assert!(!root.join("telemetry").exists());
+    store
+        .record(&viben_model::LogRecord {
+            level: viben_model::LogLevel::Info,
+            message: "hi".into(),
+            attributes: viben_model::JsonFields::new(),
+            time: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            extra: viben_model::JsonFields::new(),
+        })
+        .unwrap();
+    private("telemetry");
+    private("telemetry/logs");
+    assert!(!root.join("telemetry/traces").exists());
+
+    // A fresh store's first writes of the root's other files need nothing made first.
+    let other = viben_store::Store::open(dir.path().join("other")).unwrap();
+    other.set_default_model(None).unwrap();
+    assert!(dir.path().join("other/models.yaml").is_file());
+    let other = viben_store::Store::open(dir.path().join("third")).unwrap();
+    other.set_provider(&ProviderConfig::new("p")).unwrap();
+    assert!(dir.path().join("third/providers/p.yaml").is_file());
+}
+
+#[test]
+fn a_stale_save_to_a_missing_store_is_a_conflict_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join(".viben");
+    let store = viben_store::Store::open(&root).unwrap();
+    let stale = Revision::of(b"what another process read");
+    let err = store
+        .save_models_if_unchanged(&viben_model::ModelCatalog::default(), &stale)
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+    assert!(matches!(
+        store.update_provider("p", |_| Ok(())),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(!root.exists());
 }
 
 #[test]
@@ -712,5 +950,196 @@ fn an_agent_delete_racing_a_session_create_or_channel_set_never_leaves_a_danglin
             .all(|p| !p.message.contains("does not exist")),
         "{:?}",
         t.store.check()
+    );
+}
+
+#[test]
+fn ids_that_cannot_be_file_names_everywhere_are_refused_at_create_and_nothing_is_made() {
+    let t = seed_store();
+    let root = t.dir.path();
+    let before = tree(root);
+    for id in [
+        "CON",
+        "nul",
+        "com1",
+        "LPT9.txt",
+        "*",
+        "?",
+        "x:y",
+        "<",
+        ">",
+        "|",
+        "\"",
+        "dot.",
+        "evil\u{202e}gpj.exe",
+        "zero\u{200b}width",
+        "cafe\u{301}",
+    ] {
+        let err = t.store.create_agent(&agent(id)).unwrap_err();
+        assert!(
+            matches!(err, StoreError::InvalidId { .. }),
+            "{id:?}: {err:?}"
+        );
+        assert!(err.to_string().contains("invalid agent id"), "{err}");
+        assert!(matches!(
+            t.store
+                .save_agent_if_unchanged(&agent(id), &Revision::ABSENT),
+            Err(StoreError::InvalidId { .. })
+        ));
+        let err = t.store.set_provider(&ProviderConfig::new(id)).unwrap_err();
+        assert!(
+            matches!(err, StoreError::InvalidId { .. }),
+            "{id:?}: {err:?}"
+        );
+        let mut meta = viben_model::SessionMeta::new("my-agent", None);
+        meta.id = id.to_owned();
+        let err = t.store.create_session(&meta).unwrap_err();
+        assert!(
+            matches!(err, StoreError::InvalidId { .. }),
+            "{id:?}: {err:?}"
+        );
+    }
+    let err = t.store.create_agent(&agent("CON")).unwrap_err().to_string();
+    assert!(err.contains("device name on Windows"), "{err}");
+    assert_eq!(tree(root), before, "a refused create left something behind");
+    // Model ids name no file: `llama3:8b` is still a valid model.
+    t.store
+        .add_model(ModelEntry::new("llama3:8b", "anthropic"))
+        .unwrap();
+}
+
+#[test]
+fn an_id_differing_only_in_case_from_an_existing_one_is_refused() {
+    let t = seed_store();
+    t.store.create_agent(&agent("a")).unwrap();
+    let err = t.store.create_agent(&agent("A")).unwrap_err();
+    assert!(matches!(err, StoreError::CaseCollision { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.contains("agent \"a\" already exists")
+            && message.contains("ids may not differ only in case"),
+        "{message}"
+    );
+    assert!(!t.dir.path().join("agents/A").exists());
+    assert!(matches!(
+        t.store
+            .save_agent_if_unchanged(&agent("A"), &Revision::ABSENT),
+        Err(StoreError::CaseCollision { .. })
+    ));
+    // Full case folding and macOS's normalization: `STRASSE` is `straße`, é is e + U+0301.
+    t.store.create_agent(&agent("straße")).unwrap();
+    assert!(matches!(
+        t.store.create_agent(&agent("STRASSE")),
+        Err(StoreError::CaseCollision { .. })
+    ));
+    std::fs::create_dir_all(t.dir.path().join("agents/cafe\u{301}")).unwrap();
+    assert!(matches!(
+        t.store.create_agent(&agent("CAFÉ")),
+        Err(StoreError::CaseCollision { .. })
+    ));
+
+    t.store.set_provider(&ProviderConfig::new("acme")).unwrap();
+    let err = t
+        .store
+        .set_provider(&ProviderConfig::new("Acme"))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::CaseCollision {
+                kind: "provider",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(!t.dir.path().join("providers/Acme.yaml").exists());
+    // Replacing the existing one is not a create.
+    t.store.set_provider(&ProviderConfig::new("acme")).unwrap();
+
+    let meta = viben_model::SessionMeta::new("my-agent", None);
+    t.store.create_session(&meta).unwrap();
+    let mut upper = viben_model::SessionMeta::new("my-agent", None);
+    upper.id = meta.id.to_uppercase();
+    assert!(matches!(
+        t.store.create_session(&upper),
+        Err(StoreError::CaseCollision {
+            kind: "session",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn concurrent_creates_of_ids_differing_only_in_case_let_exactly_one_through() {
+    let t = seed_store();
+    for round in 0..20 {
+        let barrier = std::sync::Barrier::new(2);
+        let results: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> = [format!("r{round}"), format!("R{round}")]
+                .into_iter()
+                .map(|id| {
+                    let (store, barrier) = (&t.store, &barrier);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        store.create_agent(&agent(&id))
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let ok = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(ok, 1, "round {round}: {results:?}");
+        assert!(
+            results
+                .iter()
+                .any(|r| matches!(r, Err(StoreError::CaseCollision { .. }))),
+            "{results:?}"
+        );
+    }
+}
+
+#[test]
+fn existing_records_with_ids_no_longer_allowed_stay_readable_and_check_warns() {
+    let t = seed_store();
+    let root = t.dir.path();
+    write(
+        root,
+        "agents/CON/config.yaml",
+        "id: CON\nname: Legacy\nmodel: claude-3-sonnet\nprovider: anthropic\n",
+    );
+    write(
+        root,
+        "agents/My-Agent/config.yaml",
+        "id: My-Agent\nname: Twin\nmodel: claude-3-sonnet\nprovider: anthropic\n",
+    );
+    write(root, "providers/x:y.yaml", "name: x:y\n");
+    let listing = t.store.list_agents().unwrap();
+    assert!(listing.errors.is_empty(), "{:?}", listing.errors);
+    let ids: Vec<_> = listing.items.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["CON", "My-Agent", "my-agent"]);
+    t.store.get_agent("CON").unwrap();
+    t.store
+        .update_agent("CON", |a| {
+            a.name = "Still here".into();
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(t.store.get_provider("x:y").unwrap().name, "x:y");
+    t.store.set_provider(&ProviderConfig::new("x:y")).unwrap();
+    let problems = t.store.check();
+    let warned = |needle: &str| {
+        problems
+            .iter()
+            .any(|p| p.severity == viben_store::Severity::Warning && p.message.contains(needle))
+    };
+    assert!(warned("device name on Windows"), "{problems:?}");
+    assert!(warned("Windows does not allow"), "{problems:?}");
+    assert!(warned("differs from agent"), "{problems:?}");
+    assert!(
+        problems
+            .iter()
+            .all(|p| p.severity == viben_store::Severity::Warning),
+        "{problems:?}"
     );
 }

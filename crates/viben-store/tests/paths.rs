@@ -152,6 +152,7 @@ fn a_symlinked_session_folder_pointing_outside_is_refused() {
     let t = seed_store();
     let outside = tempfile::tempdir().unwrap();
     let meta = SessionMeta::new("my-agent", None);
+    std::fs::create_dir_all(t.dir.path().join("sessions")).unwrap();
     symlink(outside.path(), t.dir.path().join("sessions").join(&meta.id)).unwrap();
     let message = viben_model::Message::new(viben_model::MessageRole::User, "hi");
     assert!(matches!(
@@ -258,4 +259,375 @@ fn a_fifo_in_place_of_a_message_log_is_refused_without_hanging() {
             .unwrap_err()
     });
     assert_not_a_file(&err, &rel);
+}
+
+/// One write, named by the data file (relative path) whose lock it takes.
+type Write = (String, Box<dyn Fn() -> Result<(), StoreError>>);
+
+/// Every kind of write the store makes, each taking the lock of one data file, for the tests
+/// of what may stand at a lock file's path.
+fn locking_writes(t: &common::TempStore) -> Vec<Write> {
+    let meta = SessionMeta::new("my-agent", None);
+    t.store.create_session(&meta).expect("the setup succeeds");
+    let mut writes: Vec<Write> = Vec::new();
+    let store = t.store.clone();
+    writes.push((
+        "models.yaml".into(),
+        Box::new(move || store.set_default_model(None)),
+    ));
+    let store = t.store.clone();
+    writes.push((
+        "providers/openai.yaml".into(),
+        Box::new(move || {
+            store
+                .update_provider("openai", |p| {
+                    p.enabled = Some(p.enabled == Some(false));
+                    Ok(())
+                })
+                .map(|_| ())
+        }),
+    ));
+    let store = t.store.clone();
+    writes.push((
+        "providers/new.yaml".into(),
+        Box::new(move || store.set_provider(&ProviderConfig::new("new"))),
+    ));
+    let store = t.store.clone();
+    writes.push((
+        "agents/my-agent/config.yaml".into(),
+        Box::new(move || {
+            store
+                .update_agent("my-agent", |a| {
+                    a.name = "renamed".into();
+                    Ok(())
+                })
+                .map(|_| ())
+        }),
+    ));
+    let store = t.store.clone();
+    writes.push((
+        "channels.yaml".into(),
+        Box::new(move || {
+            store.set_channel(viben_model::Channel::new(
+                "c",
+                viben_model::ChannelKind::Slack,
+                "my-agent",
+            ))
+        }),
+    ));
+    // Signing out takes the lock only when there is a profile to remove.
+    write(t.dir.path(), "profile.yaml", "user_id: u1\n");
+    let store = t.store.clone();
+    writes.push((
+        "profile.yaml".into(),
+        Box::new(move || store.sign_out().map(|_| ())),
+    ));
+    let store = t.store.clone();
+    let id = meta.id.clone();
+    writes.push((
+        format!("sessions/{id}/session.yaml"),
+        Box::new(move || {
+            store
+                .update_session(&id, |m| {
+                    m.title = Some("t".into());
+                    Ok(())
+                })
+                .map(|_| ())
+        }),
+    ));
+    writes
+}
+
+fn lock_of(root: &std::path::Path, rel: &str) -> std::path::PathBuf {
+    let path = root.join(rel);
+    let name = path
+        .file_name()
+        .expect("the setup succeeds")
+        .to_str()
+        .expect("the setup succeeds")
+        .to_owned();
+    path.with_file_name(format!(".{name}.lock"))
+}
+
+/// A listing of every file and folder under `root` with its size, to tell that nothing changed
+/// (lock files, which a refused write may have made beside others, left out).
+fn snapshot(root: &std::path::Path) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("the setup succeeds") {
+            let entry = entry.expect("the setup succeeds");
+            let meta = std::fs::symlink_metadata(entry.path()).expect("the setup succeeds");
+            let rel = entry
+                .path()
+                .strip_prefix(root)
+                .expect("the setup succeeds")
+                .display()
+                .to_string();
+            if meta.is_dir() {
+                stack.push(entry.path());
+            }
+            if !rel.ends_with(".lock") {
+                out.push((rel, if meta.is_file() { meta.len() } else { 0 }));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_symlinked_lock_file_is_refused_and_nothing_is_created_where_it_points() {
+    let t = seed_store();
+    let outside = tempfile::tempdir().unwrap();
+    for (rel, write) in locking_writes(&t) {
+        let lock = lock_of(t.dir.path(), &rel);
+        let _ = std::fs::remove_file(&lock);
+        // A dangling link (the save would create its target) and one to an existing file.
+        let target = outside
+            .path()
+            .join(format!("created-by-{}", rel.replace('/', "-")));
+        symlink(&target, &lock).unwrap();
+        let before = snapshot(t.dir.path());
+        let err = write().unwrap_err();
+        assert!(matches!(err, StoreError::Linked { .. }), "{rel}: {err:?}");
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("{}.lock", rel.rsplit('/').next().unwrap())),
+            "{message}"
+        );
+        assert!(message.contains("delete it"), "{message}");
+        assert!(
+            !target.exists(),
+            "{rel}: a file was created outside the store"
+        );
+        assert_eq!(snapshot(t.dir.path()), before, "{rel}: the store changed");
+
+        std::fs::write(&target, "not a lock").unwrap();
+        std::fs::remove_file(&lock).unwrap();
+        symlink(&target, &lock).unwrap();
+        assert!(matches!(write(), Err(StoreError::Linked { .. })), "{rel}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "not a lock");
+        // Once the link is gone the write goes through.
+        std::fs::remove_file(&lock).unwrap();
+        write().unwrap_or_else(|e| panic!("{rel}: {e}"));
+        assert!(std::fs::symlink_metadata(&lock).unwrap().is_file());
+    }
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 7);
+}
+
+#[test]
+fn a_hard_linked_lock_file_is_refused() {
+    let t = seed_store();
+    let outside = t.dir.path().join("..").join(format!(
+        "{}-outside",
+        t.dir.path().file_name().unwrap().to_str().unwrap()
+    ));
+    std::fs::write(&outside, "someone else's file").unwrap();
+    for (rel, write) in locking_writes(&t) {
+        let lock = lock_of(t.dir.path(), &rel);
+        let _ = std::fs::remove_file(&lock);
+        std::fs::hard_link(&outside, &lock).unwrap();
+        let err = write().unwrap_err();
+        assert!(matches!(err, StoreError::Linked { .. }), "{rel}: {err:?}");
+        std::fs::remove_file(&lock).unwrap();
+    }
+    assert_eq!(
+        std::fs::read_to_string(&outside).unwrap(),
+        "someone else's file"
+    );
+    std::fs::remove_file(&outside).unwrap();
+}
+
+#[test]
+fn a_folder_or_fifo_in_place_of_a_lock_file_is_refused_without_hanging() {
+    let t = seed_store();
+    for (rel, write) in locking_writes(&t) {
+        let lock = lock_of(t.dir.path(), &rel);
+        let _ = std::fs::remove_file(&lock);
+        std::fs::create_dir(&lock).unwrap();
+        let err = write().unwrap_err();
+        assert!(matches!(err, StoreError::NotAFile { .. }), "{rel}: {err:?}");
+        std::fs::remove_dir(&lock).unwrap();
+
+        mkfifo(&lock);
+        // The write runs here; a watchdog opens the FIFO's other end should it hang.
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let fifo = lock.clone();
+        let watchdog = std::thread::spawn(move || {
+            let hung = done_rx
+                .recv_timeout(std::time::Duration::from_secs(5))
+                .is_err();
+            if hung {
+                let _ = std::fs::OpenOptions::new().write(true).open(&fifo);
+            }
+            hung
+        });
+        let err = write().unwrap_err();
+        let _ = done_tx.send(());
+        assert!(
+            !watchdog.join().unwrap(),
+            "{rel}: opening the lock FIFO hung"
+        );
+        assert!(matches!(err, StoreError::NotAFile { .. }), "{rel}: {err:?}");
+        std::fs::remove_file(&lock).unwrap();
+    }
+}
+
+#[test]
+fn a_hard_linked_data_file_is_replaced_on_save_not_written_through() {
+    let t = seed_store();
+    let outside = tempfile::tempdir().unwrap();
+    let other = outside.path().join("models.yaml");
+    std::fs::copy(t.dir.path().join("models.yaml"), &other).unwrap();
+    // tempdirs share one file system, so the hard link can be made.
+    std::fs::remove_file(t.dir.path().join("models.yaml")).unwrap();
+    std::fs::hard_link(&other, t.dir.path().join("models.yaml")).unwrap();
+    let before = std::fs::read(&other).unwrap();
+    t.store.set_default_model(None).unwrap();
+    assert_eq!(
+        std::fs::read(&other).unwrap(),
+        before,
+        "the other link was written"
+    );
+}
+
+#[test]
+fn a_link_or_fifo_named_like_a_temporary_file_is_removed_as_an_entry_never_followed() {
+    let t = seed_store();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("keep.txt");
+    std::fs::write(&target, "keep").unwrap();
+    let outside_dir = outside.path().join("dir");
+    std::fs::create_dir(&outside_dir).unwrap();
+    std::fs::write(outside_dir.join("inside.txt"), "keep").unwrap();
+    let root = t.dir.path();
+    symlink(&target, root.join(".models.yaml.tmp-1-a")).unwrap();
+    symlink(&outside_dir, root.join(".channels.yaml.tmp-1-b")).unwrap();
+    symlink(&outside_dir, root.join("agents/.gone.deleted-1-c")).unwrap();
+    mkfifo(&root.join("providers/.openai.yaml.tmp-1-d"));
+    std::fs::create_dir(root.join(".profile.yaml.tmp-1-e")).unwrap();
+    for name in [
+        ".models.yaml.tmp-1-a",
+        ".channels.yaml.tmp-1-b",
+        "agents/.gone.deleted-1-c",
+        "providers/.openai.yaml.tmp-1-d",
+        ".profile.yaml.tmp-1-e",
+    ] {
+        let status = std::process::Command::new("touch")
+            .args(["-h", "-d", "1 hour ago"])
+            .arg(root.join(name))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let removed = t.store.clean_temp_files().unwrap();
+    assert_eq!(removed.len(), 4, "{removed:?}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+    assert_eq!(
+        std::fs::read_to_string(outside_dir.join("inside.txt")).unwrap(),
+        "keep"
+    );
+    // A folder with a temporary file's name is not ours to empty.
+    assert!(root.join(".profile.yaml.tmp-1-e").is_dir());
+}
+
+#[test]
+fn deleting_an_agent_whose_folder_is_a_link_removes_the_link_not_what_it_points_to() {
+    let t = seed_store();
+    let root = t.dir.path();
+    write(
+        root,
+        "elsewhere/config.yaml",
+        "id: linked\nname: L\nmodel: m\nprovider: p\n",
+    );
+    symlink(root.join("elsewhere"), root.join("agents/linked")).unwrap();
+    t.store.delete_agent("linked", true).unwrap();
+    assert!(std::fs::symlink_metadata(root.join("agents/linked")).is_err());
+    assert!(root.join("elsewhere/config.yaml").is_file());
+}
+
+#[test]
+fn a_hard_linked_telemetry_day_file_is_not_appended_to() {
+    let t = seed_store();
+    let outside = tempfile::tempdir().unwrap();
+    let other = outside.path().join("notes.txt");
+    std::fs::write(&other, "mine\n").unwrap();
+    let time = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 1, 12, 0, 0).unwrap();
+    let day = t
+        .store
+        .layout()
+        .telemetry_day_file("logs", time.date_naive());
+    std::fs::create_dir_all(day.parent().unwrap()).unwrap();
+    std::fs::hard_link(&other, &day).unwrap();
+    let record = viben_model::LogRecord {
+        level: viben_model::LogLevel::Info,
+        message: "hello".into(),
+        attributes: viben_model::JsonFields::new(),
+        time,
+        extra: viben_model::JsonFields::new(),
+    };
+    let err = t.store.record(&record).unwrap_err();
+    assert!(matches!(err, StoreError::Linked { .. }), "{err:?}");
+    assert_eq!(std::fs::read_to_string(&other).unwrap(), "mine\n");
+}
+
+#[test]
+fn init_refuses_a_folder_linked_outside_and_makes_nothing_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    symlink(outside.path(), dir.path().join("telemetry")).unwrap();
+    // Opening does not look below the top folders, and does not refuse a store it may read.
+    let err = match viben_store::Store::open(dir.path()) {
+        Ok(store) => store.init().unwrap_err(),
+        Err(err) => err,
+    };
+    assert!(matches!(err, StoreError::OutsideRoot { .. }), "{err:?}");
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_linked_folder_lock_file_is_refused_when_creating_agents_providers_and_sessions() {
+    let t = seed_store();
+    let outside = tempfile::tempdir().unwrap();
+    let root = t.dir.path();
+    for folder in ["agents", "providers", "sessions"] {
+        symlink(
+            outside.path().join(folder),
+            root.join(format!(".{folder}.lock")),
+        )
+        .unwrap();
+    }
+    let err = t
+        .store
+        .create_agent(&AgentConfig::new("new", "N", "m", "p"))
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Linked { .. }), "{err:?}");
+    let err = t
+        .store
+        .set_provider(&ProviderConfig::new("new"))
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Linked { .. }), "{err:?}");
+    let err = t
+        .store
+        .create_session(&SessionMeta::new("my-agent", None))
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Linked { .. }), "{err:?}");
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+    assert!(!root.join("agents/new").exists());
+}
+
+#[test]
+fn a_hard_linked_message_log_is_not_appended_to() {
+    let t = seed_store();
+    let meta = SessionMeta::new("my-agent", None);
+    t.store.create_session(&meta).unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let other = outside.path().join("notes.txt");
+    std::fs::write(&other, "mine\n").unwrap();
+    std::fs::hard_link(&other, t.store.layout().session_messages(&meta.id)).unwrap();
+    let message = viben_model::Message::new(viben_model::MessageRole::User, "hi");
+    let err = t.store.append_message(&meta.id, &message).unwrap_err();
+    assert!(matches!(err, StoreError::Linked { .. }), "{err:?}");
+    assert_eq!(std::fs::read_to_string(&other).unwrap(), "mine\n");
 }

@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::os::unix::fs::symlink;
 use std::time::SystemTime;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -238,4 +239,184 @@ fn a_huge_max_age_removes_nothing_instead_of_overflowing() {
             .unwrap();
         assert!(report.removed.is_empty(), "{report:?}");
     }
+}
+
+/// Makes `path` impossible to remove for this process until the returned guard drops: the
+/// immutable attribute when running as root (root may remove anything else), else a
+/// read-only folder (then `path` must be alone with what may stay in its folder).
+struct Unremovable {
+    path: std::path::PathBuf,
+    immutable: bool,
+}
+
+impl Unremovable {
+    fn new(path: &std::path::Path) -> Self {
+        let is_root = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|out| out.stdout.starts_with(b"0\n"));
+        if is_root {
+            let status = std::process::Command::new("chattr")
+                .arg("+i")
+                .arg(path)
+                .status()
+                .expect("run chattr (root cannot be stopped otherwise)");
+            assert!(status.success(), "chattr +i {}", path.display());
+        } else {
+            use std::os::unix::fs::PermissionsExt;
+            let dir = path.parent().expect("a parent folder");
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o500))
+                .expect("make the folder read-only");
+        }
+        Self {
+            path: path.to_owned(),
+            immutable: is_root,
+        }
+    }
+}
+
+impl Drop for Unremovable {
+    fn drop(&mut self) {
+        if self.immutable {
+            let _ = std::process::Command::new("chattr")
+                .arg("-i")
+                .arg(&self.path)
+                .status();
+        } else {
+            use std::os::unix::fs::PermissionsExt;
+            let dir = self.path.parent().expect("a parent folder");
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+        }
+    }
+}
+
+#[test]
+fn pruning_skips_and_reports_odd_entries_and_removes_every_other_expired_file() {
+    let t = temp_store();
+    let root = t.dir.path().to_owned();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("target.jsonl"), "keep\n").unwrap();
+    // Expired day files in every signal, with odd entries named like day files among them,
+    // sorting before, between and after the real ones.
+    for day in [1, 3, 5] {
+        t.store.record(&log(at(day, 1), "x")).unwrap();
+    }
+    for signal in ["traces", "metrics"] {
+        for day in [1, 3, 5] {
+            write(
+                &root,
+                &format!("telemetry/{signal}/2026-03-0{day}.jsonl"),
+                "{}\n",
+            );
+        }
+    }
+    std::fs::create_dir(root.join("telemetry/logs/2026-03-02.jsonl")).unwrap();
+    std::fs::write(root.join("telemetry/logs/2026-03-02.jsonl/inner"), "x").unwrap();
+    symlink(
+        outside.path().join("target.jsonl"),
+        root.join("telemetry/traces/2026-03-02.jsonl"),
+    )
+    .unwrap();
+    symlink(
+        "/nonexistent",
+        root.join("telemetry/traces/2026-03-04.jsonl"),
+    )
+    .unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(root.join("telemetry/logs/2026-03-04.jsonl"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // A file that cannot be removed, alone with one that may stay (in its folder).
+    std::fs::remove_file(root.join("telemetry/metrics/2026-03-01.jsonl")).unwrap();
+    std::fs::remove_file(root.join("telemetry/metrics/2026-03-05.jsonl")).unwrap();
+    let stuck = root.join("telemetry/metrics/2026-03-03.jsonl");
+    let guard = Unremovable::new(&stuck);
+
+    let report = t
+        .store
+        .prune_telemetry(
+            PrunePolicy {
+                max_age: Some(Duration::days(1)),
+                max_total_bytes: None,
+            },
+            at(20, 0),
+        )
+        .unwrap();
+    drop(guard);
+
+    let mut removed: Vec<String> = report
+        .removed
+        .iter()
+        .map(|p| p.strip_prefix(&root).unwrap().display().to_string())
+        .collect();
+    removed.sort();
+    assert_eq!(
+        removed,
+        [
+            "telemetry/logs/2026-03-01.jsonl",
+            "telemetry/logs/2026-03-03.jsonl",
+            "telemetry/logs/2026-03-05.jsonl",
+            "telemetry/traces/2026-03-01.jsonl",
+            "telemetry/traces/2026-03-03.jsonl",
+            "telemetry/traces/2026-03-05.jsonl",
+        ]
+    );
+    let skipped: Vec<(String, &str)> = report
+        .skipped
+        .iter()
+        .map(|s| {
+            (
+                s.path.strip_prefix(&root).unwrap().display().to_string(),
+                s.reason.as_str(),
+            )
+        })
+        .collect();
+    let reason_of = |rel: &str| {
+        skipped
+            .iter()
+            .find(|(p, _)| p == rel)
+            .unwrap_or_else(|| panic!("{rel} not reported: {skipped:?}"))
+            .1
+    };
+    assert!(reason_of("telemetry/logs/2026-03-02.jsonl").starts_with("a folder, not a day file"));
+    assert!(reason_of("telemetry/traces/2026-03-02.jsonl").starts_with("a symbolic link"));
+    assert!(reason_of("telemetry/traces/2026-03-04.jsonl").starts_with("a symbolic link"));
+    assert!(reason_of("telemetry/logs/2026-03-04.jsonl").starts_with("a FIFO"));
+    assert!(reason_of("telemetry/metrics/2026-03-03.jsonl").contains("cannot delete"));
+    assert_eq!(skipped.len(), 5, "{skipped:?}");
+    // Oldest first.
+    assert!(skipped[0].0.contains("2026-03-02") && skipped[4].0.contains("2026-03-04"));
+    // Odd entries and what they lead to are left as they were.
+    assert!(root.join("telemetry/logs/2026-03-02.jsonl/inner").exists());
+    assert!(root.join("telemetry/traces/2026-03-02.jsonl").is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(outside.path().join("target.jsonl")).unwrap(),
+        "keep\n"
+    );
+    assert!(stuck.exists());
+    assert_eq!(report.bytes_left, std::fs::metadata(&stuck).unwrap().len());
+}
+
+#[test]
+fn an_unreadable_signal_folder_is_reported_and_the_others_are_pruned() {
+    let t = temp_store();
+    t.store.record(&log(at(1, 1), "x")).unwrap();
+    let root = t.dir.path();
+    let _ = std::fs::remove_dir_all(root.join("telemetry/traces"));
+    std::fs::create_dir_all(root.join("telemetry")).unwrap();
+    std::fs::write(root.join("telemetry/traces"), "not a folder").unwrap();
+    let report = t
+        .store
+        .prune_telemetry(
+            PrunePolicy {
+                max_age: Some(Duration::days(1)),
+                max_total_bytes: None,
+            },
+            at(20, 0),
+        )
+        .unwrap();
+    assert_eq!(report.removed.len(), 1);
+    assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+    assert!(report.skipped[0].path.ends_with("telemetry/traces"));
 }

@@ -8,6 +8,7 @@ use crate::output::{self, print_json, say};
 
 pub(crate) fn init(context: &Context) -> Result<(), Failure> {
     let store = context.store()?;
+    store.init()?;
     let root = store.layout().root().display().to_string();
     if output::json() {
         return print_json(&serde_json::json!({ "store": root }));

@@ -55,14 +55,30 @@ pub(crate) fn run(context: &Context) -> Result<(), Failure> {
     };
     let store = context.store()?;
     let root = store.layout().root();
-    report.check(true, &format!("store at {}", root.display()), None, &[])?;
-    let mode = std::fs::metadata(root)?.permissions().mode() & 0o777;
-    report.check(
-        mode & 0o077 == 0,
-        &format!("store folder permissions are {mode:o}"),
-        Some(&format!("chmod 700 {}", root.display())),
-        &[],
-    )?;
+    match std::fs::metadata(root) {
+        // Not an error: the store is made by the first command that saves something.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            report.check(
+                true,
+                &format!(
+                    "store at {}: not created yet (the first change creates it; or run `viben init`)",
+                    root.display()
+                ),
+                None,
+                &[],
+            )?;
+        }
+        meta => {
+            report.check(true, &format!("store at {}", root.display()), None, &[])?;
+            let mode = meta?.permissions().mode() & 0o777;
+            report.check(
+                mode & 0o077 == 0,
+                &format!("store folder permissions are {mode:o}"),
+                Some(&format!("chmod 700 {}", root.display())),
+                &[],
+            )?;
+        }
+    }
     let problems = store.check();
     let errors = problems
         .iter()

@@ -26,11 +26,24 @@ pub(crate) fn run(context: &Context, command: TelemetryCommand) -> Result<(), Fa
                 max_total_bytes: max_bytes,
             };
             let report = store.prune_telemetry(policy, chrono::Utc::now())?;
+            // What was left alone goes to stderr, one line each, and does not fail the
+            // command: everything else was pruned.
+            for skip in &report.skipped {
+                Failure::warn(format_args!(
+                    "skipped {}: {}",
+                    store.layout().relative(&skip.path).display(),
+                    skip.reason
+                ));
+            }
             done(&format!(
-                "removed {} files ({} bytes); {} bytes left",
+                "removed {} files ({} bytes); {} bytes left{}",
                 report.removed.len(),
                 report.bytes_freed,
-                report.bytes_left
+                report.bytes_left,
+                match report.skipped.len() {
+                    0 => String::new(),
+                    n => format!("; {n} entries skipped"),
+                }
             ))
         }
     }
