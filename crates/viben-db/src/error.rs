@@ -21,6 +21,19 @@ pub enum DbError {
     )]
     MissingUrl,
 
+    /// The connection string is not one libpq reads as meant (an unescaped `@` in the
+    /// password, surrounding quotes, another scheme, ...). No part of the string is shown.
+    #[error("{origin} is not valid: {problem}; {fix}")]
+    InvalidUrl {
+        /// Where the string came from: `the connection string`, or `the connection string in
+        /// POSTGRES_URL`.
+        origin: String,
+        /// What is wrong, naming the part (never quoting it).
+        problem: String,
+        /// What to do.
+        fix: String,
+    },
+
     /// The server could not be reached or refused the connection.
     #[error(
         "cannot connect to PostgreSQL at {host}:{port}: {cause}; check that the server is \
