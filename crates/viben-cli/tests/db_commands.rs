@@ -305,3 +305,83 @@ fn doctor_checks_the_store_and_the_database() {
     );
     assert!(loose.stdout.contains("chmod 700"), "{loose:?}");
 }
+
+#[path = "../../viben-db/tests/fixtures/malformed_urls.rs"]
+mod malformed_urls;
+
+/// How a connection string reaches `viben`.
+#[derive(Debug, Clone, Copy)]
+enum UrlPath {
+    Flag,
+    Env(&'static str),
+}
+
+/// Runs `viben --home <home> args...` with `url` given one way, and nothing else set.
+fn viben_given(home: &std::path::Path, url: &str, path: UrlPath, args: &[&str]) -> common::Run {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_viben"));
+    command
+        .arg("--home")
+        .arg(home)
+        .env_remove("POSTGRES_URL")
+        .env_remove("DATABASE_URL")
+        .env_remove("VIBEN_HOME")
+        .stdin(std::process::Stdio::null());
+    match path {
+        UrlPath::Flag => {
+            command.arg("--database-url").arg(url);
+        }
+        UrlPath::Env(name) => {
+            command.env(name, url);
+        }
+    }
+    let output = command.args(args).output().expect("the viben binary runs");
+    common::Run {
+        code: output.status.code().expect("viben exited, not killed"),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn no_part_of_a_malformed_connection_strings_password_reaches_the_terminal() {
+    use malformed_urls::{MALFORMED, SECRET_PARTS};
+    let temp = home();
+    let home = temp.path().join("viben");
+    let paths = [
+        UrlPath::Flag,
+        UrlPath::Env("POSTGRES_URL"),
+        UrlPath::Env("DATABASE_URL"),
+    ];
+    let commands: [&[&str]; 5] = [
+        &["db", "status"],
+        &["db", "status", "--json"],
+        &["db", "users", "list", "--json"],
+        &["db", "check"],
+        &["doctor"],
+    ];
+    for (url, refusal) in MALFORMED {
+        for path in paths {
+            for args in commands {
+                let run = viben_given(&home, url, path, args);
+                let shown = format!("{}{}", run.stdout, run.stderr);
+                for part in SECRET_PARTS {
+                    assert!(
+                        !shown.contains(part),
+                        "{part:?} of the password shown for {url:?} via {path:?} by {args:?}:\n\
+                         {shown}"
+                    );
+                }
+                assert_eq!(run.code, 1, "{url:?} via {path:?} by {args:?}: {run:?}");
+                if !refusal.is_empty() {
+                    assert!(shown.contains(refusal), "{url:?} via {path:?}: {shown}");
+                    if let UrlPath::Env(name) = path {
+                        assert!(
+                            shown.contains(&format!("the connection string in {name}")),
+                            "{shown}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
