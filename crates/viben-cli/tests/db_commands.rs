@@ -385,3 +385,113 @@ fn no_part_of_a_malformed_connection_strings_password_reaches_the_terminal() {
         }
     }
 }
+
+fn create_user(h: &std::path::Path, database: &TestDatabase, id: &str, name: &str) -> common::Run {
+    let email = format!("{name}@example.com");
+    db(
+        h,
+        database,
+        &[
+            "db",
+            "users",
+            "create",
+            "--email",
+            &email,
+            "--username",
+            name,
+            "--id",
+            id,
+        ],
+    )
+}
+
+#[test]
+fn the_next_page_command_is_safe_to_paste_into_a_shell_whatever_the_user_id() {
+    let temp = home();
+    let h = temp.path().join("viben");
+    let database = TestDatabase::new();
+    let evil = "q'; touch pwned; echo '";
+    create_user(&h, &database, evil, "mallory").ok();
+    create_user(&h, &database, "$(touch pwned2)`touch pwned3`", "eve").ok();
+    create_user(&h, &database, "plain", "bob").ok();
+
+    // Page by page, each time through the printed command run by `sh -c`, as if pasted.
+    let bin_dir = temp.path().join("bin");
+    std::fs::create_dir(&bin_dir).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_viben"), bin_dir.join("viben")).unwrap();
+    let work = temp.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut out = db(&h, &database, &["db", "users", "list", "--limit", "1"])
+        .ok()
+        .to_owned();
+    let mut seen = Vec::new();
+    loop {
+        let rows: Vec<&str> = out.lines().filter(|l| !l.starts_with("ID")).collect();
+        seen.extend(
+            rows.iter()
+                .filter(|l| !l.starts_with("next page: "))
+                .map(|l| l.split("  ").next().unwrap_or_default().to_owned()),
+        );
+        let Some(command) = rows.iter().find_map(|l| l.strip_prefix("next page: ")) else {
+            break;
+        };
+        assert!(command.starts_with("viben db users list --limit 1 --after "));
+        let output = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .current_dir(&work)
+            .env("PATH", &path)
+            .env("VIBEN_HOME", &h)
+            .env("POSTGRES_URL", database.url().expose())
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{command}: {output:?}");
+        out = String::from_utf8(output.stdout).unwrap();
+    }
+    let created: Vec<String> = std::fs::read_dir(&work)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        created.is_empty(),
+        "the pasted command ran code: {created:?}"
+    );
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert!(
+        seen.iter().any(|id| id.starts_with("q'; touch")),
+        "{seen:?}"
+    );
+    assert!(seen.iter().any(|id| id == "plain"), "{seen:?}");
+}
+
+#[test]
+fn an_empty_or_control_character_user_id_is_refused() {
+    let temp = home();
+    let h = temp.path().join("viben");
+    let database = TestDatabase::new();
+    for (id, reason) in [
+        ("", "it is empty"),
+        ("   ", "it is only whitespace"),
+        ("a\u{1b}[2Jb", "it contains a control character"),
+        ("line\nbreak", "it contains a control character"),
+        ("tab\there", "it contains a control character"),
+        ("del\u{7f}", "it contains a control character"),
+    ] {
+        let err = create_user(&h, &database, id, "ada").failed().to_owned();
+        assert!(
+            err.starts_with("error: invalid user id ") && err.contains(reason),
+            "{id:?}: {err}"
+        );
+        assert!(!err.contains('\u{1b}'), "{err}");
+        assert_eq!(err.lines().count(), 2, "{err}");
+        assert!(err.lines().nth(1).unwrap().starts_with("hint: "), "{err}");
+    }
+    let listed = db(&h, &database, &["db", "users", "list", "--json"]).json();
+    assert_eq!(listed["users"], serde_json::json!([]));
+}

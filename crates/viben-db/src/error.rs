@@ -141,6 +141,18 @@ pub enum DbError {
         detail: String,
     },
 
+    /// A user id given by the caller that could not be found again as typed.
+    #[error(
+        "invalid user id {id:?}: {reason}; give an id with visible characters and no control \
+         characters, or none to get a generated one"
+    )]
+    InvalidId {
+        /// The refused id (control characters escaped by `{:?}`).
+        id: String,
+        /// Which rule it breaks.
+        reason: &'static str,
+    },
+
     /// A text value PostgreSQL cannot store.
     #[error("{field} contains a NUL byte (\\0), which PostgreSQL text cannot store; remove it")]
     NulByte {

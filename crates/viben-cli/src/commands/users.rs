@@ -37,7 +37,12 @@ pub(crate) fn run(context: &Context, command: UsersCommand) -> Result<(), Failur
             }
             table.print()?;
             if let Some(next) = next {
-                println!("next page: viben db users list --limit {limit} --after '{next}'");
+                // Pasted into a shell: the cursor is a base64url token, and quoted anyway in
+                // case that ever changes.
+                println!(
+                    "next page: viben db users list --limit {limit} --after {}",
+                    shell_quote(&next)
+                );
             }
             Ok(())
         }
@@ -119,6 +124,16 @@ fn find(conn: &mut viben_db::PgConnection, key: &str) -> Result<User, Failure> {
     ))
 }
 
+/// `text` as one word for a POSIX shell: bare when it holds only characters no shell treats
+/// specially, else single-quoted (a `'` inside becomes `'\''`).
+fn shell_quote(text: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_.,:/@%+=".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        return text.to_owned();
+    }
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
 fn user_json(user: &User) -> Value {
     json!({
         "id": user.id,
@@ -154,4 +169,20 @@ fn user_with_connections_json(found: &UserWithConnections) -> Value {
         .map(connection_json)
         .collect();
     value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_quote;
+
+    #[test]
+    fn shell_quoting_keeps_every_character_literal() {
+        assert_eq!(shell_quote("MjAyNi0w_-"), "MjAyNi0w_-");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(
+            shell_quote("q'; touch pwned; echo '"),
+            r"'q'\''; touch pwned; echo '\'''"
+        );
+        assert_eq!(shell_quote("$(id) `id` \\ \n"), "'$(id) `id` \\ \n'");
+    }
 }
