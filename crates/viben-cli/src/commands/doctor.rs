@@ -87,13 +87,20 @@ fn database(context: &Context) -> bool {
     }
     match catalog::check_drift(&mut conn) {
         Ok(differences) => {
-            for difference in &differences {
-                println!("       {difference}");
-            }
+            super::db::print_drift(&differences, "       ");
+            let ok = differences.iter().all(catalog::Difference::is_cosmetic);
+            let hint = if ok {
+                None
+            } else {
+                match super::db::drift_hint(&mut conn, &differences) {
+                    Ok(hint) => Some(hint),
+                    Err(failure) => Some(failure.message),
+                }
+            };
             healthy &= report(
-                differences.is_empty(),
+                ok,
                 &format!("schema drift: {} difference(s)", differences.len()),
-                Some("run `viben db check` for details, then migrate or fix the schema"),
+                hint.as_deref(),
             );
         }
         Err(err) => healthy &= report(false, &format!("schema drift: {err}"), None),
