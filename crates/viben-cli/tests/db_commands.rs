@@ -495,3 +495,299 @@ fn an_empty_or_control_character_user_id_is_refused() {
     let listed = db(&h, &database, &["db", "users", "list", "--json"]).json();
     assert_eq!(listed["users"], serde_json::json!([]));
 }
+
+/// The string literals of a Rust source file, outside comments and `#[cfg(test)]` modules,
+/// with `\` line continuations joined.
+fn string_literals(source: &str) -> Vec<String> {
+    let source = source.split("#[cfg(test)]").next().unwrap_or_default();
+    let chars: Vec<char> = source.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '/' if chars.get(i + 1) == Some(&'/') => {
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
+                }
+            }
+            '\'' => {
+                // A char literal ('"', '\'', '\\') or a lifetime.
+                if chars.get(i + 1) == Some(&'\\') {
+                    i += 2;
+                    while i < chars.len() && chars[i] != '\'' {
+                        i += 1;
+                    }
+                } else if chars.get(i + 2) == Some(&'\'') {
+                    i += 2;
+                }
+                i += 1;
+            }
+            'r' if chars.get(i + 1) == Some(&'"') || chars.get(i + 1) == Some(&'#') => {
+                let hashes = chars[i + 1..].iter().take_while(|c| **c == '#').count();
+                let start = i + 2 + hashes;
+                if chars.get(start - 1) != Some(&'"') {
+                    i += 1;
+                    continue;
+                }
+                let close: String = std::iter::once('"')
+                    .chain(std::iter::repeat_n('#', hashes))
+                    .collect();
+                let rest: String = chars[start..].iter().collect();
+                let end = rest.find(&close).unwrap_or(rest.len());
+                out.push(rest[..end].to_owned());
+                i = start + rest[..end].chars().count() + close.chars().count();
+            }
+            '"' => {
+                let mut text = String::new();
+                i += 1;
+                while i < chars.len() && chars[i] != '"' {
+                    if chars[i] == '\\' && chars.get(i + 1) == Some(&'\n') {
+                        i += 2;
+                        while i < chars.len() && chars[i].is_whitespace() {
+                            i += 1;
+                        }
+                        continue;
+                    }
+                    if chars[i] == '\\' {
+                        text.push(chars[i]);
+                        i += 1;
+                    }
+                    if let Some(c) = chars.get(i) {
+                        text.push(*c);
+                    }
+                    i += 1;
+                }
+                out.push(text);
+                i += 1;
+            }
+            c if c.is_alphanumeric() || c == '_' => {
+                // Skip identifiers whole, so the `r` of `for` is not read as a raw string.
+                while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                    i += 1;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn no_message_of_the_database_layer_names_a_rust_function() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    rust_files(&root.join("viben-db/src"), &mut files);
+    files.retain(|f| !f.ends_with("testing.rs") && !f.ends_with("schema.rs"));
+    for name in ["db.rs", "users.rs", "doctor.rs"] {
+        files.push(root.join("viben-cli/src/commands").join(name));
+    }
+    files.push(root.join("viben-cli/src/context.rs"));
+
+    // The functions a message could name instead of a command: every multi-word `fn` of
+    // viben-db (one-word names such as `list` or `get` are ordinary words).
+    let mut functions = std::collections::BTreeSet::new();
+    for file in &files {
+        let source = std::fs::read_to_string(file).unwrap();
+        for line in source.lines() {
+            let Some(after) = line.split(" fn ").nth(1) else {
+                continue;
+            };
+            let name: String = after
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if name.contains('_') {
+                functions.insert(name);
+            }
+        }
+    }
+    // Also libpq's option names, which messages about connection strings name on purpose.
+    functions.remove("connect_timeout");
+    functions.remove("statement_timeout");
+    assert!(functions.contains("run_pending") && functions.contains("check_drift"));
+
+    let sql = [
+        "SELECT", "ALTER ", "INSERT", "CREATE", "DROP ", "SET ", "SHOW ", "UPDATE", "DELETE",
+    ];
+    let mut found = Vec::new();
+    for file in &files {
+        let source = std::fs::read_to_string(file).unwrap();
+        for literal in string_literals(&source) {
+            if sql.iter().any(|k| literal.contains(k)) {
+                continue;
+            }
+            let words: Vec<&str> = literal
+                .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                .collect();
+            for word in words {
+                let path = word.contains("::") && !word.starts_with(':') && !word.ends_with(':');
+                let bare = word.trim_matches(':');
+                if path || functions.contains(bare) {
+                    found.push(format!("{}: {word} in {literal:?}", file.display()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+#[test]
+fn after_a_column_dropped_by_hand_every_hint_leads_somewhere_and_the_shown_sql_restores_it() {
+    use diesel::connection::SimpleConnection;
+    let temp = home();
+    let h = temp.path().join("viben");
+    let database = TestDatabase::new();
+    database
+        .connection()
+        .batch_execute(
+            "ALTER TABLE users DROP COLUMN avatar_url; \
+             ALTER TABLE users ALTER COLUMN role DROP DEFAULT; \
+             CREATE UNIQUE INDEX users_display_name_idx ON users (display_name)",
+        )
+        .unwrap();
+
+    // The failing query points at `db check`, not at a Rust function.
+    let err = db(&h, &database, &["db", "users", "list"])
+        .failed()
+        .to_owned();
+    assert!(
+        err.contains("column users.avatar_url does not exist"),
+        "{err}"
+    );
+    assert!(err.contains("run `viben db check`"), "{err}");
+
+    // `db migrate` does not answer "up to date" while the schema is wrong.
+    let migrate = db(&h, &database, &["db", "migrate"]);
+    migrate.failed();
+    assert!(!migrate.stdout.contains("up to date"), "{migrate:?}");
+    assert!(migrate.stdout.contains("avatar_url"), "{migrate:?}");
+
+    // `db check` does not send the user to `db migrate` (it has nothing to apply); it shows SQL.
+    let check = db(&h, &database, &["db", "check"]);
+    let hint = check.failed().lines().nth(1).unwrap_or_default().to_owned();
+    assert!(hint.starts_with("hint: "), "{check:?}");
+    assert!(!hint.contains("hint: run `viben db migrate`"), "{hint}");
+    assert!(hint.contains("made by hand"), "{hint}");
+    let sql: Vec<&str> = check
+        .stdout
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("fix: "))
+        .collect();
+    assert_eq!(
+        sql,
+        [
+            "ALTER TABLE users ADD COLUMN avatar_url text;",
+            "ALTER TABLE users ALTER COLUMN role SET DEFAULT 'user'::text;",
+            "DROP INDEX users_display_name_idx;",
+        ],
+        "{check:?}"
+    );
+
+    // So does doctor.
+    let doctor = db(&h, &database, &["doctor"]);
+    doctor.failed();
+    assert!(
+        doctor.stdout.contains("fix: ALTER TABLE users ADD COLUMN"),
+        "{doctor:?}"
+    );
+    assert!(doctor.stdout.contains("made by hand"), "{doctor:?}");
+
+    // Running the SQL shown restores the schema: everything works again, and the column order
+    // (which no query depends on) is not reported as a failure.
+    database
+        .connection()
+        .batch_execute(&sql.join("\n"))
+        .unwrap();
+    let check = db(&h, &database, &["db", "check"]);
+    assert!(
+        check
+            .ok()
+            .contains("the schema matches, apart from the column order"),
+        "{check:?}"
+    );
+    assert_eq!(
+        db(&h, &database, &["db", "migrate"]).ok(),
+        "the database is up to date\n"
+    );
+    db(&h, &database, &["db", "users", "list"]).ok();
+    assert!(
+        db(&h, &database, &["doctor"])
+            .ok()
+            .contains("everything looks fine")
+    );
+}
+
+#[test]
+fn a_unique_violation_on_a_constraint_the_code_does_not_know_names_its_table() {
+    use diesel::connection::SimpleConnection;
+    let temp = home();
+    let h = temp.path().join("viben");
+    let database = TestDatabase::new();
+    database
+        .connection()
+        .batch_execute(
+            "ALTER TABLE users ADD CONSTRAINT users_display_name_key UNIQUE (display_name)",
+        )
+        .unwrap();
+    let create = |email: &str, username: &str| {
+        db(
+            &h,
+            &database,
+            &[
+                "db",
+                "users",
+                "create",
+                "--email",
+                email,
+                "--username",
+                username,
+                "--display-name",
+                "Ada L",
+            ],
+        )
+    };
+    create("ada@example.com", "ada").ok();
+    let err = create("ada2@example.com", "ada2").failed().to_owned();
+    assert_eq!(
+        err,
+        "error: this display_name is already taken (unique constraint users_display_name_key \
+         on table users)\nhint: choose another display_name, or load the existing row\n"
+    );
+    assert!(!err.contains("unknown") && !err.contains("Ada L"), "{err}");
+}
+
+#[test]
+fn a_table_dropped_by_hand_is_not_answered_with_up_to_date() {
+    use diesel::connection::SimpleConnection;
+    let temp = home();
+    let h = temp.path().join("viben");
+    let database = TestDatabase::new();
+    database
+        .connection()
+        .batch_execute("DROP TABLE oauth_connections")
+        .unwrap();
+    let migrate = db(&h, &database, &["db", "migrate"]);
+    let err = migrate.failed();
+    assert!(!migrate.stdout.contains("up to date"), "{migrate:?}");
+    assert!(
+        migrate
+            .stdout
+            .contains("table oauth_connections is missing"),
+        "{migrate:?}"
+    );
+    assert!(
+        err.contains("re-create the database and run `viben db migrate` there"),
+        "{err}"
+    );
+}
