@@ -791,3 +791,47 @@ fn a_table_dropped_by_hand_is_not_answered_with_up_to_date() {
         "{err}"
     );
 }
+
+#[test]
+fn users_show_says_which_rule_matched_and_warns_when_the_key_matches_another_user() {
+    let temp = home();
+    let h = temp.path().join("viben");
+    let database = TestDatabase::new();
+    create_user(&h, &database, "ada", "alice").ok();
+    create_user(&h, &database, "u2", "ada").ok();
+
+    let run = db(&h, &database, &["db", "users", "show", "ada", "--json"]);
+    let shown = run.json();
+    assert_eq!(shown["id"], "ada");
+    assert_eq!(shown["matched_by"], "id");
+    assert_eq!(
+        run.stderr,
+        "warning: \"ada\" is the id of the user shown and also the username of user \"u2\"; \
+         the id match is shown (id comes first, then email, then username): run `viben db \
+         users show u2` for that one\n"
+    );
+    let plain = db(&h, &database, &["db", "users", "show", "ada"]);
+    let first_row = plain.ok().lines().nth(1).unwrap_or_default().to_owned();
+    assert!(
+        first_row.starts_with("matched_by") && first_row.ends_with("id"),
+        "{plain:?}"
+    );
+    assert!(
+        plain.stderr.contains("also the username of user \"u2\""),
+        "{plain:?}"
+    );
+
+    for (key, rule, id) in [
+        ("alice", "username", "ada"),
+        ("alice@example.com", "email", "ada"),
+        ("u2", "id", "u2"),
+    ] {
+        let run = db(&h, &database, &["db", "users", "show", key, "--json"]);
+        let shown = run.json();
+        assert_eq!(
+            (shown["matched_by"].as_str(), shown["id"].as_str()),
+            (Some(rule), Some(id))
+        );
+        assert_eq!(run.stderr, "", "{key}");
+    }
+}
