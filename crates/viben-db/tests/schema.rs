@@ -402,7 +402,7 @@ fn drift_check_reports_a_dropped_column_in_plain_words() {
     let err = err.unwrap_err();
     assert!(matches!(err, DbError::MissingColumn { .. }), "{err:?}");
     assert!(err.to_string().contains("github_username"), "{err}");
-    assert!(err.to_string().contains("run the migrations"), "{err}");
+    assert!(err.to_string().contains("run `viben db check`"), "{err}");
 }
 
 #[test]
@@ -429,7 +429,7 @@ fn querying_an_unmigrated_database_says_to_run_the_migrations() {
     }
     let message = err.to_string();
     assert!(message.contains("table users does not exist"), "{message}");
-    assert!(message.contains("run the migrations"), "{message}");
+    assert!(message.contains("run `viben db migrate`"), "{message}");
     assert!(message.contains("adopt"), "{message}");
 }
 
@@ -528,6 +528,6 @@ fn adopting_an_empty_database_is_nothing_to_adopt_and_says_to_run_the_migrations
         .rsplit_once("; ")
         .expect("a hint after the last \"; \"");
     assert!(what.contains("nothing to adopt"), "{message}");
-    assert!(hint.contains("run the migrations"), "{message}");
+    assert!(hint.contains("run `viben db migrate`"), "{message}");
     assert!(!hint.contains("adopt"), "{message}");
 }
