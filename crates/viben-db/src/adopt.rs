@@ -24,7 +24,7 @@ pub enum Adopted {
 /// Adopts a database whose tables the web app's Drizzle tooling made.
 ///
 /// Holds the migration lock. Refuses with [`DbError::SchemaMismatch`] (every difference listed)
-/// when the live schema is not the expected one, and with [`DbError::NothingToAdopt`] when
+/// when the live schema is not the expected one (the column order aside), and with [`DbError::NothingToAdopt`] when
 /// neither table exists (run the migrations instead).
 pub fn adopt(conn: &mut PgConnection) -> Result<Adopted, DbError> {
     migrate::with_lock(conn, |conn| {
@@ -34,7 +34,10 @@ pub fn adopt(conn: &mut PgConnection) -> Result<Adopted, DbError> {
         if migrate::existing_app_tables(conn)?.is_empty() {
             return Err(DbError::NothingToAdopt);
         }
-        let differences = catalog::check_drift(conn)?;
+        // The column order alone changes no query, and no SQL but a rebuilt table restores
+        // it: refusing it would leave a database repaired with `repair_sql` unadoptable.
+        let mut differences = catalog::check_drift(conn)?;
+        differences.retain(|d| !d.is_cosmetic());
         if !differences.is_empty() {
             return Err(DbError::SchemaMismatch(differences));
         }

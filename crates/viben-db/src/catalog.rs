@@ -494,9 +494,9 @@ impl Difference {
         }
     }
 
-    /// Whether the difference changes nothing for queries: the column order (every query
-    /// names its columns). Only [`crate::adopt`] insists on it, to be sure the database is the
-    /// web app's, untouched.
+    /// Whether the difference changes nothing for queries: the column order (every query,
+    /// viben-db's and Drizzle's, names its columns). `viben db check` reports it without
+    /// failing, and [`crate::adopt`] accepts it, since only a rebuilt table would restore it.
     pub fn is_cosmetic(&self) -> bool {
         matches!(self, Self::ColumnOrder { .. })
     }

@@ -316,6 +316,39 @@ fn adopt_records_the_initial_migration_on_a_drizzle_made_database() {
 }
 
 #[test]
+fn a_drizzle_database_repaired_with_the_shown_sql_can_be_adopted() {
+    let db = TestDatabase::empty();
+    let mut conn = db.connection();
+    conn.batch_execute(DRIZZLE_FIXTURE).unwrap();
+    conn.batch_execute(
+        "ALTER TABLE users DROP COLUMN avatar_url;
+         ALTER TABLE users ALTER COLUMN role SET DEFAULT 'member';
+         ALTER TABLE users DROP CONSTRAINT users_username_unique;
+         CREATE INDEX oauth_provider_idx ON oauth_connections (provider, provider_id);",
+    )
+    .unwrap();
+    let DbError::SchemaMismatch(differences) = viben_db::adopt(&mut conn).unwrap_err() else {
+        panic!("expected SchemaMismatch");
+    };
+    let sql: Vec<String> = differences
+        .iter()
+        .filter_map(Difference::repair_sql)
+        .collect();
+    assert_eq!(sql.len(), differences.len(), "{differences:#?}");
+    conn.batch_execute(&sql.join("\n")).unwrap();
+    // The restored column comes last: only the order differs now, which changes no query.
+    let left = catalog::check_drift(&mut conn).unwrap();
+    assert!(
+        !left.is_empty() && left.iter().all(Difference::is_cosmetic),
+        "{left:#?}"
+    );
+    assert!(matches!(
+        viben_db::adopt(&mut conn).unwrap(),
+        Adopted::Recorded(_)
+    ));
+}
+
+#[test]
 fn adopt_refuses_a_changed_database_and_lists_every_difference() {
     let db = TestDatabase::empty();
     let mut conn = db.connection();
