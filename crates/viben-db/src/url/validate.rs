@@ -253,22 +253,12 @@ fn scheme(text: &str) -> Option<Scheme> {
         OtherScheme::Driver
     } else if lower.starts_with("postgresql://") || lower.starts_with("postgres://") {
         OtherScheme::Case
-    } else if first[colon..].starts_with("://")
-        || lower.starts_with("postgres:")
-        || lower.starts_with("postgresql:")
-    {
-        OtherScheme::Unknown
     } else {
-        // A first word like `localhost:5432` or `user:pass@host`: not a URI, and not a key=value
-        // pair either.
-        return refuse_as_other();
+        // A first word like `localhost:5432` or a .pgpass line: neither a URI libpq knows nor
+        // a key=value pair.
+        OtherScheme::Unknown
     };
     Some(Scheme::Other(kind))
-}
-
-/// A first word with a `:` and no `=` is neither a URI libpq knows nor a `key=value` pair.
-fn refuse_as_other() -> Option<Scheme> {
-    Some(Scheme::Other(OtherScheme::Unknown))
 }
 
 /// libpq's URI rules (`conninfo_uri_parse_options`): the user info runs up to the first `@`
