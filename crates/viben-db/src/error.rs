@@ -15,11 +15,23 @@ use crate::catalog::Difference;
 pub enum DbError {
     /// Neither `POSTGRES_URL` nor `DATABASE_URL` is set.
     #[error(
-        "no database connection string: set POSTGRES_URL (the web app's variable) or \
-         DATABASE_URL, for example postgres://user:password@localhost:5432/viben, or pass one \
-         to PoolBuilder::url"
+        "no database connection string; set POSTGRES_URL (the web app's variable) or \
+         DATABASE_URL, for example postgres://user:password@localhost:5432/viben"
     )]
     MissingUrl,
+
+    /// The connection string is not one libpq reads as meant (an unescaped `@` in the
+    /// password, surrounding quotes, another scheme, ...). No part of the string is shown.
+    #[error("{origin} is not valid: {problem}; {fix}")]
+    InvalidUrl {
+        /// Where the string came from: `the connection string`, or `the connection string in
+        /// POSTGRES_URL`.
+        origin: String,
+        /// What is wrong, naming the part (never quoting it).
+        problem: String,
+        /// What to do.
+        fix: String,
+    },
 
     /// The server could not be reached or refused the connection.
     #[error(
@@ -61,9 +73,9 @@ pub enum DbError {
 
     /// A table the query needs does not exist (SQLSTATE 42P01).
     #[error(
-        "table {relation} does not exist in this database; run the migrations \
-         (viben_db::migrate::run_pending, or `viben db migrate`), or adopt the web app's \
-         existing database (viben_db::adopt)"
+        "table {relation} does not exist in this database; run `viben db migrate`, which \
+         creates it or says what else differs (or `viben db adopt` for the web app's existing \
+         database)"
     )]
     MissingRelation {
         /// The table PostgreSQL named.
@@ -72,14 +84,29 @@ pub enum DbError {
 
     /// A column the query needs does not exist (SQLSTATE 42703).
     #[error(
-        "column {column} does not exist in this database; the schema is older or newer than \
-         this program: run the migrations (viben_db::migrate::run_pending), or run \
-         viben_db::catalog::check_drift to list every difference"
+        "column {column} does not exist in this database, which is older or newer than this \
+         program or was changed by hand; run `viben db check`, which lists every difference \
+         and the SQL or command that fixes it"
     )]
     MissingColumn {
         /// The column PostgreSQL named: `table.column` where it names the table too (always
         /// for INSERT and UPDATE), else the bare column name.
         column: String,
+    },
+
+    /// A unique value is already taken, under a constraint this crate does not know (one
+    /// added by hand, or by a newer web app): named as PostgreSQL reports it.
+    #[error(
+        "this {columns} is already taken (unique constraint {constraint} on table {table}); \
+         choose another {columns}, or load the existing row"
+    )]
+    UniqueViolation {
+        /// The table, from the server's error fields (`unknown` if it gave none).
+        table: String,
+        /// The constraint or unique index (`unknown` if the server gave none).
+        constraint: String,
+        /// The constrained columns, from the server's detail line (`value` if it gave none).
+        columns: String,
     },
 
     /// A unique value is already taken.
@@ -118,7 +145,7 @@ pub enum DbError {
     /// A row names a row that does not exist (or a row still named by others was deleted).
     #[error(
         "foreign key {constraint} violated: {detail}; link only to a user that exists (create \
-         it first), and delete a user with viben_db::users::delete, which removes its \
+         it first), and delete a user with `viben db users delete`, which removes its \
          connections too"
     )]
     ForeignKey {
@@ -126,6 +153,18 @@ pub enum DbError {
         constraint: String,
         /// PostgreSQL's detail line.
         detail: String,
+    },
+
+    /// A user id given by the caller that could not be found again as typed.
+    #[error(
+        "invalid user id {id:?}: {reason}; give an id with visible characters and no control \
+         characters, or none to get a generated one"
+    )]
+    InvalidId {
+        /// The refused id (control characters escaped by `{:?}`).
+        id: String,
+        /// Which rule it breaks.
+        reason: &'static str,
     },
 
     /// A text value PostgreSQL cannot store.
@@ -137,8 +176,8 @@ pub enum DbError {
 
     /// A statement ran longer than the pool's statement timeout.
     #[error(
-        "a statement ran longer than the statement timeout and was cancelled; raise \
-         PoolBuilder::statement_timeout or make the query cheaper"
+        "a statement ran longer than the statement timeout and was cancelled; retry when the \
+         database is less busy, or raise the pool's statement timeout (30 s by default)"
     )]
     StatementTimeout,
 
@@ -149,8 +188,8 @@ pub enum DbError {
     /// The web app's tables exist but Diesel has recorded no migration.
     #[error(
         "the database already has {tables} (made by the web app's Drizzle tooling) but no \
-         Diesel migration is recorded; adopt it first (viben_db::adopt::adopt, or \
-         `viben db adopt`), which checks the schema and records the initial migration"
+         Diesel migration is recorded; adopt it first with `viben db adopt`, which checks the \
+         schema and records the initial migration"
     )]
     NeedsAdopt {
         /// The existing tables, comma-separated.
@@ -159,22 +198,22 @@ pub enum DbError {
 
     /// [`crate::adopt()`] found neither of the web app's tables: there is nothing to adopt.
     #[error(
-        "nothing to adopt: this database has no users or oauth_connections table; run the \
-         migrations instead (viben_db::migrate::run_pending, or `viben db migrate`), which \
-         create them"
+        "nothing to adopt: this database has no users or oauth_connections table; run \
+         `viben db migrate` instead, which creates them"
     )]
     NothingToAdopt,
 
     /// The live schema is not the expected one.
     #[error(
-        "the database schema differs from the expected one: {}; fix these by hand (or with the \
-         web app's migrations) and try again",
+        "the database schema differs from the expected one: {}; restore it with the SQL \
+         `viben db check` shows (or with the web app's migrations), then run `viben db adopt` \
+         again",
         .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
     )]
     SchemaMismatch(Vec<Difference>),
 
     /// A migration failed to run or revert.
-    #[error("migration failed: {0}; fix the cause and run the migrations again")]
+    #[error("migration failed: {0}; fix the cause, then run `viben db migrate` again")]
     Migration(String),
 
     /// Any other database error; Diesel's error is kept for callers that match on it.
@@ -197,8 +236,17 @@ impl From<DieselError> for DbError {
                 let message = info.message();
                 match kind {
                     DatabaseErrorKind::UniqueViolation => {
-                        let (table, field) = unique_field(info.constraint_name());
-                        DbError::Conflict { table, field }
+                        match unique_field(info.constraint_name()) {
+                            Some((table, field)) => DbError::Conflict { table, field },
+                            None => DbError::UniqueViolation {
+                                table: info.table_name().unwrap_or("unknown").to_owned(),
+                                constraint: info.constraint_name().unwrap_or("unknown").to_owned(),
+                                columns: info
+                                    .details()
+                                    .and_then(key_columns)
+                                    .unwrap_or_else(|| "value".to_owned()),
+                            },
+                        }
                     }
                     DatabaseErrorKind::ForeignKeyViolation => DbError::ForeignKey {
                         constraint: info.constraint_name().unwrap_or("unknown").to_owned(),
@@ -238,15 +286,22 @@ impl DbError {
     }
 }
 
-/// The (table, field) a unique constraint guards, from its name.
-fn unique_field(constraint: Option<&str>) -> (&'static str, &'static str) {
-    match constraint {
-        Some("users_email_unique") => ("users", "email"),
-        Some("users_username_unique") => ("users", "username"),
-        Some("users_pkey") => ("users", "id"),
-        Some("oauth_connections_pkey") => ("oauth_connections", "id"),
-        _ => ("unknown", "unique key"),
+/// The (table, field) a unique constraint of the schema guards, from its name.
+fn unique_field(constraint: Option<&str>) -> Option<(&'static str, &'static str)> {
+    match constraint? {
+        "users_email_unique" => Some(("users", "email")),
+        "users_username_unique" => Some(("users", "username")),
+        "users_pkey" => Some(("users", "id")),
+        "oauth_connections_pkey" => Some(("oauth_connections", "id")),
+        _ => None,
     }
+}
+
+/// The columns of a unique violation's detail line, `Key (a, b)=(x, y) already exists.`,
+/// without the values (which may be anything a user typed).
+fn key_columns(detail: &str) -> Option<String> {
+    let columns = detail.strip_prefix("Key (")?.split_once(")=(")?.0;
+    (!columns.is_empty()).then(|| columns.to_owned())
 }
 
 /// What a "does not exist" message from PostgreSQL names.
@@ -369,10 +424,18 @@ mod tests {
             missing_object(r#"function lower(relation "x") does not exist"#),
             None
         );
-        assert_eq!(unique_field(Some("users_email_unique")), ("users", "email"));
+        assert_eq!(
+            unique_field(Some("users_email_unique")),
+            Some(("users", "email"))
+        );
         assert_eq!(
             unique_field(Some("users_username_unique")),
-            ("users", "username")
+            Some(("users", "username"))
+        );
+        assert_eq!(unique_field(Some("users_nickname_key")), None);
+        assert_eq!(
+            key_columns("Key (lower(display_name))=(Ada) already exists.").as_deref(),
+            Some("lower(display_name)")
         );
     }
 }

@@ -246,7 +246,8 @@ impl MigrationSet {
     /// Finds the newest migration whose schema the live database has exactly, and records it
     /// and every migration before it as applied, so the later ones run on top: a database the
     /// web app made before a migration is adopted at the one before it, one that already has
-    /// its change at that migration. Holds the migration lock. Refuses with
+    /// its change at that migration. The column order is not compared (see
+    /// [`Difference::is_cosmetic`]). Holds the migration lock. Refuses with
     /// [`DbError::SchemaMismatch`], listing every difference from the closest schema, when
     /// none matches, and with [`DbError::NothingToAdopt`] when neither of the web app's
     /// tables exists (run the migrations instead). Drizzle's own bookkeeping (schema
@@ -263,7 +264,11 @@ impl MigrationSet {
             let versions = self.versions()?;
             let mut closest: Option<Vec<Difference>> = None;
             for (index, version) in versions.iter().enumerate().rev() {
-                let differences = catalog::diff(&self.schema_after(version)?, &live);
+                let mut differences = catalog::diff(&self.schema_after(version)?, &live);
+                // The column order alone changes no query, and no SQL but a rebuilt table
+                // restores it: refusing it would leave a database repaired with the SQL of
+                // `Difference::repair_sql` unadoptable.
+                differences.retain(|d| !d.is_cosmetic());
                 if differences.is_empty() {
                     let recorded = versions[..=index].to_vec();
                     record_applied(conn, &recorded)?;

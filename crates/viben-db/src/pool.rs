@@ -86,12 +86,8 @@ impl Health {
 impl PgManager {
     fn establish(&self) -> Result<PgConnection, DbError> {
         let s = &self.settings;
-        let mut conn =
-            PgConnection::establish(s.connect_url.expose()).map_err(|e| DbError::Connect {
-                host: s.url.host(),
-                port: s.url.port(),
-                cause: s.url.scrub(e.to_string().trim()),
-            })?;
+        let mut conn = PgConnection::establish(s.connect_url.expose())
+            .map_err(|e| connect_error(&s.url, &e.to_string()))?;
         if s.transaction_pooler {
             conn.set_prepared_statement_cache_size(CacheSize::Disabled);
         }
@@ -110,6 +106,49 @@ impl PgManager {
             inner: diesel::connection::get_default_instrumentation(),
         });
         Ok(conn)
+    }
+}
+
+/// Fragments of libpq's messages about the connection string itself (not about the server).
+/// Several quote the string or the token they choke on, so none of them is shown; the
+/// string is checked before libpq sees it ([`DatabaseUrl::validate`]), so these are a second
+/// line of defence.
+const CONNINFO_MESSAGES: &[&str] = &[
+    "connection info string",
+    "connection option",
+    "in URI",
+    "URI query parameter",
+    "percent-encoded",
+    "invalid port number",
+    " value: \"",
+    "hostaddr",
+    "could not parse network address",
+    "internal parser",
+    "unexpected spaces",
+    "service file",
+    "definition of service",
+];
+
+/// The error for a failed `PQconnectdb`: the server's or the network's message with any
+/// password scrubbed, or, for a message about the string itself, none of it.
+fn connect_error(url: &DatabaseUrl, message: &str) -> DbError {
+    let message = message.trim();
+    if CONNINFO_MESSAGES.iter().any(|m| message.contains(m)) {
+        return DbError::InvalidUrl {
+            origin: "the connection string".to_owned(),
+            problem: "libpq refused it (its message is not shown, as it may quote the \
+                      password)"
+                .to_owned(),
+            fix: "check it against libpq's format, as in \
+                  postgres://user:password@localhost:5432/viben, percent-encoding any '@', \
+                  ':', '/', '?', '#', '%' or space in the user name and password"
+                .to_owned(),
+        };
+    }
+    DbError::Connect {
+        host: url.host(),
+        port: url.port(),
+        cause: url.scrub(message),
     }
 }
 
@@ -315,6 +354,7 @@ impl PoolBuilder {
             Some(url) => url.clone(),
             None => DatabaseUrl::from_env()?,
         };
+        url.validate()?;
         let secs = self.connect_timeout.as_secs_f64().ceil().max(1.0) as u64;
         let connect_url = url.with_param("connect_timeout", &secs.to_string());
         let transaction_pooler = self
@@ -395,6 +435,49 @@ mod tests {
             s.connect_url.expose(),
             "postgres://u@h/db?sslmode=require&connect_timeout=3"
         );
+    }
+
+    #[test]
+    fn libpq_messages_about_the_string_itself_are_never_shown() {
+        // Strings libpq refuses before connecting, with messages that quote them; the
+        // validation refuses them first, so this calls libpq directly.
+        for raw in [
+            "postgres://postgres:p@ss:Zq8Wv3Kt@127.0.0.1:5432/x",
+            "\"postgres://postgres:Zq8Wv3Kt@127.0.0.1:5432/x\"",
+            " postgres://postgres:Zq8Wv3Kt@127.0.0.1:5432/x",
+            "jdbc:postgresql://127.0.0.1:5432/x?user=postgres&password=Zq8Wv3Kt",
+            "postgres+psycopg2://postgres:Zq8Wv3Kt@127.0.0.1:5432/x",
+            "postgres://postgres:Zq8W%zzv3Kt@127.0.0.1:5432/x",
+            "postgres://postgres:Zq8W%00v3Kt@127.0.0.1:5432/x",
+            "postgres://postgres:Zq8Wv3Kt@[::1/x",
+            "postgres://postgres:Zq8Wv3Kt@[]:5432/x",
+            "postgres://postgres:Zq8Wv3Kt@[::1]x/x",
+            "postgres://127.0.0.1/x?password=Zq8W=v3Kt",
+            "postgres://127.0.0.1/x?password=Zq8W&v3Kt",
+            "postgres://127.0.0.1/x?Zq8Wv3Kt=1",
+            "postgres://127.0.0.1/x?sslmode=Zq8Wv3Kt",
+            "postgres://127.0.0.1:Zq8Wv3Kt/x",
+            "host=127.0.0.1 password=Zq8W v3Kt",
+            "host=127.0.0.1 password=x Zq8Wv3Kt=1",
+            "host=127.0.0.1 password='Zq8Wv3Kt",
+            "host=127.0.0.1 port=5432password=Zq8Wv3Kt",
+            "host=127.0.0.1 hostaddr=Zq8Wv3Kt",
+            "host=127.0.0.1 connect_timeout=Zq8Wv3Kt",
+        ] {
+            let url = DatabaseUrl::new(raw);
+            assert!(url.validate().is_err(), "{raw:?} passes the validation");
+            let message = match PgConnection::establish(raw) {
+                Ok(_) => panic!("libpq connected with {raw:?}"),
+                Err(e) => e.to_string(),
+            };
+            let error = connect_error(&url, &message);
+            let shown = format!("{error} {error:?}");
+            assert!(matches!(error, DbError::InvalidUrl { .. }), "{message}");
+            assert!(
+                !shown.contains("Zq8W") && !shown.contains("v3Kt"),
+                "{raw:?}: {shown}"
+            );
+        }
     }
 
     #[test]

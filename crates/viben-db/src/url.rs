@@ -4,6 +4,10 @@ use std::fmt;
 
 use crate::DbError;
 
+mod validate;
+
+use validate::{Problem, is_secret, problem};
+
 /// The environment variable the web app reads its connection string from (checked first).
 pub const POSTGRES_URL: &str = "POSTGRES_URL";
 /// The conventional connection-string variable (checked when `POSTGRES_URL` is unset).
@@ -13,24 +17,73 @@ pub const DATABASE_URL: &str = "DATABASE_URL";
 /// or `key=value` pairs (`host=... dbname=...`).
 ///
 /// Its `Debug` and `Display` hide the password, so it can be logged or put in an error.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// A string libpq would not read as meant (an unescaped `@` in the password, surrounding
+/// quotes, another scheme, ...) is refused by [`DatabaseUrl::validate`] before libpq sees it,
+/// with a message that names the part at fault without quoting any of it; such a string is
+/// displayed as [`DatabaseUrl::NOT_SHOWN`].
+#[derive(Clone)]
 pub struct DatabaseUrl {
     raw: String,
+    /// The environment variable the string came from, for messages.
+    origin: Option<&'static str>,
 }
 
+impl PartialEq for DatabaseUrl {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw == other.raw
+    }
+}
+
+impl Eq for DatabaseUrl {}
+
 impl DatabaseUrl {
+    /// How `Display` and `Debug` show a string that [`DatabaseUrl::validate`] refuses: no part
+    /// of it, since which part is the password cannot be told.
+    pub const NOT_SHOWN: &'static str = "(connection string not shown: it is not valid)";
+
     /// Wraps a connection string.
     pub fn new(raw: impl Into<String>) -> Self {
-        Self { raw: raw.into() }
+        Self {
+            raw: raw.into(),
+            origin: None,
+        }
     }
 
     /// The connection string from `POSTGRES_URL`, else `DATABASE_URL` (empty counts as unset).
     pub fn from_env() -> Result<Self, DbError> {
         [POSTGRES_URL, DATABASE_URL]
             .iter()
-            .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
-            .map(Self::new)
+            .find_map(|name| {
+                let value = std::env::var(name).ok().filter(|v| !v.trim().is_empty())?;
+                Some(Self {
+                    raw: value,
+                    origin: Some(*name),
+                })
+            })
             .ok_or(DbError::MissingUrl)
+    }
+
+    /// Checks that libpq reads the string as written, so that none of its error messages (some
+    /// of which quote the string, or the part they choke on) can show a password.
+    ///
+    /// Refuses, among others: an unescaped `@`, `/`, space or `%` in the user name or password,
+    /// surrounding quotes or whitespace, another scheme (`jdbc:postgresql://`,
+    /// `postgres+psycopg2://`), a port that is not a number, an option libpq does not know, a
+    /// value libpq would refuse, and `key=value` text it would split otherwise. The error names
+    /// the part at fault and says what to do; it never quotes the string.
+    pub fn validate(&self) -> Result<(), DbError> {
+        match problem(&self.raw) {
+            None => Ok(()),
+            Some(Problem { problem, fix }) => Err(DbError::InvalidUrl {
+                origin: match self.origin {
+                    Some(name) => format!("the connection string in {name}"),
+                    None => "the connection string".to_owned(),
+                },
+                problem,
+                fix,
+            }),
+        }
     }
 
     /// The connection string itself, password included. Pass it only to libpq.
@@ -176,6 +229,9 @@ impl DatabaseUrl {
     /// The string as shown: rebuilt from its parsed parts, with every password replaced by
     /// `***` (never a scrub of the raw text, which misses what the scrubber misparses).
     fn shown(&self) -> String {
+        if problem(&self.raw).is_some() {
+            return Self::NOT_SHOWN.to_owned();
+        }
         match parse(&self.raw) {
             Parsed::Uri(uri) => uri.render(true),
             Parsed::Keywords(pairs) => pairs
@@ -183,11 +239,6 @@ impl DatabaseUrl {
                 .map(|(key, value)| match value {
                     None => (*key).to_owned(),
                     Some(_) if is_secret(key) => format!("{key}=***"),
-                    // A dbname may itself be a connection string (libpq expands it in some
-                    // calls): show it the same way.
-                    Some(value) if *key == "dbname" && value.contains(['=', '/']) => {
-                        format!("{key}={}", quote(&DatabaseUrl::new(value.clone()).shown()))
-                    }
                     Some(value) => format!("{key}={}", quote(value)),
                 })
                 .collect::<Vec<_>>()
@@ -198,11 +249,6 @@ impl DatabaseUrl {
 
 /// The shortest password [`DatabaseUrl::scrub`] replaces in free text (see there).
 const SCRUB_MIN_LEN: usize = 4;
-
-/// Keys whose values are secrets.
-fn is_secret(key: &str) -> bool {
-    matches!(key, "password" | "sslpassword")
-}
 
 /// A connection string, split the way libpq splits it.
 enum Parsed<'a> {
@@ -497,13 +543,18 @@ mod tests {
     }
 
     #[test]
-    fn a_question_mark_in_the_uri_password_does_not_leak_it() {
+    fn a_question_mark_in_the_uri_password_is_refused_without_showing_it() {
+        // libpq reads `postgres://db?password=pa@ss` as user `db?password=pa`, host `ss`, so a
+        // '?' before the '@' is ambiguous: percent-encoded (%3F) it is taken.
         let url = DatabaseUrl::new("postgres://ada:pa?ss@db/viben");
-        assert_eq!(url.to_string(), "postgres://ada:***@db/viben");
+        assert_eq!(url.to_string(), DatabaseUrl::NOT_SHOWN);
         assert_hidden(&url, "pa?ss");
+        let message = url.validate().expect_err("refused").to_string();
+        assert!(message.contains("%3F"), "{message}");
+        assert!(!message.contains("pa?ss"), "{message}");
+        let url = DatabaseUrl::new("postgres://ada:pa%3Fss@db/viben");
+        assert_eq!(url.to_string(), "postgres://ada:***@db/viben");
         assert_eq!(url.host(), "db");
-        assert_eq!(url.port(), 5432);
-        assert_eq!(url.database().as_deref(), Some("viben"));
     }
 
     #[test]

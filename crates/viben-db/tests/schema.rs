@@ -322,6 +322,40 @@ fn adopt_records_the_initial_migration_on_a_drizzle_made_database() {
 }
 
 #[test]
+fn a_drizzle_database_repaired_with_the_shown_sql_can_be_adopted() {
+    let db = TestDatabase::empty();
+    let mut conn = db.connection();
+    conn.batch_execute(DRIZZLE_FIXTURE).unwrap();
+    conn.batch_execute(
+        "ALTER TABLE users DROP COLUMN avatar_url;
+         ALTER TABLE users ALTER COLUMN role SET DEFAULT 'member';
+         ALTER TABLE users DROP CONSTRAINT users_username_unique;
+         CREATE INDEX oauth_provider_idx ON oauth_connections (provider, provider_id);",
+    )
+    .unwrap();
+    let DbError::SchemaMismatch(differences) = viben_db::adopt(&mut conn).unwrap_err() else {
+        panic!("expected SchemaMismatch");
+    };
+    let expected = migrate::MIGRATIONS.latest_schema().unwrap();
+    let sql: Vec<String> = differences
+        .iter()
+        .filter_map(|d| d.repair_sql(&expected))
+        .collect();
+    assert_eq!(sql.len(), differences.len(), "{differences:#?}");
+    conn.batch_execute(&sql.join("\n")).unwrap();
+    // The restored column comes last: only the order differs now, which changes no query.
+    let left = catalog::check_drift(&mut conn).unwrap();
+    assert!(
+        !left.is_empty() && left.iter().all(Difference::is_cosmetic),
+        "{left:#?}"
+    );
+    assert!(matches!(
+        viben_db::adopt(&mut conn).unwrap(),
+        Adopted::Recorded(_)
+    ));
+}
+
+#[test]
 fn adopt_refuses_a_changed_database_and_lists_every_difference() {
     let db = TestDatabase::empty();
     let mut conn = db.connection();
@@ -408,7 +442,7 @@ fn drift_check_reports_a_dropped_column_in_plain_words() {
     let err = err.unwrap_err();
     assert!(matches!(err, DbError::MissingColumn { .. }), "{err:?}");
     assert!(err.to_string().contains("github_username"), "{err}");
-    assert!(err.to_string().contains("run the migrations"), "{err}");
+    assert!(err.to_string().contains("run `viben db check`"), "{err}");
 }
 
 #[test]
@@ -435,7 +469,7 @@ fn querying_an_unmigrated_database_says_to_run_the_migrations() {
     }
     let message = err.to_string();
     assert!(message.contains("table users does not exist"), "{message}");
-    assert!(message.contains("run the migrations"), "{message}");
+    assert!(message.contains("run `viben db migrate`"), "{message}");
     assert!(message.contains("adopt"), "{message}");
 }
 
@@ -534,6 +568,6 @@ fn adopting_an_empty_database_is_nothing_to_adopt_and_says_to_run_the_migrations
         .rsplit_once("; ")
         .expect("a hint after the last \"; \"");
     assert!(what.contains("nothing to adopt"), "{message}");
-    assert!(hint.contains("run the migrations"), "{message}");
+    assert!(hint.contains("run `viben db migrate`"), "{message}");
     assert!(!hint.contains("adopt"), "{message}");
 }

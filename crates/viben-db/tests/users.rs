@@ -267,16 +267,47 @@ fn hostile_strings_are_stored_verbatim() {
     ];
     for (i, text) in hostile.iter().enumerate() {
         let mut new = new_user(i);
-        new.id = Some(format!("id-{text}"));
+        // Ids take any text but control characters (see the next test).
+        let id = format!("id-{}", text.replace(char::is_control, "?"));
+        new.id = Some(id.clone());
         new.display_name = Some((*text).to_owned());
         new.github_username = Some((*text).to_owned());
         let created = users::create(&mut conn, &new).unwrap();
-        let read = users::get_by_id(&mut conn, &format!("id-{text}")).unwrap();
+        let read = users::get_by_id(&mut conn, &id).unwrap();
         assert_eq!(read, created);
         assert_eq!(read.display_name.as_deref(), Some(*text));
     }
     assert_eq!(users::count(&mut conn).unwrap(), hostile.len() as i64);
     assert!(users::get_by_username(&mut conn, "' OR '1'='1").is_err());
+}
+
+#[test]
+fn a_given_id_that_is_empty_blank_or_holds_control_characters_is_refused() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    for (id, reason) in [
+        ("", "it is empty"),
+        (" \u{3000}", "it is only whitespace"),
+        ("a\nb", "it contains a control character"),
+        ("\u{1b}]0;title\u{7}", "it contains a control character"),
+        ("nul\0", "it contains a control character"),
+        ("c1\u{9b}", "it contains a control character"),
+    ] {
+        let mut new = new_user(1);
+        new.id = Some(id.to_owned());
+        for err in [
+            users::create(&mut conn, &new).unwrap_err(),
+            users::find_or_create_by_email(&mut conn, &new).unwrap_err(),
+        ] {
+            assert!(
+                matches!(&err, DbError::InvalidId { reason: r, .. } if *r == reason),
+                "{id:?}: {err:?}"
+            );
+            let message = err.to_string();
+            assert!(!message.contains(|c: char| c.is_control()), "{message:?}");
+        }
+    }
+    assert_eq!(users::count(&mut conn).unwrap(), 0);
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! `viben db migrate | status | check | adopt | revert`
 
 use viben_db::Adopted;
-use viben_db::{catalog, migrate};
+use viben_db::catalog::{Difference, Schema};
+use viben_db::{PgConnection, migrate};
 
 use crate::cli::{DbCommand, SchemaCommand};
 use crate::context::Context;
@@ -26,13 +27,28 @@ fn schema(context: &Context, command: SchemaCommand) -> Result<(), Failure> {
     match command {
         SchemaCommand::Migrate => {
             let applied = migrate::run_pending(&mut conn)?;
-            if applied.is_empty() {
-                println!("the database is up to date");
-            }
-            for version in applied {
+            for version in &applied {
                 println!("applied {version}");
             }
-            Ok(())
+            // "Up to date" only when it is: advice elsewhere says "run `viben db migrate`",
+            // which must not answer "nothing to do" while the schema is still wrong.
+            let expected = migrate::MIGRATIONS.expected_schema(&mut conn)?;
+            let differences = migrate::check_drift(&mut conn)?;
+            if differences.iter().all(Difference::is_cosmetic) {
+                if applied.is_empty() {
+                    println!("the database is up to date");
+                }
+                return Ok(());
+            }
+            print_drift(&differences, &expected, "");
+            Err(Failure::with_hint(
+                format!(
+                    "the migrations are applied, but the schema differs from the expected one \
+                     in {} place(s)",
+                    differences.len()
+                ),
+                drift_hint(&mut conn, &differences, &expected)?,
+            ))
         }
         SchemaCommand::Status(format) => {
             let status = migrate::status(&mut conn)?;
@@ -52,20 +68,23 @@ fn schema(context: &Context, command: SchemaCommand) -> Result<(), Failure> {
             table.print()
         }
         SchemaCommand::Check => {
-            let differences = catalog::check_drift(&mut conn)?;
-            for difference in &differences {
-                println!("{difference}");
-            }
-            match differences.len() {
-                0 => {
-                    println!("the schema matches");
-                    Ok(())
-                }
-                n => Err(Failure::with_hint(
-                    format!("the live schema differs from the expected one in {n} place(s)"),
-                    "run `viben db migrate` (or `viben db adopt` for the web app's database), \
-                     or fix the schema by hand",
-                )),
+            let expected = migrate::MIGRATIONS.expected_schema(&mut conn)?;
+            let differences = migrate::check_drift(&mut conn)?;
+            print_drift(&differences, &expected, "");
+            if differences.is_empty() {
+                println!("the schema matches");
+                Ok(())
+            } else if differences.iter().all(Difference::is_cosmetic) {
+                println!("the schema matches, apart from the column order, which no query uses");
+                Ok(())
+            } else {
+                Err(Failure::with_hint(
+                    format!(
+                        "the live schema differs from the expected one in {} place(s)",
+                        differences.len()
+                    ),
+                    drift_hint(&mut conn, &differences, &expected)?,
+                ))
             }
         }
         SchemaCommand::Adopt => {
@@ -85,4 +104,63 @@ fn schema(context: &Context, command: SchemaCommand) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// Prints each difference, and under it the SQL that restores the `expected` schema where
+/// there is one.
+pub(crate) fn print_drift(differences: &[Difference], expected: &Schema, indent: &str) {
+    for difference in differences {
+        println!("{indent}{difference}");
+        if let Some(sql) = difference.repair_sql(expected) {
+            println!("{indent}  fix: {sql}");
+        }
+    }
+}
+
+/// What to do about schema drift, chosen so that the command it names changes something:
+/// `viben db migrate` only while migrations are pending, `viben db adopt` for the web app's
+/// database; otherwise the changes were made by hand, and only SQL (or a new database) undoes
+/// them.
+pub(crate) fn drift_hint(
+    conn: &mut PgConnection,
+    differences: &[Difference],
+    expected: &Schema,
+) -> Result<String, Failure> {
+    let status = migrate::status(conn)?;
+    let tables_missing = differences
+        .iter()
+        .filter(|d| matches!(d, Difference::MissingTable { .. }))
+        .count();
+    if !status.pending.is_empty() {
+        if status.applied.is_empty() && tables_missing < expected.tables.len() {
+            return Ok(
+                "this is the web app's database, which Diesel has not recorded: restore \
+                       it with the SQL shown after each `fix:`, then run `viben db adopt`"
+                    .to_owned(),
+            );
+        }
+        return Ok(format!(
+            "run `viben db migrate`, which applies the {} pending migration(s)",
+            status.pending.len()
+        ));
+    }
+    let mut ways = Vec::new();
+    if differences.iter().any(|d| d.repair_sql(expected).is_some()) {
+        ways.push("run the SQL shown after each `fix:` (with psql)");
+    }
+    let extra = |d: &&Difference| {
+        matches!(
+            d,
+            Difference::ExtraTable { .. } | Difference::ExtraColumn { .. }
+        )
+    };
+    if differences.iter().any(|d| extra(&d)) {
+        ways.push("drop the tables and columns that are not part of the schema, if nothing else uses their data");
+    }
+    ways.push("re-create the database and run `viben db migrate` there");
+    Ok(format!(
+        "every migration is applied, so these changes were made by hand and `viben db migrate` \
+         has nothing to redo: {}",
+        ways.join(", or ")
+    ))
 }

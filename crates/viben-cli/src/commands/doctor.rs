@@ -154,13 +154,30 @@ fn database(context: &Context, report: &mut Report) -> Result<(), Failure> {
         )?,
         Err(err) => report.check(false, &format!("migrations: {err}"), None, &[])?,
     }
-    match catalog::check_drift(&mut conn) {
+    match migrate::check_drift(&mut conn) {
         Ok(differences) => {
-            let details: Vec<String> = differences.iter().map(ToString::to_string).collect();
+            let expected = migrate::MIGRATIONS.expected_schema(&mut conn)?;
+            // Each difference, then the SQL that restores it where there is one.
+            let details: Vec<String> = differences
+                .iter()
+                .flat_map(|d| {
+                    let fix = d.repair_sql(&expected).map(|sql| format!("  fix: {sql}"));
+                    std::iter::once(d.to_string()).chain(fix)
+                })
+                .collect();
+            let ok = differences.iter().all(catalog::Difference::is_cosmetic);
+            let hint = if ok {
+                None
+            } else {
+                match super::db::drift_hint(&mut conn, &differences, &expected) {
+                    Ok(hint) => Some(hint),
+                    Err(failure) => Some(failure.message),
+                }
+            };
             report.check(
-                differences.is_empty(),
+                ok,
                 &format!("schema drift: {} difference(s)", differences.len()),
-                Some("run `viben db check` for details, then migrate or fix the schema"),
+                hint.as_deref(),
                 &details,
             )?
         }

@@ -37,18 +37,26 @@ pub(crate) fn run(context: &Context, command: UsersCommand) -> Result<(), Failur
             }
             table.print()?;
             if let Some(next) = next {
-                println!("next page: viben db users list --limit {limit} --after '{next}'");
+                // Pasted into a shell: the cursor is a base64url token, and quoted anyway in
+                // case that ever changes.
+                println!(
+                    "next page: viben db users list --limit {limit} --after {}",
+                    shell_quote(&next)
+                );
             }
             Ok(())
         }
         UsersCommand::Show { key, format } => {
-            let user = find(&mut conn, &key)?;
+            let (rule, user) = find(&mut conn, &key)?;
             let found = users::get_with_connections(&mut conn, &user.id)?;
             if format.json {
-                return print_json(&user_with_connections_json(&found));
+                let mut value = user_with_connections_json(&found);
+                value["matched_by"] = rule.into();
+                return print_json(&value);
             }
             let user = &found.user;
             let mut table = Table::new(&["FIELD", "VALUE"]);
+            table.row(vec!["matched_by".to_owned(), rule.to_owned()]);
             let fields = [
                 ("id", Some(user.id.clone())),
                 ("email", Some(user.email.clone())),
@@ -99,24 +107,57 @@ pub(crate) fn run(context: &Context, command: UsersCommand) -> Result<(), Failur
 /// A way to find one user by a text key.
 type Lookup = fn(&mut viben_db::PgConnection, &str) -> Result<User, DbError>;
 
-/// The user whose id, email or username is `key`, tried in that order.
-fn find(conn: &mut viben_db::PgConnection, key: &str) -> Result<User, Failure> {
-    let lookups: [Lookup; 3] = [
-        users::get_by_id,
-        users::get_by_email,
-        users::get_by_username,
+/// The user whose id, email or username is `key`, and which of the three matched. Rules are
+/// tried in that order and the first match is shown; when the key also matches other users
+/// by a later rule (an id that is another user's username), a warning names them, so the
+/// choice is never silent.
+fn find(conn: &mut viben_db::PgConnection, key: &str) -> Result<(&'static str, User), Failure> {
+    let lookups: [(&'static str, Lookup); 3] = [
+        ("id", users::get_by_id),
+        ("email", users::get_by_email),
+        ("username", users::get_by_username),
     ];
-    for lookup in lookups {
+    let mut matches: Vec<(&'static str, User)> = Vec::new();
+    for (rule, lookup) in lookups {
         match lookup(conn, key) {
-            Ok(user) => return Ok(user),
+            Ok(user) => matches.push((rule, user)),
             Err(DbError::NotFound { .. }) => continue,
             Err(err) => return Err(err.into()),
         }
     }
-    Err(Failure::with_hint(
-        format!("no user has the id, email or username {key:?}"),
-        "list users with `viben db users list`",
-    ))
+    let mut matches = matches.into_iter();
+    let Some((rule, user)) = matches.next() else {
+        return Err(Failure::with_hint(
+            format!("no user has the id, email or username {key:?}"),
+            "list users with `viben db users list`",
+        ));
+    };
+    for (other_rule, other) in matches.filter(|(_, u)| u.id != user.id) {
+        let next = if other.id.contains(char::is_control) {
+            format!("that user's id is {:?}", other.id)
+        } else {
+            format!(
+                "run `viben db users show {}` for that one",
+                shell_quote(&other.id)
+            )
+        };
+        Failure::warn(format!(
+            "{key:?} is the {rule} of the user shown and also the {other_rule} of user {:?}; \
+             the {rule} match is shown (id comes first, then email, then username): {next}",
+            other.id
+        ));
+    }
+    Ok((rule, user))
+}
+
+/// `text` as one word for a POSIX shell: bare when it holds only characters no shell treats
+/// specially, else single-quoted (a `'` inside becomes `'\''`).
+fn shell_quote(text: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_.,:/@%+=".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        return text.to_owned();
+    }
+    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 fn user_json(user: &User) -> Value {
@@ -154,4 +195,20 @@ fn user_with_connections_json(found: &UserWithConnections) -> Value {
         .map(connection_json)
         .collect();
     value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_quote;
+
+    #[test]
+    fn shell_quoting_keeps_every_character_literal() {
+        assert_eq!(shell_quote("MjAyNi0w_-"), "MjAyNi0w_-");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(
+            shell_quote("q'; touch pwned; echo '"),
+            r"'q'\''; touch pwned; echo '\'''"
+        );
+        assert_eq!(shell_quote("$(id) `id` \\ \n"), "'$(id) `id` \\ \n'");
+    }
 }

@@ -10,6 +10,7 @@
 mod diff;
 mod live;
 mod naming;
+mod repair;
 mod schema;
 
 use diesel::PgConnection;
