@@ -1,5 +1,6 @@
 //! `viben db migrate | status | check | adopt | revert`
 
+use serde_json::{Value, json};
 use viben_db::Adopted;
 use viben_db::catalog::{Difference, Schema};
 use viben_db::{PgConnection, migrate};
@@ -7,7 +8,7 @@ use viben_db::{PgConnection, migrate};
 use crate::cli::{DbCommand, SchemaCommand};
 use crate::context::Context;
 use crate::failure::Failure;
-use crate::output::{Table, print_json};
+use crate::output::{self, Table, done, print_json, say};
 
 pub(crate) fn run(context: &Context, command: DbCommand) -> Result<(), Failure> {
     match command {
@@ -27,20 +28,31 @@ fn schema(context: &Context, command: SchemaCommand) -> Result<(), Failure> {
     match command {
         SchemaCommand::Migrate => {
             let applied = migrate::run_pending(&mut conn)?;
-            for version in &applied {
-                println!("applied {version}");
+            if !output::json() {
+                for version in &applied {
+                    say!("applied {version}")?;
+                }
             }
             // "Up to date" only when it is: advice elsewhere says "run `viben db migrate`",
             // which must not answer "nothing to do" while the schema is still wrong.
             let expected = migrate::MIGRATIONS.expected_schema(&mut conn)?;
             let differences = migrate::check_drift(&mut conn)?;
-            if differences.iter().all(Difference::is_cosmetic) {
-                if applied.is_empty() {
-                    println!("the database is up to date");
-                }
+            let matches = differences.iter().all(Difference::is_cosmetic);
+            if output::json() {
+                print_json(&json!({
+                    "applied": applied,
+                    "schema_matches": matches,
+                    "differences": drift_json(&differences, &expected),
+                }))?;
+            } else if matches && applied.is_empty() {
+                say!("the database is up to date")?;
+            }
+            if matches {
                 return Ok(());
             }
-            print_drift(&differences, &expected, "");
+            if !output::json() {
+                print_drift(&differences, &expected, "")?;
+            }
             Err(Failure::with_hint(
                 format!(
                     "the migrations are applied, but the schema differs from the expected one \
@@ -70,12 +82,24 @@ fn schema(context: &Context, command: SchemaCommand) -> Result<(), Failure> {
         SchemaCommand::Check => {
             let expected = migrate::MIGRATIONS.expected_schema(&mut conn)?;
             let differences = migrate::check_drift(&mut conn)?;
-            print_drift(&differences, &expected, "");
+            let matches = differences.iter().all(Difference::is_cosmetic);
+            if output::json() {
+                print_json(&json!({
+                    "schema_matches": matches,
+                    "differences": drift_json(&differences, &expected),
+                }))?;
+            } else {
+                print_drift(&differences, &expected, "")?;
+            }
             if differences.is_empty() {
-                println!("the schema matches");
+                if !output::json() {
+                    say!("the schema matches")?;
+                }
                 Ok(())
-            } else if differences.iter().all(Difference::is_cosmetic) {
-                println!("the schema matches, apart from the column order, which no query uses");
+            } else if matches {
+                if !output::json() {
+                    say!("the schema matches, apart from the column order, which no query uses")?;
+                }
                 Ok(())
             } else {
                 Err(Failure::with_hint(
@@ -87,34 +111,39 @@ fn schema(context: &Context, command: SchemaCommand) -> Result<(), Failure> {
                 ))
             }
         }
-        SchemaCommand::Adopt => {
-            match viben_db::adopt(&mut conn)? {
-                Adopted::Recorded(versions) => {
-                    println!("adopted: recorded {} as applied", versions.join(", "))
-                }
-                Adopted::AlreadyManaged => println!("nothing to adopt: migrations are recorded"),
-            }
-            Ok(())
-        }
-        SchemaCommand::Revert { .. } => {
-            match migrate::revert_last(&mut conn)? {
-                Some(version) => println!("reverted {version}"),
-                None => println!("nothing to revert"),
-            }
-            Ok(())
-        }
+        SchemaCommand::Adopt => match viben_db::adopt(&mut conn)? {
+            Adopted::Recorded(versions) => done(&format!(
+                "adopted: recorded {} as applied",
+                versions.join(", ")
+            )),
+            Adopted::AlreadyManaged => done("nothing to adopt: migrations are recorded"),
+        },
+        SchemaCommand::Revert { .. } => match migrate::revert_last(&mut conn)? {
+            Some(version) => done(&format!("reverted {version}")),
+            None => done("nothing to revert"),
+        },
     }
 }
 
 /// Prints each difference, and under it the SQL that restores the `expected` schema where
 /// there is one.
-pub(crate) fn print_drift(differences: &[Difference], expected: &Schema, indent: &str) {
+fn print_drift(differences: &[Difference], expected: &Schema, indent: &str) -> Result<(), Failure> {
     for difference in differences {
-        println!("{indent}{difference}");
+        say!("{indent}{difference}")?;
         if let Some(sql) = difference.repair_sql(expected) {
-            println!("{indent}  fix: {sql}");
+            say!("{indent}  fix: {sql}")?;
         }
     }
+    Ok(())
+}
+
+/// The differences for `--json`: each in words, with the SQL that restores it where there is
+/// one.
+fn drift_json(differences: &[Difference], expected: &Schema) -> Vec<Value> {
+    differences
+        .iter()
+        .map(|d| json!({ "difference": d.to_string(), "fix": d.repair_sql(expected) }))
+        .collect()
 }
 
 /// What to do about schema drift, chosen so that the command it names changes something:

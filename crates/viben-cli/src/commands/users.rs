@@ -8,7 +8,7 @@ use viben_model::{NewUser, OAuthConnection, Secret, User, UserWithConnections};
 use crate::cli::UsersCommand;
 use crate::context::Context;
 use crate::failure::Failure;
-use crate::output::{Table, cell, print_json};
+use crate::output::{self, Table, cell, done, print_json, say};
 
 pub(crate) fn run(context: &Context, command: UsersCommand) -> Result<(), Failure> {
     let mut conn = context.connect()?;
@@ -39,10 +39,10 @@ pub(crate) fn run(context: &Context, command: UsersCommand) -> Result<(), Failur
             if let Some(next) = next {
                 // Pasted into a shell: the cursor is a base64url token, and quoted anyway in
                 // case that ever changes.
-                println!(
+                say!(
                     "next page: viben db users list --limit {limit} --after {}",
                     shell_quote(&next)
-                );
+                )?;
             }
             Ok(())
         }
@@ -55,7 +55,8 @@ pub(crate) fn run(context: &Context, command: UsersCommand) -> Result<(), Failur
                 return print_json(&value);
             }
             let user = &found.user;
-            let mut table = Table::new(&["FIELD", "VALUE"]);
+            // A record: its last column is printed whole, however long.
+            let mut table = Table::record(&["FIELD", "VALUE"]);
             table.row(vec!["matched_by".to_owned(), rule.to_owned()]);
             let fields = [
                 ("id", Some(user.id.clone())),
@@ -93,13 +94,14 @@ pub(crate) fn run(context: &Context, command: UsersCommand) -> Result<(), Failur
             new.display_name = display_name;
             new.id = id;
             let user = users::create(&mut conn, &new)?;
-            println!("created user {} ({})", user.id, user.email);
-            Ok(())
+            if output::json() {
+                return print_json(&user_json(&user));
+            }
+            done(&format!("created user {} ({})", user.id, user.email))
         }
         UsersCommand::Delete { id } => {
             users::delete(&mut conn, &id)?;
-            println!("deleted user {id}");
-            Ok(())
+            done(&format!("deleted user {id}"))
         }
     }
 }
