@@ -35,6 +35,8 @@ fn viben_model_does_no_io_and_knows_nothing_of_diesel_or_file_formats() {
         "serde_json",
         "serde_yaml",
         "thiserror",
+        // Pure Unicode tables: ids are compared in one normalization form (NFC/NFD).
+        "unicode-normalization",
         "uuid",
     ]);
     let deps = dependency_names("viben-model", "dependencies");

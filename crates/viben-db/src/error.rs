@@ -182,7 +182,7 @@ pub enum DbError {
     StatementTimeout,
 
     /// A value breaks one of viben-model's rules.
-    #[error(transparent)]
+    #[error("{}", viben_model::Report(.0))]
     Validation(#[from] viben_model::ValidationError),
 
     /// The web app's tables exist but Diesel has recorded no migration.

@@ -86,7 +86,7 @@ impl Checker<'_> {
         let (line, column) = err.line_column();
         let message = match &err {
             StoreError::Parse { message, .. } => format!("{message}; fix the file by hand"),
-            StoreError::Invalid { source, .. } => source.to_string(),
+            StoreError::Invalid { source, .. } => viben_model::Report(source).to_string(),
             other => {
                 let text = other.to_string();
                 let prefix = format!("{}: ", path.display());
@@ -130,7 +130,12 @@ impl Checker<'_> {
     fn invalid(&mut self, path: &Path, text: &str, problems: Vec<ValidationError>) {
         for problem in problems {
             let at = locate(text, &problem);
-            self.push(Severity::Error, path, at, problem.to_string());
+            self.push(
+                Severity::Error,
+                path,
+                at,
+                viben_model::Report(&problem).to_string(),
+            );
         }
     }
 

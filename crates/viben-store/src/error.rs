@@ -32,7 +32,9 @@ pub enum StoreError {
     },
 
     /// A file that parses but breaks one of Viben's rules.
-    #[error("{}: {source}", path.display())]
+    // The hint of a rule travels in the message until the store's errors carry hints
+    // themselves (issue 9).
+    #[error("{}: {}", path.display(), viben_model::Report(source))]
     Invalid {
         /// The file (or the file that would have been written).
         path: PathBuf,
@@ -42,7 +44,7 @@ pub enum StoreError {
     },
 
     /// An id given to the store that is not a safe path segment.
-    #[error("{source}")]
+    #[error("{}", viben_model::Report(source))]
     InvalidId {
         /// Why the id is refused.
         #[source]
