@@ -1,5 +1,6 @@
 //! Each validation rule rejects its bad inputs with the right error variant and a useful message.
 
+use viben_model::Hint;
 use viben_model::{
     AgentConfig, Channel, ChannelKind, ChannelsFile, ModelCatalog, ModelEntry, ProviderConfig,
     Secret, ValidationError,
@@ -27,11 +28,9 @@ fn temperature_must_be_within_zero_and_two() {
             "{bad} accepted"
         );
     }
-    let msg = ValidationError::TemperatureOutOfRange { value: 3.5 }.to_string();
-    assert_eq!(
-        msg,
-        "temperature 3.5 is out of range; use a value from 0.0 to 2.0"
-    );
+    let err = ValidationError::TemperatureOutOfRange { value: 3.5 };
+    assert_eq!(err.to_string(), "temperature 3.5 is out of range");
+    assert_eq!(err.hint().as_deref(), Some("use a value from 0.0 to 2.0"));
 }
 
 #[test]
