@@ -10,9 +10,16 @@
 //! - nesting: a linear pre-scan ([`too_deep`]) refuses more than [`SCAN_MAX_DEPTH`] unclosed
 //!   brackets, which would make the parser slow; the YAML crate's recursion limit refuses
 //!   anything past 128 levels with the line and column;
-//! - aliases: the crate refuses more than 100 alias jumps per event, which still lets a file
-//!   of a few megabytes expand to billions of nodes, so when a document contains an anchor
-//!   (`&`), we first walk it counting nodes and refuse it past [`alias_budget`].
+//! - expansion: before yaml_serde builds anything, [`expansion_precheck`] streams the
+//!   document's events through a second parser (yaml-rust2, safe Rust, used nowhere else),
+//!   replacing each alias by the size of the value it names, and refuses the document at the
+//!   alias (its line and column) where it passes [`MAX_EXPANDED_BYTES`] of text,
+//!   [`MAX_ALIASES`] aliases or [`MAX_NODES`] values; a document without aliases is held to
+//!   [`MAX_NODES`] too, which bounds yaml_serde's memory (it keeps every event and builds
+//!   every value). A document that may hold an anchor is also walked with yaml_serde's own
+//!   events against the same budgets, so a difference between the two parsers cannot let a
+//!   bomb through (that walk cannot place the alias). yaml_serde itself refuses more than 100
+//!   alias jumps per event.
 
 use std::cell::Cell;
 use std::fmt;
@@ -29,10 +36,175 @@ use crate::error::{Result, StoreError, strip_location};
 /// at about 470 MB), so this also bounds its memory.
 pub(crate) const MAX_YAML_BYTES: u64 = 1024 * 1024;
 
-/// How many nodes a document that uses anchors may expand to: generous for hand-written
-/// reuse (`<<: *defaults`), far below a bomb.
-pub(crate) fn alias_budget(len: usize) -> u64 {
-    10_000 + 8 * len as u64
+/// The most values (scalars, lists and maps, keys included) a document may hold once every
+/// alias is replaced by the value it names. A hand-written file holds a few hundred; a 1 MiB
+/// catalog of realistic entries about 130,000. Each value costs the parser and the built
+/// value about 250 bytes at worst (a flow list of one-letter items), so this keeps a load
+/// near 50 MB; 1 MiB of `[a,a,a,...]` (520,000 values) took 135 MB before.
+pub(crate) const MAX_NODES: u64 = 200_000;
+
+/// The most bytes of scalar text a document may expand to through its aliases: four times
+/// the file limit, far more than any reuse of `<<: *defaults` needs, and small enough that
+/// the copies (the value, and serde's buffer of a record's fields) stay within tens of MB.
+pub(crate) const MAX_EXPANDED_BYTES: u64 = 4 * MAX_YAML_BYTES;
+
+/// The most aliases a document may use, counting those repeated inside a repeated value.
+pub(crate) const MAX_ALIASES: u64 = 10_000;
+
+/// What a document (or one anchored value) expands to once aliases are replaced.
+#[derive(Clone, Copy, Default, Debug)]
+struct Expansion {
+    /// Scalars, lists and maps.
+    nodes: u64,
+    /// Bytes of scalar text.
+    bytes: u64,
+    /// Aliases replaced.
+    aliases: u64,
+}
+
+impl Expansion {
+    fn add(&mut self, other: Expansion) {
+        self.nodes = self.nodes.saturating_add(other.nodes);
+        self.bytes = self.bytes.saturating_add(other.bytes);
+        self.aliases = self.aliases.saturating_add(other.aliases);
+    }
+
+    fn since(self, start: Expansion) -> Expansion {
+        Expansion {
+            nodes: self.nodes - start.nodes,
+            bytes: self.bytes - start.bytes,
+            aliases: self.aliases - start.aliases,
+        }
+    }
+
+    /// Which budget the expansion passes, as the first half of a message.
+    fn over_budget(self) -> Option<String> {
+        if self.bytes > MAX_EXPANDED_BYTES {
+            Some(format!(
+                "its aliases (*name) expand it to more than {MAX_EXPANDED_BYTES} bytes of text, \
+                 which looks like a YAML bomb"
+            ))
+        } else if self.aliases > MAX_ALIASES {
+            Some(format!(
+                "it uses more than {MAX_ALIASES} aliases (*name, counting those inside repeated \
+                 values), which looks like a YAML bomb"
+            ))
+        } else if self.nodes > MAX_NODES {
+            Some(format!(
+                "its aliases (*name) expand it to more than {MAX_NODES} values, which looks \
+                 like a YAML bomb"
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+/// Measures what `text` expands to, event by event, and refuses it at the event where it
+/// passes a budget ([`MAX_NODES`], [`MAX_EXPANDED_BYTES`], [`MAX_ALIASES`]): for an alias,
+/// with the alias's line and column. Memory is one [`Expansion`] per anchor; nothing is
+/// built. Returns whether the whole text was measured (`false` when this parser gave up on
+/// it, which yaml_serde then reports in its own words).
+///
+/// This uses yaml-rust2's event parser because yaml_serde keeps its events private: its
+/// errors carry the position of the event being replayed (inside the anchored value), never
+/// the alias that replays it.
+fn expansion_precheck(path: &Path, text: &str) -> Result<bool> {
+    use yaml_rust2::parser::{Event, Parser};
+
+    let mut parser = Parser::new_from_str(text);
+    let mut total = Expansion::default();
+    // The size of each anchored value, by the parser's anchor id (from 1); `None` while the
+    // value is still open (an alias to it then makes a cycle).
+    let mut anchors: Vec<Option<Expansion>> = Vec::new();
+    // Open lists and maps: their anchor id (0 for none) and the total when they opened.
+    let mut open: Vec<(usize, Expansion)> = Vec::new();
+    loop {
+        let Ok((event, mark)) = parser.next_token() else {
+            return Ok(false);
+        };
+        let refuse = |message: String| StoreError::Parse {
+            path: path.to_owned(),
+            line: Some(mark.line()),
+            column: Some(mark.col() + 1),
+            message,
+        };
+        match event {
+            Event::StreamEnd => return Ok(true),
+            Event::Scalar(value, _, anchor, _) => {
+                let scalar = Expansion {
+                    nodes: 1,
+                    bytes: value.len() as u64,
+                    aliases: 0,
+                };
+                total.add(scalar);
+                record_anchor(&mut anchors, anchor, Some(scalar));
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                total.nodes += 1;
+                record_anchor(&mut anchors, anchor, None);
+                open.push((anchor, total));
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                if let Some((anchor, start)) = open.pop() {
+                    let mut value = total.since(start);
+                    value.nodes += 1;
+                    record_anchor(&mut anchors, anchor, Some(value));
+                }
+            }
+            Event::Alias(anchor) => {
+                let Some(Some(value)) = anchors.get(anchor.wrapping_sub(1)).copied() else {
+                    let name = alias_name(text, mark.index());
+                    return Err(refuse(format!(
+                        "the alias *{name} names the value that contains it (a cycle), which \
+                         cannot be loaded; write the value out instead"
+                    )));
+                };
+                total.add(value);
+                total.aliases = total.aliases.saturating_add(1);
+                if let Some(problem) = total.over_budget() {
+                    let name = alias_name(text, mark.index());
+                    let problem = problem.replacen("*name", &format!("*{name}"), 1);
+                    return Err(refuse(format!(
+                        "{problem} (at this alias); write the values out instead of repeating \
+                         aliases"
+                    )));
+                }
+            }
+            Event::Nothing | Event::StreamStart | Event::DocumentStart | Event::DocumentEnd => {}
+        }
+        if total.nodes > MAX_NODES {
+            return Err(refuse(format!(
+                "the file holds more than {MAX_NODES} values (keys, list items and other \
+                 values), more than Viben loads; split it or remove entries"
+            )));
+        }
+    }
+}
+
+/// Records the size of the value anchored as `anchor` (0: no anchor).
+fn record_anchor(anchors: &mut Vec<Option<Expansion>>, anchor: usize, value: Option<Expansion>) {
+    let Some(index) = anchor.checked_sub(1) else {
+        return;
+    };
+    if anchors.len() <= index {
+        anchors.resize(index + 1, None);
+    }
+    anchors[index] = value;
+}
+
+/// The name of the alias at character `index` of `text` (`*name`), shortened for a message.
+fn alias_name(text: &str, index: usize) -> String {
+    let Some((start, _)) = text.char_indices().nth(index) else {
+        return "name".to_owned();
+    };
+    let name: String = text[start..]
+        .trim_start_matches('*')
+        .chars()
+        .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | '[' | ']' | '{' | '}'))
+        .take(40)
+        .collect();
+    if name.is_empty() { "name".to_owned() } else { name }
 }
 
 /// Parses `bytes` (the content of `path`) as one YAML document into `T`.
@@ -89,23 +261,21 @@ pub(crate) fn from_bytes<T: DeserializeOwned>(
     {
         return Ok(empty());
     }
-    if text.contains('&') {
-        let count = Cell::new(0);
-        let budget = alias_budget(text.len());
-        let seed = NodeCounter {
-            count: &count,
-            budget,
-        };
+    let measured = expansion_precheck(path, text)?;
+    if !measured || text.contains('&') {
+        // Defence in depth: the pre-check runs another parser than the one that builds the
+        // value, so when that parser gave up, or when the document can hold an anchor, walk
+        // the document with yaml_serde's own events too (nothing is built; the walk stops at
+        // the same budget). Its error cannot name the alias, only that the budget was passed.
+        let count = Cell::new(Expansion::default());
+        let seed = NodeCounter { count: &count };
         if let Err(err) = seed.deserialize(serde_yaml::Deserializer::from_str(text)) {
-            if count.get() > budget {
+            if let Some(message) = count.get().over_budget() {
                 return Err(StoreError::Parse {
                     path: path.to_owned(),
                     line: None,
                     column: None,
-                    message: format!(
-                        "its aliases (*name) expand to more than {budget} values, which looks \
-                         like a YAML bomb; write the values out instead of repeating aliases"
-                    ),
+                    message: format!("{message}; write the values out instead of repeating aliases"),
                 });
             }
             return Err(parse_error(path, &err));
@@ -367,18 +537,23 @@ pub(crate) fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
     (line, offset - line_start + 1)
 }
 
-/// Walks a document without building it, counting nodes (aliases expanded), and fails once
-/// the count passes the budget.
+/// Walks a document without building it, counting what it expands to (aliases replaced),
+/// and fails once that passes a budget.
 #[derive(Clone, Copy)]
 struct NodeCounter<'a> {
-    count: &'a Cell<u64>,
-    budget: u64,
+    count: &'a Cell<Expansion>,
 }
 
 impl NodeCounter<'_> {
-    fn bump<E: de::Error>(&self) -> std::result::Result<(), E> {
-        self.count.set(self.count.get() + 1);
-        if self.count.get() > self.budget {
+    fn bump<E: de::Error>(&self, bytes: usize) -> std::result::Result<(), E> {
+        let mut count = self.count.get();
+        count.add(Expansion {
+            nodes: 1,
+            bytes: bytes as u64,
+            aliases: 0,
+        });
+        self.count.set(count);
+        if count.over_budget().is_some() {
             Err(E::custom("alias expansion budget exceeded"))
         } else {
             Ok(())
@@ -400,7 +575,7 @@ impl<'de> DeserializeSeed<'de> for NodeCounter<'_> {
 macro_rules! count_scalar {
     ($($method:ident: $ty:ty),* $(,)?) => {
         $(fn $method<E: de::Error>(self, _: $ty) -> std::result::Result<(), E> {
-            self.bump()
+            self.bump(std::mem::size_of::<$ty>())
         })*
     };
 }
@@ -414,30 +589,37 @@ impl<'de> Visitor<'de> for NodeCounter<'_> {
 
     count_scalar!(
         visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_i128: i128, visit_u128: u128,
-        visit_f64: f64, visit_str: &str, visit_bytes: &[u8],
+        visit_f64: f64,
     );
 
+    fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<(), E> {
+        self.bump(v.len())
+    }
+
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> std::result::Result<(), E> {
+        self.bump(v.len())
+    }
+
     fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
-        self.bump()
+        self.bump(0)
     }
 
     fn visit_none<E: de::Error>(self) -> std::result::Result<(), E> {
-        self.bump()
+        self.bump(0)
     }
 
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        self.bump()?;
         d.deserialize_any(self)
     }
 
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
-        self.bump()?;
+        self.bump(0)?;
         while seq.next_element_seed(self)?.is_some() {}
         Ok(())
     }
 
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
-        self.bump()?;
+        self.bump(0)?;
         while map.next_key_seed(self)?.is_some() {
             map.next_value_seed(self)?;
         }
@@ -446,7 +628,6 @@ impl<'de> Visitor<'de> for NodeCounter<'_> {
 
     fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> std::result::Result<(), A::Error> {
         use de::VariantAccess;
-        self.bump()?;
         let ((), variant) = data.variant_seed(self)?;
         variant.newtype_variant_seed(self)
     }
