@@ -8,8 +8,8 @@
 //!   so are NUL and the other control characters YAML does not allow (checked here, before
 //!   the parser sees the text);
 //! - nesting: a linear pre-scan ([`too_deep`]) refuses more than [`SCAN_MAX_DEPTH`] unclosed
-//!   brackets, which would make the parser slow; the YAML crate's recursion limit refuses
-//!   anything past 128 levels with the line and column;
+//!   brackets, which would make the parser slow; the expansion pre-check (below) and the
+//!   YAML crate's recursion limit refuse anything past 128 levels with the line and column;
 //! - expansion: before yaml_serde builds anything, [`expansion_precheck`] streams the
 //!   document's events through a second parser (yaml-rust2, safe Rust, used nowhere else),
 //!   replacing each alias by the size of the value it names, and refuses the document at the
@@ -144,6 +144,13 @@ fn expansion_precheck(path: &Path, text: &str) -> Result<bool> {
                 total.nodes += 1;
                 record_anchor(&mut anchors, anchor, None);
                 open.push((anchor, total));
+                if open.len() > MAX_DEPTH {
+                    // yaml_serde would refuse it too, but only after this parser's cost of
+                    // about depth times values.
+                    return Err(refuse(format!(
+                        "values are nested more than {MAX_DEPTH} levels deep; flatten the file"
+                    )));
+                }
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 if let Some((anchor, start)) = open.pop() {
@@ -204,7 +211,11 @@ fn alias_name(text: &str, index: usize) -> String {
         .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | '[' | ']' | '{' | '}'))
         .take(40)
         .collect();
-    if name.is_empty() { "name".to_owned() } else { name }
+    if name.is_empty() {
+        "name".to_owned()
+    } else {
+        name
+    }
 }
 
 /// Parses `bytes` (the content of `path`) as one YAML document into `T`.
@@ -275,7 +286,9 @@ pub(crate) fn from_bytes<T: DeserializeOwned>(
                     path: path.to_owned(),
                     line: None,
                     column: None,
-                    message: format!("{message}; write the values out instead of repeating aliases"),
+                    message: format!(
+                        "{message}; write the values out instead of repeating aliases"
+                    ),
                 });
             }
             return Err(parse_error(path, &err));
