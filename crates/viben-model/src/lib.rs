@@ -4,6 +4,7 @@ mod account;
 mod agent;
 mod channel;
 mod error;
+mod extra;
 mod id;
 mod model_catalog;
 mod open_enum;
@@ -20,6 +21,7 @@ pub use account::{
 pub use agent::{AgentConfig, validate_max_tokens, validate_temperature};
 pub use channel::{Channel, ChannelKind, ChannelsFile};
 pub use error::ValidationError;
+pub use extra::BIG_INT_TAG;
 pub use id::{MAX_PATH_ID_LEN, new_id, validate_path_id};
 pub use model_catalog::{ModelCatalog, ModelEntry};
 pub use profile::Profile;

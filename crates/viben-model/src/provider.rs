@@ -10,6 +10,7 @@ use crate::{Extra, Secret, ValidationError, validate_path_id};
 /// The key is either inline (`api_key`, and then the store writes the file with mode 0600) or,
 /// better, the name of an environment variable that holds it (`api_key_env`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ProviderConfig {
     /// The provider's name, also its file name without `.yaml`.
     pub name: String,
@@ -26,9 +27,15 @@ pub struct ProviderConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Fields this version does not know, kept as written.
-    #[serde(flatten)]
+    #[serde(
+        flatten,
+        serialize_with = "crate::extra::serialize",
+        skip_deserializing
+    )]
     pub extra: Extra,
 }
+
+crate::extra::record!(ProviderConfig);
 
 impl ProviderConfig {
     /// A provider with only its name set.

@@ -111,8 +111,10 @@ impl Expansion {
 /// the alias that replays it.
 fn expansion_precheck(path: &Path, text: &str) -> Result<bool> {
     use yaml_rust2::parser::{Event, Parser};
+    use yaml_rust2::scanner::TScalarStyle;
 
     let mut parser = Parser::new_from_str(text);
+    let mut documents = 0;
     let mut total = Expansion::default();
     // The size of each anchored value, by the parser's anchor id (from 1); `None` while the
     // value is still open (an alias to it then makes a cycle).
@@ -131,7 +133,14 @@ fn expansion_precheck(path: &Path, text: &str) -> Result<bool> {
         };
         match event {
             Event::StreamEnd => return Ok(true),
-            Event::Scalar(value, _, anchor, _) => {
+            Event::Scalar(value, style, anchor, tag) => {
+                if style == TScalarStyle::Plain && tag.is_none() && too_wide_integer(&value) {
+                    return Err(refuse(
+                        "this integer is too large to keep exactly (over 128 bits); quote it \
+                         ('...') to keep it as text"
+                            .to_owned(),
+                    ));
+                }
                 let scalar = Expansion {
                     nodes: 1,
                     bytes: value.len() as u64,
@@ -178,7 +187,17 @@ fn expansion_precheck(path: &Path, text: &str) -> Result<bool> {
                     )));
                 }
             }
-            Event::Nothing | Event::StreamStart | Event::DocumentStart | Event::DocumentEnd => {}
+            Event::DocumentStart => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(refuse(
+                        "the file holds more than one YAML document (a second '---'); remove \
+                         the second '---' and what follows it, or merge the two"
+                            .to_owned(),
+                    ));
+                }
+            }
+            Event::Nothing | Event::StreamStart | Event::DocumentEnd => {}
         }
         if total.nodes > MAX_NODES {
             return Err(refuse(format!(
@@ -187,6 +206,17 @@ fn expansion_precheck(path: &Path, text: &str) -> Result<bool> {
             )));
         }
     }
+}
+
+/// Whether a plain scalar is a decimal integer too wide for 128 bits: yaml_serde would read it
+/// as a rounded float, which a rewrite would then write (unknown fields keep integers of up
+/// to 128 bits digit for digit).
+fn too_wide_integer(scalar: &str) -> bool {
+    let digits = scalar.strip_prefix(['-', '+']).unwrap_or(scalar);
+    let is_integer = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+    // Leading zeros make a string in yaml_serde (YAML 1.2).
+    let is_string = digits.len() > 1 && digits.starts_with('0');
+    is_integer && !is_string && scalar.parse::<i128>().is_err() && digits.parse::<u128>().is_err()
 }
 
 /// Records the size of the value anchored as `anchor` (0: no anchor).
@@ -255,6 +285,13 @@ pub(crate) fn from_bytes<T: DeserializeOwned>(
             ),
         });
     }
+    // A byte order mark some editors put first: libyaml reads the text after it as a second
+    // document ("more than one document", no line). It is not part of the content, and a
+    // rewrite leaves it out.
+    let (text, bytes) = match text.strip_prefix('\u{feff}') {
+        Some(rest) => (rest, rest.as_bytes()),
+        None => (text, bytes),
+    };
     if let Some(offset) = too_deep(text) {
         let (line, column) = line_column(bytes, offset);
         return Err(StoreError::Parse {
@@ -291,10 +328,10 @@ pub(crate) fn from_bytes<T: DeserializeOwned>(
                     ),
                 });
             }
-            return Err(parse_error(path, &err));
+            return Err(parse_error(path, text, &err));
         }
     }
-    serde_yaml::from_str(text).map_err(|err| parse_error(path, &err))
+    serde_yaml::from_str(text).map_err(|err| parse_error(path, text, &err))
 }
 
 /// Serializes `value` as a YAML document, fields in declaration order and unknown fields after.
@@ -316,10 +353,20 @@ pub(crate) fn to_string<T: Serialize>(path: &Path, value: &T) -> Result<String> 
     Ok(text)
 }
 
-fn parse_error(path: &Path, err: &serde_yaml::Error) -> StoreError {
+fn parse_error(path: &Path, text: &str, err: &serde_yaml::Error) -> StoreError {
     let location = err.location();
     let mut message = strip_location(&err.to_string());
-    if message == "recursion limit exceeded" {
+    let at = location.as_ref().and_then(|l| {
+        text.lines()
+            .nth(l.line().checked_sub(1)?)?
+            .chars()
+            .nth(l.column().checked_sub(1)?)
+    });
+    if message.starts_with("found character that cannot start any token") && at == Some('\t') {
+        message = "a tab starts this line's indentation, and YAML indents with spaces only; \
+                   replace the tab with spaces"
+            .to_owned();
+    } else if message == "recursion limit exceeded" {
         message = "values are nested more than 128 levels deep; flatten the file".to_owned();
     } else if message == "repetition limit exceeded" {
         message = "its aliases (*name) are repeated too often, which looks like a YAML bomb; \
