@@ -445,10 +445,30 @@ impl Serialize for Emit<'_> {
     }
 }
 
+/// A tag as the key of the one-entry map yaml_serde writes as a tag: `!` and the tag, in two
+/// pieces, as `Tag`'s `Display` writes it. One of YAML's own tags (`tag:yaml.org,2002:binary`,
+/// read from `!!binary`) is handed over as `!!binary`, which yaml_serde writes `!%21binary` and
+/// viben-store's YAML module turns back into `!!binary`.
 struct TagKey<'a>(&'a Tag);
 
 impl Serialize for TagKey<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self.0)
+        serializer.collect_str(self)
     }
 }
+
+impl fmt::Display for TagKey<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tag = self.0.to_string();
+        let name = tag.strip_prefix('!').unwrap_or(&tag);
+        // yaml_serde tells a tag from a string by exactly two writes: `!`, then the name.
+        f.write_str("!")?;
+        match name.strip_prefix(YAML_TAG_PREFIX) {
+            Some(name) => f.write_str(&format!("!!{name}")),
+            None => f.write_str(name),
+        }
+    }
+}
+
+/// The prefix of YAML's own tags, which the secondary handle `!!` stands for.
+const YAML_TAG_PREFIX: &str = "tag:yaml.org,2002:";

@@ -310,6 +310,7 @@ pub(crate) fn from_bytes<T: DeserializeOwned>(
         return Ok(empty());
     }
     let measured = expansion_precheck(path, text)?;
+    let text = &*keep_global_tags(text);
     if !measured || text.contains('&') {
         // Defence in depth: the pre-check runs another parser than the one that builds the
         // value, so when that parser gave up, or when the document can hold an anchor, walk
@@ -317,7 +318,12 @@ pub(crate) fn from_bytes<T: DeserializeOwned>(
         // the same budget). Its error cannot name the alias, only that the budget was passed.
         let count = Cell::new(Expansion::default());
         let seed = NodeCounter { count: &count };
-        if let Err(err) = seed.deserialize(serde_yaml::Deserializer::from_str(text)) {
+        if seed
+            .deserialize(serde_yaml::Deserializer::from_str(text))
+            .is_err()
+        {
+            // Any other error is the parse's below, which reads no further than the walk did
+            // and words it for the expected shape.
             if let Some(message) = count.get().over_budget() {
                 return Err(StoreError::Parse {
                     path: path.to_owned(),
@@ -328,7 +334,6 @@ pub(crate) fn from_bytes<T: DeserializeOwned>(
                     ),
                 });
             }
-            return Err(parse_error(path, text, &err));
         }
     }
     serde_yaml::from_str(text).map_err(|err| parse_error(path, text, &err))
@@ -344,6 +349,7 @@ pub(crate) fn to_string<T: Serialize>(path: &Path, value: &T) -> Result<String> 
             strip_location(&err.to_string())
         ),
     })?;
+    let text = restore_global_tags(text);
     if text.len() as u64 > MAX_YAML_BYTES {
         return Err(StoreError::TooLargeToWrite {
             path: path.to_owned(),
@@ -351,6 +357,92 @@ pub(crate) fn to_string<T: Serialize>(path: &Path, value: &T) -> Result<String> 
         });
     }
     Ok(text)
+}
+
+/// The prefix of YAML's own tags, which the secondary handle `!!` stands for.
+const YAML_TAG_PREFIX: &str = "tag:yaml.org,2002:";
+
+/// The tags yaml_serde understands itself (it reads `!!str 123` as text, `!!int '1'` as a
+/// number), left as they are.
+const CORE_TAGS: &[&str] = &["str", "int", "float", "bool", "null", "seq", "map"];
+
+/// The tag tokens of `text`: (byte offset, handle, suffix), as yaml-rust2's
+/// scanner reads them (so a `!` inside a string or a comment is no tag). Stops at the first
+/// scanning error: the parser reports it.
+fn tag_tokens(text: &str) -> Vec<(usize, String, String)> {
+    use yaml_rust2::scanner::{Scanner, Token, TokenType};
+
+    let mut tags = Vec::new();
+    let mut scanner = Scanner::new(text.chars());
+    // Marks count characters; walk the text once to turn them into byte offsets.
+    let mut chars = text.char_indices().enumerate();
+    for Token(mark, token) in scanner.by_ref() {
+        if let TokenType::Tag(handle, suffix) = token
+            && let Some((_, (offset, _))) = chars.find(|(index, _)| *index == mark.index())
+        {
+            tags.push((offset, handle, suffix));
+        }
+    }
+    tags
+}
+
+/// `text` with every tag of YAML's own that yaml_serde would drop (`!!binary`, `!!set`,
+/// `!!timestamp`) written as a verbatim local tag naming the global one
+/// (`!<!tag:yaml.org,2002:binary>`), which yaml_serde keeps: an unknown field then holds it as
+/// a tagged value, which [`to_string`] writes back as `!!binary`. (An error reported later on
+/// the same line is a few columns off.) Other global tags (`!<tag:example.com,2000:x>`)
+/// cannot be written back by yaml_serde and are still read as their bare value.
+fn keep_global_tags(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("!!") || text.contains("%TAG") {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut copied = 0;
+    for (offset, handle, suffix) in tag_tokens(text) {
+        if handle != "!!" || CORE_TAGS.contains(&suffix.as_str()) {
+            continue;
+        }
+        let (written, global) = (format!("!!{suffix}"), format!("{YAML_TAG_PREFIX}{suffix}"));
+        // Only a tag written plainly (no %-escapes) is rewritten; others stay as before.
+        if offset >= copied && text[offset..].starts_with(&written) {
+            out.push_str(&text[copied..offset]);
+            out.push_str("!<!");
+            out.push_str(&global);
+            out.push('>');
+            copied = offset + written.len();
+        }
+    }
+    if copied == 0 {
+        return text.into();
+    }
+    out.push_str(&text[copied..]);
+    out.into()
+}
+
+/// `text` as yaml_serde wrote it, with YAML's own tags back in their usual form: viben-model
+/// hands yaml_serde `!!binary` for the tag read from `!!binary`, which it can only write as
+/// the local tag `!%21binary` (the same tag to a reader, `%21` being `!`); this writes
+/// `!!binary`. Only tag tokens change, found by yaml-rust2's scanner, never text in a value.
+fn restore_global_tags(text: String) -> String {
+    const WRITTEN: &str = "!%21";
+    if !text.contains(WRITTEN) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (offset, handle, suffix) in tag_tokens(&text) {
+        if handle == "!"
+            && suffix.starts_with('!')
+            && offset >= copied
+            && text[offset..].starts_with(WRITTEN)
+        {
+            out.push_str(&text[copied..offset]);
+            out.push_str("!!");
+            copied = offset + WRITTEN.len();
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 fn parse_error(path: &Path, text: &str, err: &serde_yaml::Error) -> StoreError {

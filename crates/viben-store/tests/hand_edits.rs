@@ -348,3 +348,32 @@ fn a_custom_tag_in_channel_settings_and_a_big_integer_survive() {
     let after = t.store.load_channels().expect("the rewrite loads");
     assert_eq!(after.channels[0].settings, before.channels[0].settings);
 }
+
+#[test]
+fn binary_and_other_global_tags_in_unknown_fields_survive_as_written() {
+    let (agent, text) = rewrite_agent(&format!(
+        "{AGENT}icon: !!binary R0lGODlhDAAMAIQAAP\nwhen: !!timestamp 2001-12-14\nset: !!set {{a, b}}\napp: !<tag:example.com,2000:app/foo> bar\nlist: [!!binary AAAA, '!!binary not a tag']\n"
+    ));
+    assert!(matches!(agent.extra["icon"], serde_yaml::Value::Tagged(_)));
+    assert!(
+        text.contains("icon: !!binary R0lGODlhDAAMAIQAAP\n"),
+        "{text}"
+    );
+    assert!(text.contains("when: !!timestamp 2001-12-14\n"), "{text}");
+    assert!(
+        text.contains("set: !!set\n  a: null\n  b: null\n"),
+        "{text}"
+    );
+    // yaml_serde cannot write a global tag outside YAML's own: the value is kept, untagged.
+    assert!(text.contains("app: bar\n"), "{text}");
+    assert!(
+        text.contains("- !!binary AAAA\n- '!!binary not a tag'\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_global_tag_on_a_known_field_is_read_as_its_value() {
+    let (agent, _) = rewrite_agent(&format!("{AGENT}description: !!binary aGk=\n"));
+    assert_eq!(agent.description.as_deref(), Some("aGk="));
+}
