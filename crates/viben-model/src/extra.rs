@@ -246,6 +246,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Routed<A> {
                 self.seen.push(name);
                 return seed.deserialize(name.into_deserializer()).map(Some);
             }
+            check_key(&key)?;
             if key.as_str() == Some("<<") {
                 let value = self.inner.next_value_seed(Lossless)?;
                 self.merge(value)?;
@@ -281,6 +282,20 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Routed<A> {
             Some(value) => seed.deserialize(value).map_err(de::Error::custom),
             None => self.inner.next_value_seed(seed),
         }
+    }
+}
+
+/// Refuses a list, a map or a tagged value used as a key: yaml_serde reads them but cannot
+/// write them, so a save of the record would fail later without saying where.
+fn check_key<E: de::Error>(key: &Value) -> Result<(), E> {
+    match key {
+        Value::Mapping(_) | Value::Sequence(_) => Err(E::custom(
+            "a list or map used as a key (`? [a, b] : c`) cannot be kept; use a text key",
+        )),
+        Value::Tagged(tagged) if tagged.tag != BIG_INT_TAG => Err(E::custom(
+            "a tagged key (`!tag key: value`) cannot be kept; remove the tag from the key",
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -375,6 +390,7 @@ impl<'de> Visitor<'de> for Lossless {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut mapping = Extra::new();
         while let Some(key) = map.next_key_seed(Lossless)? {
+            check_key(&key)?;
             let value = map.next_value_seed(Lossless)?;
             if mapping.contains_key(&key) {
                 return Err(de::Error::custom(format_args!(

@@ -377,3 +377,100 @@ fn a_global_tag_on_a_known_field_is_read_as_its_value() {
     let (agent, _) = rewrite_agent(&format!("{AGENT}description: !!binary aGk=\n"));
     assert_eq!(agent.description.as_deref(), Some("aGk="));
 }
+
+#[test]
+fn a_list_map_or_tagged_key_in_an_unknown_field_is_refused_before_a_save_could_fail() {
+    for (yaml, expected) in [
+        ("x:\n  ? [a, b]\n  : c\n", "a list or map used as a key"),
+        ("x: {!t k: v}\n", "a tagged key"),
+    ] {
+        let (line, message) = agent_parse_error(&format!("{AGENT}{yaml}"));
+        assert!(line.is_some(), "{message}");
+        assert!(message.contains(expected), "{message}");
+    }
+    let (agent, text) = rewrite_agent(&format!(
+        "{AGENT}x: {{123456789012345678901234567890: big}}\n"
+    ));
+    assert_eq!(agent.extra["x"].as_mapping().map(|m| m.len()), Some(1));
+    assert!(
+        text.contains("  123456789012345678901234567890: big\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn random_yaml_in_an_unknown_field_is_refused_or_survives_a_rewrite() {
+    const PIECES: &[&str] = &[
+        "a: ",
+        "- ",
+        "  ",
+        "\n",
+        "&a ",
+        "*a",
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        ": ",
+        "\"",
+        "'",
+        "#",
+        "!!binary ",
+        "!!set ",
+        "!x ",
+        "!%21 ",
+        "<<: ",
+        "? ",
+        "|\n",
+        ">-\n",
+        "\t",
+        "é",
+        "~",
+        "123456789012345678901234567890",
+        "-99999999999999999999",
+        ".nan",
+        "1.5",
+        "true",
+        "0x1F",
+    ];
+    let t = temp_store();
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut survived = 0;
+    for round in 0..1500 {
+        let mut field = String::new();
+        for _ in 0..next() % 12 {
+            field.push_str(PIECES[(next() % PIECES.len() as u64) as usize]);
+        }
+        let yaml = format!("{AGENT}x: {field}\n");
+        write(t.dir.path(), "agents/a/config.yaml", &yaml);
+        let Ok(before) = t.store.get_agent("a") else {
+            continue;
+        };
+        t.store
+            .update_agent("a", |a| {
+                a.name = format!("renamed {round}");
+                Ok(())
+            })
+            .unwrap_or_else(|e| panic!("{yaml:?} loads but cannot be saved: {e}"));
+        let text = read(t.dir.path(), "agents/a/config.yaml");
+        let after = t
+            .store
+            .get_agent("a")
+            .unwrap_or_else(|e| panic!("{yaml:?} was rewritten unreadable:\n{text}\n{e}"));
+        // Debug, not ==: NaN is not equal to itself.
+        assert_eq!(
+            format!("{:?}", after.extra),
+            format!("{:?}", before.extra),
+            "{yaml:?} became\n{text}"
+        );
+        survived += 1;
+    }
+    assert!(survived > 300, "only {survived} rounds loaded");
+}
