@@ -474,3 +474,18 @@ fn random_yaml_in_an_unknown_field_is_refused_or_survives_a_rewrite() {
     }
     assert!(survived > 300, "only {survived} rounds loaded");
 }
+
+#[test]
+fn a_tag_on_a_known_field_is_read_as_the_fields_type_and_a_wrong_type_refused_at_its_line() {
+    // The field's type is Viben's; a tag on it changes nothing and is not written back.
+    let (agent, text) =
+        rewrite_agent("id: a\nname: !custom A\nmodel: m\nprovider: p\ntemperature: !!float 1\n");
+    assert_eq!((agent.name.as_str(), agent.temperature), ("A", Some(1.0)));
+    assert!(!text.contains('!'), "{text}");
+    let (line, message) = agent_parse_error(&format!("{AGENT}description: !custom {{k: v}}\n"));
+    assert_eq!(line, Some(5), "{message}");
+    assert!(
+        message.contains("description: invalid type: map, expected a string"),
+        "{message}"
+    );
+}
