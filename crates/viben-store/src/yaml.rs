@@ -312,30 +312,18 @@ pub(crate) fn from_bytes<T: DeserializeOwned>(
     }
     let measured = expansion_precheck(path, text)?;
     let text = &*keep_global_tags(text);
-    if !measured || text.contains('&') {
+    if (!measured || text.contains('&'))
+        && let Some(message) = walk_over_budget(text)
+    {
         // Defence in depth: the pre-check runs another parser than the one that builds the
-        // value, so when that parser gave up, or when the document can hold an anchor, walk
-        // the document with yaml_serde's own events too (nothing is built; the walk stops at
-        // the same budget). Its error cannot name the alias, only that the budget was passed.
-        let count = Cell::new(Expansion::default());
-        let seed = NodeCounter { count: &count };
-        if seed
-            .deserialize(serde_yaml::Deserializer::from_str(text))
-            .is_err()
-        {
-            // Any other error is the parse's below, which reads no further than the walk did
-            // and words it for the expected shape.
-            if let Some(message) = count.get().over_budget() {
-                return Err(StoreError::Parse {
-                    path: path.to_owned(),
-                    line: None,
-                    column: None,
-                    message: format!(
-                        "{message}; write the values out instead of repeating aliases"
-                    ),
-                });
-            }
-        }
+        // value, so when that parser gave up, or when the document can hold an anchor, the
+        // document is walked with yaml_serde's own events too. This cannot name the alias.
+        return Err(StoreError::Parse {
+            path: path.to_owned(),
+            line: None,
+            column: None,
+            message: format!("{message}; write the values out instead of repeating aliases"),
+        });
     }
     serde_yaml::from_str(text).map_err(|err| parse_error(path, text, &err))
 }
@@ -690,6 +678,17 @@ pub(crate) fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
     (line, offset - line_start + 1)
 }
 
+/// Walks `text` with yaml_serde's own events, building nothing, and says which budget what it
+/// expands to passes, if any. A parse error ends the walk quietly: the real parse, which reads
+/// no further, reports it in terms of the expected shape.
+fn walk_over_budget(text: &str) -> Option<String> {
+    let count = Cell::new(Expansion::default());
+    let seed = NodeCounter { count: &count };
+    seed.deserialize(serde_yaml::Deserializer::from_str(text))
+        .err()
+        .and_then(|_| count.get().over_budget())
+}
+
 /// Walks a document without building it, counting what it expands to (aliases replaced),
 /// and fails once that passes a budget.
 #[derive(Clone, Copy)]
@@ -802,6 +801,22 @@ mod tests {
             strip_location("missing field `name`"),
             "missing field `name`"
         );
+    }
+
+    #[test]
+    fn the_walk_with_yaml_serde_events_refuses_a_bomb_by_itself() {
+        let bomb = format!(
+            "a: &a \"{}\"\nb: [{}]\n",
+            "x".repeat(500_000),
+            "*a,".repeat(20)
+        );
+        let message = walk_over_budget(&bomb).expect("over budget");
+        assert!(message.contains("more than 4194304 bytes"), "{message}");
+        let mut list = String::from("x: [");
+        list.push_str(&"a,".repeat(200_001));
+        list.push_str("a]\n");
+        assert!(walk_over_budget(&list).is_some());
+        assert_eq!(walk_over_budget("a: &a [1, 2]\nb: [*a, *a]\n"), None);
     }
 
     #[test]
