@@ -329,7 +329,8 @@ pub(crate) fn from_bytes<T: DeserializeOwned>(
 }
 
 /// Serializes `value` as a YAML document, fields in declaration order and unknown fields after.
-/// Refuses a document over [`MAX_YAML_BYTES`], which could not be read back.
+/// Refuses a document over [`MAX_YAML_BYTES`], or past the pre-check's limits, which could not
+/// be read back.
 pub(crate) fn to_string<T: Serialize>(path: &Path, value: &T) -> Result<String> {
     let text = serde_yaml::to_string(value).map_err(|err| StoreError::Encode {
         path: path.to_owned(),
@@ -343,6 +344,15 @@ pub(crate) fn to_string<T: Serialize>(path: &Path, value: &T) -> Result<String> 
         return Err(StoreError::TooLargeToWrite {
             path: path.to_owned(),
             limit: MAX_YAML_BYTES,
+        });
+    }
+    // Under 1 MiB, a file can still hold more values, or deeper ones, than a read accepts
+    // (`- 1` is four bytes): refuse to write what could not be read back.
+    if let Err(StoreError::Parse { message, .. }) = expansion_precheck(path, &text) {
+        let message = message.split("; ").next().unwrap_or(&message).to_owned();
+        return Err(StoreError::Encode {
+            path: path.to_owned(),
+            message: format!("could not be read back: {message}"),
         });
     }
     Ok(text)

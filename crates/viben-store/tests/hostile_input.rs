@@ -664,3 +664,28 @@ fn a_realistic_1_mib_catalog_still_loads() {
     write(t.dir.path(), "models.yaml", &yaml);
     assert_eq!(t.store.load_models().unwrap().models.len(), count);
 }
+
+#[test]
+fn saving_more_values_than_a_read_accepts_is_refused_and_writes_nothing() {
+    let t = temp_store();
+    let agent = viben_model::AgentConfig::new("a", "A", "m", "p");
+    t.store.create_agent(&agent).unwrap();
+    // 210,000 one-digit items: 840 KB as `- 1` lines, under 1 MiB, over 200,000 values.
+    let err = t
+        .store
+        .update_agent("a", |agent| {
+            agent.extra.insert(
+                "many".into(),
+                serde_yaml::Value::Sequence(vec![1.into(); 210_000]),
+            );
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Encode { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("could not be read back: the file holds more than 200000 values"),
+        "{err}"
+    );
+    assert!(t.store.get_agent("a").unwrap().extra.is_empty());
+}
