@@ -12,6 +12,7 @@ use crate::{Extra, ValidationError, validate_path_id};
 /// assert!(agent.validate().is_ok());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct AgentConfig {
     /// The agent's id, also the name of its folder.
     pub id: String,
@@ -34,9 +35,15 @@ pub struct AgentConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u32>,
     /// Fields this version does not know, kept as written.
-    #[serde(flatten)]
+    #[serde(
+        flatten,
+        serialize_with = "crate::extra::serialize",
+        skip_deserializing
+    )]
     pub extra: Extra,
 }
+
+crate::extra::record!(AgentConfig);
 
 impl AgentConfig {
     /// An agent with the required fields and nothing else.

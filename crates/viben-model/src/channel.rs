@@ -26,19 +26,27 @@ open_enum! {
 ///
 /// `Debug` masks secrets, as [`Channel`]'s does.
 #[derive(Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ChannelsFile {
     /// The channels, in file order.
     #[serde(default)]
     pub channels: Vec<Channel>,
     /// Fields this version does not know, kept as written.
-    #[serde(flatten)]
+    #[serde(
+        flatten,
+        serialize_with = "crate::extra::serialize",
+        skip_deserializing
+    )]
     pub extra: Extra,
 }
+
+crate::extra::record!(ChannelsFile);
 
 /// One channel: where messages come from and which agent answers them.
 ///
 /// `Debug` shows the [`Channel::redacted`] form: settings hold bot tokens and webhook URLs.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Channel {
     /// The channel's id.
     pub id: String,
@@ -50,12 +58,23 @@ pub struct Channel {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Kind-specific settings (chat ids, workspace names, ...).
-    #[serde(default, skip_serializing_if = "Extra::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Extra::is_empty",
+        serialize_with = "crate::extra::serialize_extra",
+        deserialize_with = "crate::extra::deserialize_extra"
+    )]
     pub settings: Extra,
     /// Fields this version does not know, kept as written.
-    #[serde(flatten)]
+    #[serde(
+        flatten,
+        serialize_with = "crate::extra::serialize",
+        skip_deserializing
+    )]
     pub extra: Extra,
 }
+
+crate::extra::record!(Channel);
 
 impl Channel {
     /// A channel with no settings.

@@ -7,6 +7,7 @@ use crate::{Extra, ValidationError, validate_path_id};
 
 /// The whole of `models.yaml`: the models agents may use and the default one.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ModelCatalog {
     /// The id of the model used when an agent names none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -15,12 +16,19 @@ pub struct ModelCatalog {
     #[serde(default)]
     pub models: Vec<ModelEntry>,
     /// Fields this version does not know, kept as written.
-    #[serde(flatten)]
+    #[serde(
+        flatten,
+        serialize_with = "crate::extra::serialize",
+        skip_deserializing
+    )]
     pub extra: Extra,
 }
 
+crate::extra::record!(ModelCatalog);
+
 /// One model in the catalog: a provider's model, or a custom one built on a `base_model`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ModelEntry {
     /// The id agents refer to.
     pub id: String,
@@ -39,9 +47,15 @@ pub struct ModelEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
     /// Fields this version does not know, kept as written.
-    #[serde(flatten)]
+    #[serde(
+        flatten,
+        serialize_with = "crate::extra::serialize",
+        skip_deserializing
+    )]
     pub extra: Extra,
 }
+
+crate::extra::record!(ModelEntry);
 
 impl ModelEntry {
     /// An entry with only its id and provider.

@@ -22,6 +22,7 @@ use crate::{Extra, OAuthProvider, User};
 /// assert_eq!(profile.provider.as_str(), "github");
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Profile {
     /// The web account's id.
     pub user_id: String,
@@ -42,9 +43,15 @@ pub struct Profile {
     /// When the sign-in happened (RFC 3339, UTC).
     pub signed_in_at: DateTime<Utc>,
     /// Fields this version does not know, kept as written.
-    #[serde(flatten)]
+    #[serde(
+        flatten,
+        serialize_with = "crate::extra::serialize",
+        skip_deserializing
+    )]
     pub extra: Extra,
 }
+
+crate::extra::record!(Profile);
 
 impl Profile {
     /// The profile for `user`, signed in now through `provider`.

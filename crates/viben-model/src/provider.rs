@@ -14,6 +14,7 @@ use crate::{Extra, Secret, ValidationError, validate_path_id};
 ///
 /// `Debug` shows the [`ProviderConfig::redacted`] form, so no log line prints a credential.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ProviderConfig {
     /// The provider's name, also its file name without `.yaml`.
     pub name: String,
@@ -30,9 +31,15 @@ pub struct ProviderConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Fields this version does not know, kept as written.
-    #[serde(flatten)]
+    #[serde(
+        flatten,
+        serialize_with = "crate::extra::serialize",
+        skip_deserializing
+    )]
     pub extra: Extra,
 }
+
+crate::extra::record!(ProviderConfig);
 
 impl ProviderConfig {
     /// A provider with only its name set.

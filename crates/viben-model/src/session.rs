@@ -8,6 +8,7 @@ use crate::{Extra, JsonFields, ValidationError, validate_path_id};
 
 /// A session's metadata, as `session.yaml` holds it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct SessionMeta {
     /// The session's id, also its folder name.
     pub id: String,
@@ -21,9 +22,15 @@ pub struct SessionMeta {
     /// When its metadata last changed (RFC 3339, UTC).
     pub updated_at: DateTime<Utc>,
     /// Fields this version does not know, kept as written.
-    #[serde(flatten)]
+    #[serde(
+        flatten,
+        serialize_with = "crate::extra::serialize",
+        skip_deserializing
+    )]
     pub extra: Extra,
 }
+
+crate::extra::record!(SessionMeta);
 
 impl SessionMeta {
     /// A new session for `agent_id`, with a new id and both timestamps set to now.

@@ -130,8 +130,40 @@ flag: yes
 }
 
 #[test]
-fn an_integer_wider_than_64_bits_is_refused_with_its_line_not_rounded() {
-    let yaml = "id: a\nname: A\nmodel: m\nprovider: p\nhuge: 123456789012345678901234567890\n";
+fn an_integer_wider_than_64_bits_in_an_unknown_field_is_kept_digit_for_digit() {
+    let yaml = "id: a\nname: A\nmodel: m\nprovider: p\nhuge: 123456789012345678901234567890\nlow: -99999999999999999999\n";
+    let agent: AgentConfig = serde_yaml::from_str(yaml).unwrap();
+    match &agent.extra["huge"] {
+        serde_yaml::Value::Tagged(tagged) => {
+            assert_eq!(tagged.tag, viben_model::BIG_INT_TAG);
+            assert_eq!(
+                tagged.value.as_str(),
+                Some("123456789012345678901234567890")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(serde_yaml::to_string(&agent).unwrap(), yaml);
+}
+
+#[test]
+fn a_custom_tag_in_an_unknown_field_is_kept_at_any_depth() {
+    let yaml = "id: a\nname: A\nmodel: m\nprovider: p\nweird: !custom\n  k: v\n  inner: !deeper 12345678901234567890123\n";
+    let agent: AgentConfig = serde_yaml::from_str(yaml).unwrap();
+    assert!(matches!(agent.extra["weird"], serde_yaml::Value::Tagged(_)));
+    assert_eq!(serde_yaml::to_string(&agent).unwrap(), yaml);
+}
+
+#[test]
+fn known_field_errors_keep_their_line() {
+    let yaml = "id: a\nname: A\nmodel: m\nprovider: p\nmax_tokens: many\n";
     let err = serde_yaml::from_str::<AgentConfig>(yaml).unwrap_err();
     assert_eq!(err.location().map(|l| l.line()), Some(5), "{err}");
+}
+
+#[test]
+fn records_read_from_json_keep_their_unknown_fields() {
+    let json = r#"{"id":"a","name":"A","model":"m","provider":"p","x":{"y":[1,2]}}"#;
+    let agent: AgentConfig = serde_json::from_str(json).unwrap();
+    assert_eq!(serde_json::to_string(&agent).unwrap(), json);
 }

@@ -1,4 +1,5 @@
-//! The YAML format: the one module that names the YAML crate, with limits for hostile input.
+//! The YAML format: the one module that names the YAML crates (yaml_serde, and yaml-rust2 for
+//! the pre-checks), with limits for hostile input.
 //!
 //! Guards, each tested in `tests/hostile_input.rs`:
 //! - size: callers refuse files over [`MAX_YAML_BYTES`] before reading them (the store's
@@ -8,11 +9,18 @@
 //!   so are NUL and the other control characters YAML does not allow (checked here, before
 //!   the parser sees the text);
 //! - nesting: a linear pre-scan ([`too_deep`]) refuses more than [`SCAN_MAX_DEPTH`] unclosed
-//!   brackets, which would make the parser slow; the YAML crate's recursion limit refuses
-//!   anything past 128 levels with the line and column;
-//! - aliases: the crate refuses more than 100 alias jumps per event, which still lets a file
-//!   of a few megabytes expand to billions of nodes, so when a document contains an anchor
-//!   (`&`), we first walk it counting nodes and refuse it past [`alias_budget`].
+//!   brackets, which would make the parser slow; the expansion pre-check (below) and the
+//!   YAML crate's recursion limit refuse anything past 128 levels with the line and column;
+//! - expansion: before yaml_serde builds anything, [`expansion_precheck`] streams the
+//!   document's events through a second parser (yaml-rust2, safe Rust, used nowhere else),
+//!   replacing each alias by the size of the value it names, and refuses the document at the
+//!   alias (its line and column) where it passes [`MAX_EXPANDED_BYTES`] of text,
+//!   [`MAX_ALIASES`] aliases or [`MAX_NODES`] values; a document without aliases is held to
+//!   [`MAX_NODES`] too, which bounds yaml_serde's memory (it keeps every event and builds
+//!   every value). A document that may hold an anchor is also walked with yaml_serde's own
+//!   events against the same budgets, so a difference between the two parsers cannot let a
+//!   bomb through (that walk cannot place the alias). yaml_serde itself refuses more than 100
+//!   alias jumps per event.
 
 use std::cell::Cell;
 use std::fmt;
@@ -29,10 +37,216 @@ use crate::error::{Result, StoreError, strip_location};
 /// at about 470 MB), so this also bounds its memory.
 pub(crate) const MAX_YAML_BYTES: u64 = 1024 * 1024;
 
-/// How many nodes a document that uses anchors may expand to: generous for hand-written
-/// reuse (`<<: *defaults`), far below a bomb.
-pub(crate) fn alias_budget(len: usize) -> u64 {
-    10_000 + 8 * len as u64
+/// The most values (scalars, lists and maps, keys included) a document may hold once every
+/// alias is replaced by the value it names. A hand-written file holds a few hundred; a 1 MiB
+/// catalog of realistic entries about 130,000. Each value costs the parser and the built
+/// value about 250 bytes at worst (a flow list of one-letter items), so this keeps a load
+/// near 50 MB; 1 MiB of `[a,a,a,...]` (520,000 values) took 135 MB before.
+pub(crate) const MAX_NODES: u64 = 200_000;
+
+/// The most bytes of scalar text a document may expand to through its aliases: four times
+/// the file limit, far more than any reuse of `<<: *defaults` needs, and small enough that
+/// the copies (the value, and serde's buffer of a record's fields) stay within tens of MB.
+pub(crate) const MAX_EXPANDED_BYTES: u64 = 4 * MAX_YAML_BYTES;
+
+/// The most aliases a document may use, counting those repeated inside a repeated value.
+pub(crate) const MAX_ALIASES: u64 = 10_000;
+
+/// What a document (or one anchored value) expands to once aliases are replaced.
+#[derive(Clone, Copy, Default, Debug)]
+struct Expansion {
+    /// Scalars, lists and maps.
+    nodes: u64,
+    /// Bytes of scalar text.
+    bytes: u64,
+    /// Aliases replaced.
+    aliases: u64,
+}
+
+impl Expansion {
+    fn add(&mut self, other: Expansion) {
+        self.nodes = self.nodes.saturating_add(other.nodes);
+        self.bytes = self.bytes.saturating_add(other.bytes);
+        self.aliases = self.aliases.saturating_add(other.aliases);
+    }
+
+    fn since(self, start: Expansion) -> Expansion {
+        Expansion {
+            nodes: self.nodes - start.nodes,
+            bytes: self.bytes - start.bytes,
+            aliases: self.aliases - start.aliases,
+        }
+    }
+
+    /// Which budget the expansion passes, as the first half of a message.
+    fn over_budget(self) -> Option<String> {
+        if self.bytes > MAX_EXPANDED_BYTES {
+            Some(format!(
+                "its aliases (*name) expand it to more than {MAX_EXPANDED_BYTES} bytes of text, \
+                 which looks like a YAML bomb"
+            ))
+        } else if self.aliases > MAX_ALIASES {
+            Some(format!(
+                "it uses more than {MAX_ALIASES} aliases (*name, counting those inside repeated \
+                 values), which looks like a YAML bomb"
+            ))
+        } else if self.nodes > MAX_NODES {
+            Some(format!(
+                "its aliases (*name) expand it to more than {MAX_NODES} values, which looks \
+                 like a YAML bomb"
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+/// Measures what `text` expands to, event by event, and refuses it at the event where it
+/// passes a budget ([`MAX_NODES`], [`MAX_EXPANDED_BYTES`], [`MAX_ALIASES`]): for an alias,
+/// with the alias's line and column. Memory is one [`Expansion`] per anchor; nothing is
+/// built. Returns whether the whole text was measured (`false` when this parser gave up on
+/// it, which yaml_serde then reports in its own words).
+///
+/// This uses yaml-rust2's event parser because yaml_serde keeps its events private: its
+/// errors carry the position of the event being replayed (inside the anchored value), never
+/// the alias that replays it.
+fn expansion_precheck(path: &Path, text: &str) -> Result<bool> {
+    use yaml_rust2::parser::{Event, Parser};
+    use yaml_rust2::scanner::TScalarStyle;
+
+    let mut parser = Parser::new_from_str(text);
+    let mut documents = 0;
+    let mut total = Expansion::default();
+    // The size of each anchored value, by the parser's anchor id (from 1); `None` while the
+    // value is still open (an alias to it then makes a cycle).
+    let mut anchors: Vec<Option<Expansion>> = Vec::new();
+    // Open lists and maps: their anchor id (0 for none) and the total when they opened.
+    let mut open: Vec<(usize, Expansion)> = Vec::new();
+    loop {
+        let Ok((event, mark)) = parser.next_token() else {
+            return Ok(false);
+        };
+        let refuse = |message: String| StoreError::Parse {
+            path: path.to_owned(),
+            line: Some(mark.line()),
+            column: Some(mark.col() + 1),
+            message,
+        };
+        match event {
+            Event::StreamEnd => return Ok(true),
+            Event::Scalar(value, style, anchor, tag) => {
+                if style == TScalarStyle::Plain && tag.is_none() && too_wide_integer(&value) {
+                    return Err(refuse(
+                        "this integer is too large to keep exactly (over 128 bits); quote it \
+                         ('...') to keep it as text"
+                            .to_owned(),
+                    ));
+                }
+                let scalar = Expansion {
+                    nodes: 1,
+                    bytes: value.len() as u64,
+                    aliases: 0,
+                };
+                total.add(scalar);
+                record_anchor(&mut anchors, anchor, Some(scalar));
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                total.nodes += 1;
+                record_anchor(&mut anchors, anchor, None);
+                open.push((anchor, total));
+                if open.len() > MAX_DEPTH {
+                    // yaml_serde would refuse it too, but only after this parser's cost of
+                    // about depth times values.
+                    return Err(refuse(format!(
+                        "values are nested more than {MAX_DEPTH} levels deep; flatten the file"
+                    )));
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                if let Some((anchor, start)) = open.pop() {
+                    let mut value = total.since(start);
+                    value.nodes += 1;
+                    record_anchor(&mut anchors, anchor, Some(value));
+                }
+            }
+            Event::Alias(anchor) => {
+                let Some(Some(value)) = anchors.get(anchor.wrapping_sub(1)).copied() else {
+                    let name = alias_name(text, mark.index());
+                    return Err(refuse(format!(
+                        "the alias *{name} names the value that contains it (a cycle), which \
+                         cannot be loaded; write the value out instead"
+                    )));
+                };
+                total.add(value);
+                total.aliases = total.aliases.saturating_add(1);
+                if let Some(problem) = total.over_budget() {
+                    let name = alias_name(text, mark.index());
+                    let problem = problem.replacen("*name", &format!("*{name}"), 1);
+                    return Err(refuse(format!(
+                        "{problem} (at this alias); write the values out instead of repeating \
+                         aliases"
+                    )));
+                }
+            }
+            Event::DocumentStart => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(refuse(
+                        "the file holds more than one YAML document (a second '---'); remove \
+                         the second '---' and what follows it, or merge the two"
+                            .to_owned(),
+                    ));
+                }
+            }
+            Event::Nothing | Event::StreamStart | Event::DocumentEnd => {}
+        }
+        if total.nodes > MAX_NODES {
+            return Err(refuse(format!(
+                "the file holds more than {MAX_NODES} values (keys, list items and other \
+                 values), more than Viben loads; split it or remove entries"
+            )));
+        }
+    }
+}
+
+/// Whether a plain scalar is a decimal integer too wide for 128 bits: yaml_serde would read it
+/// as a rounded float, which a rewrite would then write (unknown fields keep integers of up
+/// to 128 bits digit for digit).
+fn too_wide_integer(scalar: &str) -> bool {
+    let digits = scalar.strip_prefix(['-', '+']).unwrap_or(scalar);
+    let is_integer = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+    // Leading zeros make a string in yaml_serde (YAML 1.2).
+    let is_string = digits.len() > 1 && digits.starts_with('0');
+    is_integer && !is_string && scalar.parse::<i128>().is_err() && digits.parse::<u128>().is_err()
+}
+
+/// Records the size of the value anchored as `anchor` (0: no anchor).
+fn record_anchor(anchors: &mut Vec<Option<Expansion>>, anchor: usize, value: Option<Expansion>) {
+    let Some(index) = anchor.checked_sub(1) else {
+        return;
+    };
+    if anchors.len() <= index {
+        anchors.resize(index + 1, None);
+    }
+    anchors[index] = value;
+}
+
+/// The name of the alias at character `index` of `text` (`*name`), shortened for a message.
+fn alias_name(text: &str, index: usize) -> String {
+    let Some((start, _)) = text.char_indices().nth(index) else {
+        return "name".to_owned();
+    };
+    let name: String = text[start..]
+        .trim_start_matches('*')
+        .chars()
+        .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | '[' | ']' | '{' | '}'))
+        .take(40)
+        .collect();
+    if name.is_empty() {
+        "name".to_owned()
+    } else {
+        name
+    }
 }
 
 /// Parses `bytes` (the content of `path`) as one YAML document into `T`.
@@ -72,6 +286,13 @@ pub(crate) fn from_bytes<T: DeserializeOwned>(
             ),
         });
     }
+    // A byte order mark some editors put first: libyaml reads the text after it as a second
+    // document ("more than one document", no line). It is not part of the content, and a
+    // rewrite leaves it out.
+    let (text, bytes) = match text.strip_prefix('\u{feff}') {
+        Some(rest) => (rest, rest.as_bytes()),
+        None => (text, bytes),
+    };
     if let Some(offset) = too_deep(text) {
         let (line, column) = line_column(bytes, offset);
         return Err(StoreError::Parse {
@@ -89,33 +310,27 @@ pub(crate) fn from_bytes<T: DeserializeOwned>(
     {
         return Ok(empty());
     }
-    if text.contains('&') {
-        let count = Cell::new(0);
-        let budget = alias_budget(text.len());
-        let seed = NodeCounter {
-            count: &count,
-            budget,
-        };
-        if let Err(err) = seed.deserialize(serde_yaml::Deserializer::from_str(text)) {
-            if count.get() > budget {
-                return Err(StoreError::Parse {
-                    path: path.to_owned(),
-                    line: None,
-                    column: None,
-                    message: format!(
-                        "its aliases (*name) expand to more than {budget} values, which looks \
-                         like a YAML bomb; write the values out instead of repeating aliases"
-                    ),
-                });
-            }
-            return Err(parse_error(path, &err));
-        }
+    let measured = expansion_precheck(path, text)?;
+    let text = &*keep_global_tags(text);
+    if (!measured || text.contains('&'))
+        && let Some(message) = walk_over_budget(text)
+    {
+        // Defence in depth: the pre-check runs another parser than the one that builds the
+        // value, so when that parser gave up, or when the document can hold an anchor, the
+        // document is walked with yaml_serde's own events too. This cannot name the alias.
+        return Err(StoreError::Parse {
+            path: path.to_owned(),
+            line: None,
+            column: None,
+            message: format!("{message}; write the values out instead of repeating aliases"),
+        });
     }
-    serde_yaml::from_str(text).map_err(|err| parse_error(path, &err))
+    serde_yaml::from_str(text).map_err(|err| parse_error(path, text, &err))
 }
 
 /// Serializes `value` as a YAML document, fields in declaration order and unknown fields after.
-/// Refuses a document over [`MAX_YAML_BYTES`], which could not be read back.
+/// Refuses a document over [`MAX_YAML_BYTES`], or past the pre-check's limits, which could not
+/// be read back.
 pub(crate) fn to_string<T: Serialize>(path: &Path, value: &T) -> Result<String> {
     let text = serde_yaml::to_string(value).map_err(|err| StoreError::Encode {
         path: path.to_owned(),
@@ -124,19 +339,125 @@ pub(crate) fn to_string<T: Serialize>(path: &Path, value: &T) -> Result<String> 
             strip_location(&err.to_string())
         ),
     })?;
+    let text = restore_global_tags(text);
     if text.len() as u64 > MAX_YAML_BYTES {
         return Err(StoreError::TooLargeToWrite {
             path: path.to_owned(),
             limit: MAX_YAML_BYTES,
         });
     }
+    // Under 1 MiB, a file can still hold more values, or deeper ones, than a read accepts
+    // (`- 1` is four bytes): refuse to write what could not be read back.
+    if let Err(StoreError::Parse { message, .. }) = expansion_precheck(path, &text) {
+        let message = message.split("; ").next().unwrap_or(&message).to_owned();
+        return Err(StoreError::Encode {
+            path: path.to_owned(),
+            message: format!("could not be read back: {message}"),
+        });
+    }
     Ok(text)
 }
 
-fn parse_error(path: &Path, err: &serde_yaml::Error) -> StoreError {
+/// The prefix of YAML's own tags, which the secondary handle `!!` stands for.
+const YAML_TAG_PREFIX: &str = "tag:yaml.org,2002:";
+
+/// The tags yaml_serde understands itself (it reads `!!str 123` as text, `!!int '1'` as a
+/// number), left as they are.
+const CORE_TAGS: &[&str] = &["str", "int", "float", "bool", "null", "seq", "map"];
+
+/// The tag tokens of `text`: (byte offset, handle, suffix), as yaml-rust2's
+/// scanner reads them (so a `!` inside a string or a comment is no tag). Stops at the first
+/// scanning error: the parser reports it.
+fn tag_tokens(text: &str) -> Vec<(usize, String, String)> {
+    use yaml_rust2::scanner::{Scanner, Token, TokenType};
+
+    let mut tags = Vec::new();
+    let mut scanner = Scanner::new(text.chars());
+    // Marks count characters; walk the text once to turn them into byte offsets.
+    let mut chars = text.char_indices().enumerate();
+    for Token(mark, token) in scanner.by_ref() {
+        if let TokenType::Tag(handle, suffix) = token
+            && let Some((_, (offset, _))) = chars.find(|(index, _)| *index == mark.index())
+        {
+            tags.push((offset, handle, suffix));
+        }
+    }
+    tags
+}
+
+/// `text` with every tag of YAML's own that yaml_serde would drop (`!!binary`, `!!set`,
+/// `!!timestamp`) written as a verbatim local tag naming the global one
+/// (`!<!tag:yaml.org,2002:binary>`), which yaml_serde keeps: an unknown field then holds it as
+/// a tagged value, which [`to_string`] writes back as `!!binary`. (An error reported later on
+/// the same line is a few columns off.) Other global tags (`!<tag:example.com,2000:x>`)
+/// cannot be written back by yaml_serde and are still read as their bare value.
+fn keep_global_tags(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("!!") || text.contains("%TAG") {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut copied = 0;
+    for (offset, handle, suffix) in tag_tokens(text) {
+        if handle != "!!" || CORE_TAGS.contains(&suffix.as_str()) {
+            continue;
+        }
+        let (written, global) = (format!("!!{suffix}"), format!("{YAML_TAG_PREFIX}{suffix}"));
+        // Only a tag written plainly (no %-escapes) is rewritten; others stay as before.
+        if offset >= copied && text[offset..].starts_with(&written) {
+            out.push_str(&text[copied..offset]);
+            out.push_str("!<!");
+            out.push_str(&global);
+            out.push('>');
+            copied = offset + written.len();
+        }
+    }
+    if copied == 0 {
+        return text.into();
+    }
+    out.push_str(&text[copied..]);
+    out.into()
+}
+
+/// `text` as yaml_serde wrote it, with YAML's own tags back in their usual form: viben-model
+/// hands yaml_serde `!!binary` for the tag read from `!!binary`, which it can only write as
+/// the local tag `!%21binary` (the same tag to a reader, `%21` being `!`); this writes
+/// `!!binary`. Only tag tokens change, found by yaml-rust2's scanner, never text in a value.
+fn restore_global_tags(text: String) -> String {
+    const WRITTEN: &str = "!%21";
+    if !text.contains(WRITTEN) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (offset, handle, suffix) in tag_tokens(&text) {
+        if handle == "!"
+            && suffix.starts_with('!')
+            && offset >= copied
+            && text[offset..].starts_with(WRITTEN)
+        {
+            out.push_str(&text[copied..offset]);
+            out.push_str("!!");
+            copied = offset + WRITTEN.len();
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+fn parse_error(path: &Path, text: &str, err: &serde_yaml::Error) -> StoreError {
     let location = err.location();
     let mut message = strip_location(&err.to_string());
-    if message == "recursion limit exceeded" {
+    let at = location.as_ref().and_then(|l| {
+        text.lines()
+            .nth(l.line().checked_sub(1)?)?
+            .chars()
+            .nth(l.column().checked_sub(1)?)
+    });
+    if message.starts_with("found character that cannot start any token") && at == Some('\t') {
+        message = "a tab starts this line's indentation, and YAML indents with spaces only; \
+                   replace the tab with spaces"
+            .to_owned();
+    } else if message == "recursion limit exceeded" {
         message = "values are nested more than 128 levels deep; flatten the file".to_owned();
     } else if message == "repetition limit exceeded" {
         message = "its aliases (*name) are repeated too often, which looks like a YAML bomb; \
@@ -367,18 +688,34 @@ pub(crate) fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
     (line, offset - line_start + 1)
 }
 
-/// Walks a document without building it, counting nodes (aliases expanded), and fails once
-/// the count passes the budget.
+/// Walks `text` with yaml_serde's own events, building nothing, and says which budget what it
+/// expands to passes, if any. A parse error ends the walk quietly: the real parse, which reads
+/// no further, reports it in terms of the expected shape.
+fn walk_over_budget(text: &str) -> Option<String> {
+    let count = Cell::new(Expansion::default());
+    let seed = NodeCounter { count: &count };
+    seed.deserialize(serde_yaml::Deserializer::from_str(text))
+        .err()
+        .and_then(|_| count.get().over_budget())
+}
+
+/// Walks a document without building it, counting what it expands to (aliases replaced),
+/// and fails once that passes a budget.
 #[derive(Clone, Copy)]
 struct NodeCounter<'a> {
-    count: &'a Cell<u64>,
-    budget: u64,
+    count: &'a Cell<Expansion>,
 }
 
 impl NodeCounter<'_> {
-    fn bump<E: de::Error>(&self) -> std::result::Result<(), E> {
-        self.count.set(self.count.get() + 1);
-        if self.count.get() > self.budget {
+    fn bump<E: de::Error>(&self, bytes: usize) -> std::result::Result<(), E> {
+        let mut count = self.count.get();
+        count.add(Expansion {
+            nodes: 1,
+            bytes: bytes as u64,
+            aliases: 0,
+        });
+        self.count.set(count);
+        if count.over_budget().is_some() {
             Err(E::custom("alias expansion budget exceeded"))
         } else {
             Ok(())
@@ -400,7 +737,7 @@ impl<'de> DeserializeSeed<'de> for NodeCounter<'_> {
 macro_rules! count_scalar {
     ($($method:ident: $ty:ty),* $(,)?) => {
         $(fn $method<E: de::Error>(self, _: $ty) -> std::result::Result<(), E> {
-            self.bump()
+            self.bump(std::mem::size_of::<$ty>())
         })*
     };
 }
@@ -414,30 +751,37 @@ impl<'de> Visitor<'de> for NodeCounter<'_> {
 
     count_scalar!(
         visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_i128: i128, visit_u128: u128,
-        visit_f64: f64, visit_str: &str, visit_bytes: &[u8],
+        visit_f64: f64,
     );
 
+    fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<(), E> {
+        self.bump(v.len())
+    }
+
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> std::result::Result<(), E> {
+        self.bump(v.len())
+    }
+
     fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
-        self.bump()
+        self.bump(0)
     }
 
     fn visit_none<E: de::Error>(self) -> std::result::Result<(), E> {
-        self.bump()
+        self.bump(0)
     }
 
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        self.bump()?;
         d.deserialize_any(self)
     }
 
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
-        self.bump()?;
+        self.bump(0)?;
         while seq.next_element_seed(self)?.is_some() {}
         Ok(())
     }
 
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
-        self.bump()?;
+        self.bump(0)?;
         while map.next_key_seed(self)?.is_some() {
             map.next_value_seed(self)?;
         }
@@ -446,7 +790,6 @@ impl<'de> Visitor<'de> for NodeCounter<'_> {
 
     fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> std::result::Result<(), A::Error> {
         use de::VariantAccess;
-        self.bump()?;
         let ((), variant) = data.variant_seed(self)?;
         variant.newtype_variant_seed(self)
     }
@@ -468,6 +811,22 @@ mod tests {
             strip_location("missing field `name`"),
             "missing field `name`"
         );
+    }
+
+    #[test]
+    fn the_walk_with_yaml_serde_events_refuses_a_bomb_by_itself() {
+        let bomb = format!(
+            "a: &a \"{}\"\nb: [{}]\n",
+            "x".repeat(500_000),
+            "*a,".repeat(20)
+        );
+        let message = walk_over_budget(&bomb).expect("over budget");
+        assert!(message.contains("more than 4194304 bytes"), "{message}");
+        let mut list = String::from("x: [");
+        list.push_str(&"a,".repeat(200_001));
+        list.push_str("a]\n");
+        assert!(walk_over_budget(&list).is_some());
+        assert_eq!(walk_over_budget("a: &a [1, 2]\nb: [*a, *a]\n"), None);
     }
 
     #[test]

@@ -507,3 +507,185 @@ fn saving_an_agent_too_large_to_read_back_is_refused_and_writes_nothing() {
     );
     assert_eq!(t.store.get_agent("a").unwrap().system_prompt, None);
 }
+
+/// The attack from issue 8: a 500 KB string anchored once and repeated by `aliases` aliases
+/// (`b: [*a,*a,...]`), the first alias at line 2, column 5, each 3 columns after the last.
+fn string_bomb(aliases: usize) -> String {
+    format!(
+        "a: &a \"{}\"\nb: [{}]\n",
+        "x".repeat(500_000),
+        "*a,".repeat(aliases)
+    )
+}
+
+fn parse_location(err: &StoreError) -> (Option<usize>, Option<usize>) {
+    match err {
+        StoreError::Parse { line, column, .. } => (*line, *column),
+        other => panic!("expected a parse error, got {other:?}"),
+    }
+}
+
+#[test]
+fn alias_expanding_past_the_byte_budget_is_refused_at_the_alias() {
+    let t = temp_store();
+    write(t.dir.path(), "models.yaml", string_bomb(20_000));
+    let err = t.store.load_models().unwrap_err();
+    // The anchor's 500,000 bytes plus 8 copies pass 4 MiB: the 8th alias, at column 5 + 7 * 3.
+    assert_eq!(parse_location(&err), (Some(2), Some(26)), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains(
+            "models.yaml:2:26: its aliases (*a) expand it to more than 4194304 bytes of text"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains("write the values out instead of repeating aliases"),
+        "{message}"
+    );
+}
+
+#[test]
+fn check_reports_an_alias_bomb_at_its_alias() {
+    let t = temp_store();
+    // 2,000 aliases: under the old node budget, so check said "no problems" after 1 GB.
+    write(t.dir.path(), "models.yaml", string_bomb(2_000));
+    let problems = t.store.check();
+    let problem = problems
+        .iter()
+        .find(|p| p.path == std::path::Path::new("models.yaml"))
+        .unwrap_or_else(|| panic!("models.yaml is reported: {problems:?}"));
+    assert_eq!((problem.line, problem.column), (Some(2), Some(26)));
+    assert!(problem.message.contains("YAML bomb"), "{problem}");
+}
+
+#[test]
+fn aliases_past_the_count_budget_are_refused_at_the_alias() {
+    let t = temp_store();
+    write(
+        t.dir.path(),
+        "agents/a/config.yaml",
+        format!(
+            "id: a\nname: a\nmodel: m\nprovider: p\nx: &x y\nlist: [{}]\n",
+            "*x,".repeat(10_001)
+        ),
+    );
+    let err = t.store.get_agent("a").unwrap_err();
+    // The 10,001st alias: column 8 + 10,000 * 3.
+    assert_eq!(parse_location(&err), (Some(6), Some(30_008)), "{err}");
+    assert!(
+        err.to_string().contains("more than 10000 aliases (*x"),
+        "{err}"
+    );
+}
+
+#[test]
+fn aliases_inside_a_repeated_value_count_toward_the_alias_budget() {
+    let t = temp_store();
+    // 101 aliases in the anchored list, repeated 100 times: 10,201 aliases in all.
+    write(
+        t.dir.path(),
+        "models.yaml",
+        format!(
+            "s: &s v\nl: &l [{}]\nm: [{}]\n",
+            "*s,".repeat(101),
+            "*l,".repeat(100)
+        ),
+    );
+    let err = t.store.load_models().unwrap_err();
+    assert_eq!(parse_location(&err).0, Some(3), "{err}");
+    assert!(err.to_string().contains("aliases"), "{err}");
+}
+
+#[test]
+fn a_file_of_more_than_200_000_values_is_refused_where_it_passes_the_limit() {
+    let t = temp_store();
+    // 1 MiB of one-letter items, no alias: 520,000 values, 135 MB once built.
+    let mut yaml = String::from("x: [");
+    while yaml.len() < 1024 * 1024 - 8 {
+        yaml.push_str("a,");
+    }
+    yaml.push_str("a]\n");
+    write(t.dir.path(), "models.yaml", &yaml);
+    let err = t.store.load_models().unwrap_err();
+    // Values 1 and 2 are the map and its key `x`, 3 the list; item n is at column 3 + 2n.
+    assert_eq!(
+        parse_location(&err),
+        (Some(1), Some(3 + 2 * 199_998)),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("holds more than 200000 values"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_alias_inside_the_value_it_names_is_refused_as_a_cycle() {
+    let t = temp_store();
+    write(t.dir.path(), "models.yaml", "a: &a [1, *a]\n");
+    let err = t.store.load_models().unwrap_err();
+    assert_eq!(parse_location(&err), (Some(1), Some(11)), "{err}");
+    assert!(
+        err.to_string()
+            .contains("*a names the value that contains it"),
+        "{err}"
+    );
+}
+
+#[test]
+fn reuse_within_the_budgets_still_loads() {
+    let t = temp_store();
+    // 3,000 copies of a 1 KB description: 3 MB, under the 4 MiB budget.
+    let mut yaml = format!("defaults: &d \"{}\"\nmodels:\n", "d".repeat(1000));
+    for i in 0..3000 {
+        yaml.push_str(&format!("- id: m{i}\n  provider: p\n  note: *d\n"));
+    }
+    write(t.dir.path(), "models.yaml", &yaml);
+    let catalog = t.store.load_models().unwrap();
+    assert_eq!(catalog.models.len(), 3000);
+    assert_eq!(
+        catalog.models[2999].extra["note"].as_str().map(str::len),
+        Some(1000)
+    );
+}
+
+#[test]
+fn a_realistic_1_mib_catalog_still_loads() {
+    let t = temp_store();
+    let mut yaml = String::from("models:\n");
+    let mut count = 0;
+    while yaml.len() < 1024 * 1024 - 200 {
+        yaml.push_str(&format!(
+            "- id: model-{count}\n  provider: anthropic\n  name: Model number {count}\n"
+        ));
+        count += 1;
+    }
+    write(t.dir.path(), "models.yaml", &yaml);
+    assert_eq!(t.store.load_models().unwrap().models.len(), count);
+}
+
+#[test]
+fn saving_more_values_than_a_read_accepts_is_refused_and_writes_nothing() {
+    let t = temp_store();
+    let agent = viben_model::AgentConfig::new("a", "A", "m", "p");
+    t.store.create_agent(&agent).unwrap();
+    // 210,000 one-digit items: 840 KB as `- 1` lines, under 1 MiB, over 200,000 values.
+    let err = t
+        .store
+        .update_agent("a", |agent| {
+            agent.extra.insert(
+                "many".into(),
+                serde_yaml::Value::Sequence(vec![1.into(); 210_000]),
+            );
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Encode { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("could not be read back: the file holds more than 200000 values"),
+        "{err}"
+    );
+    assert!(t.store.get_agent("a").unwrap().extra.is_empty());
+}
