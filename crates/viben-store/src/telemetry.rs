@@ -60,16 +60,10 @@ impl Store {
         let path = self.layout().telemetry_day_file(T::SIGNAL, day);
         self.confine(&path)?;
         let line = jsonl::encode(&path, record)?;
-        let file = jsonl::open_append(&path)?;
         // Deleted between the open and the write: pruned as this record came in.
-        jsonl::append_line(
-            &file,
-            &path,
-            &line,
-            false,
-            &jsonl::KnownEnd::unknown(),
-            || StoreError::io("append to", &path, std::io::ErrorKind::NotFound.into()),
-        )
+        jsonl::AppendLog::open(&path)?.append(&line, false, || {
+            StoreError::io("append to", &path, std::io::ErrorKind::NotFound.into())
+        })
     }
 
     /// The records of type `T` whose timestamp is in `from..to` (`to` excluded), in file order
