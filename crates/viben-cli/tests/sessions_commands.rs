@@ -164,6 +164,50 @@ fn sessions_append_refuses_an_empty_a_non_utf8_and_an_over_long_message_writing_
     );
 }
 
+#[test]
+fn sessions_show_last_n_counts_messages_past_bad_lines_and_names_each_bad_line() {
+    let (home, id) = home_with_session();
+    let h = home.path();
+    for content in ["one", "two", "three"] {
+        viben(h, &["sessions", "append", &id, "--content", content]).ok();
+    }
+    let log = h.join("sessions").join(&id).join("messages.jsonl");
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .expect("open the log");
+    file.write_all(b"garbage\n").expect("write");
+    drop(file);
+    viben(h, &["sessions", "append", &id, "--content", "four"]).ok();
+
+    let run = viben(h, &["sessions", "show", &id, "--last", "2", "--json"]);
+    let shown = run.json();
+    let contents: Vec<_> = shown["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["content"].as_str().expect("content").to_owned())
+        .collect();
+    assert_eq!(contents, ["three", "four"]);
+    assert!(
+        run.stderr.starts_with("warning: ")
+            && run.stderr.contains(&format!(
+                "sessions/{id}/messages.jsonl:4: not a valid record"
+            )),
+        "{run:?}"
+    );
+    let plain = viben(h, &["sessions", "show", &id]);
+    assert!(plain.ok().ends_with("] user\nfour\n"), "{plain:?}");
+    assert!(plain.stderr.contains("messages.jsonl:4: "), "{plain:?}");
+    let check = viben(h, &["check"]);
+    assert!(
+        check.stdout.contains(&format!(
+            "sessions/{id}/messages.jsonl:4:1: not a valid record"
+        )),
+        "{check:?}"
+    );
+}
+
 /// Runs `viben --home <home> args...` with its address space limited to `kib` KiB, as
 /// `ulimit -v` does, and returns its exit code, stdout's length and stdout's last 200 bytes.
 fn viben_limited(home: &Path, kib: u64, args: &[&str]) -> (Option<i32>, usize, String) {

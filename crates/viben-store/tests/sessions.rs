@@ -550,3 +550,32 @@ fn check_reports_every_log_line_readers_skip_with_its_path_and_line() {
     assert!(at("sessions/s/messages.jsonl:8:1: warning:").contains("incomplete"));
     assert_eq!(problems.len(), 6, "{problems:#?}");
 }
+
+#[test]
+fn threads_sharing_one_appender_write_whole_lines_and_no_blank_ones() {
+    let t = seed_store();
+    let meta = SessionMeta::new("my-agent", None);
+    t.store.create_session(&meta).unwrap();
+    let appender = t.store.message_appender(&meta.id).unwrap();
+    // Lines of 40 KB: long enough to be seen half-written by a thread checking the log's end.
+    std::thread::scope(|scope| {
+        for tag in ["a", "b", "c", "d"] {
+            let appender = &appender;
+            scope.spawn(move || {
+                for i in 0..100 {
+                    let content = format!("{tag} {i} {}", tag.repeat(40_000));
+                    appender.append(&msg(&content)).unwrap();
+                }
+            });
+        }
+    });
+    let log = std::fs::read(t.store.layout().session_messages(&meta.id)).unwrap();
+    assert!(log.ends_with(b"\n"));
+    let lines: Vec<_> = log[..log.len() - 1].split(|&b| b == b'\n').collect();
+    assert_eq!(lines.len(), 400, "no blank line, none glued");
+    for line in lines {
+        let message: Message = serde_json::from_slice(line).unwrap();
+        let tag = &message.content[..1];
+        assert!(message.content.ends_with(&tag.repeat(40_000)));
+    }
+}
