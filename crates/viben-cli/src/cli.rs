@@ -280,7 +280,7 @@ pub(crate) enum SessionsCommand {
         #[command(flatten)]
         format: Format,
     },
-    /// Show a session and its messages
+    /// Show a session and its messages (streamed: any length of log)
     Show {
         /// The session's id
         id: String,
@@ -289,6 +289,38 @@ pub(crate) enum SessionsCommand {
         last: Option<usize>,
         #[command(flatten)]
         format: Format,
+    },
+    /// Start a session with an agent and print its id
+    Create {
+        /// The agent the session talks to
+        #[arg(long, value_name = "ID")]
+        agent: String,
+        /// A title for people
+        #[arg(long)]
+        title: Option<String>,
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Append a message to a session
+    Append {
+        /// The session's id
+        id: String,
+        /// Who wrote it: user, assistant, system, tool (or another role)
+        #[arg(long, default_value = "user")]
+        role: String,
+        /// The message's text [default: standard input, without its last newline]
+        #[arg(long)]
+        content: Option<String>,
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Delete a session and all its messages
+    Delete {
+        /// The session's id
+        id: String,
+        /// Confirm that the session's messages are deleted for good
+        #[arg(long, required = true)]
+        yes: bool,
     },
 }
 

@@ -47,13 +47,6 @@ pub(crate) fn escape(text: &str) -> Cow<'_, str> {
 
 /// Like [`escape`], but keeps line breaks and tabs, for multi-line text printed as a block
 /// (a message's content, a system prompt).
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "for block printers such as `sessions show` to adopt"
-    )
-)]
 pub(crate) fn escape_multiline(text: &str) -> Cow<'_, str> {
     escape_keeping(text, &['\n', '\t'])
 }

@@ -76,7 +76,8 @@ fn assert_refused_everywhere(models: &str, place: &str, what: &str) {
     let out = viben_limited(home.path(), &["doctor"]);
     assert_eq!(out.code, Some(1), "viben doctor: {}", out.text);
     assert!(
-        out.text.contains("[FAIL] store check: 1 error(s), 0 warning(s)"),
+        out.text
+            .contains("[FAIL] store check: 1 error(s), 0 warning(s)"),
         "viben doctor: {}",
         out.text
     );

@@ -3,12 +3,12 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::fs;
-use std::io::BufRead;
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use viben_model::{
-    AgentConfig, ChannelsFile, ModelCatalog, Profile, ProviderConfig, SessionMeta, ValidationError,
+    AgentConfig, ChannelsFile, Message, ModelCatalog, Profile, ProviderConfig, SessionMeta,
+    ValidationError,
 };
 
 use crate::error::StoreError;
@@ -161,7 +161,8 @@ impl Store {
     /// that do not parse, fields out of range, ids that do not match their file, agents whose
     /// model is not in `models.yaml` or whose provider has no file, models whose provider has
     /// no file, a default model that does not exist, channels and sessions pointing at missing
-    /// agents, torn session logs. An empty list means all is well.
+    /// agents, lines of session logs that readers skip (each with its line), torn or blank
+    /// log lines. An empty list means all is well.
     pub fn check(&self) -> Vec<Problem> {
         let mut c = Checker {
             store: self,
@@ -330,15 +331,9 @@ impl Store {
                 );
             }
             let log = dir.join("messages.jsonl");
-            if let Some(line) = torn_tail_line(&log) {
-                c.push(
-                    Severity::Warning,
-                    &log,
-                    Some((line, 1)),
-                    "the last line is incomplete (a write was interrupted); it is ignored and the \
-                     next append starts a new line"
-                        .to_owned(),
-                );
+            match self.confine(&log) {
+                Ok(()) => check_log::<Message>(&mut c, &log),
+                Err(err) => c.error(err),
             }
         }
         c.problems
@@ -462,27 +457,76 @@ fn temp_files(c: &mut Checker<'_>, dir: &Path) {
     }
 }
 
-/// The 1-based line of a log's last line when it has no newline at the end.
-fn torn_tail_line(path: &Path) -> Option<usize> {
-    let file = crate::jsonl::open_read(path).ok()??;
-    let len = file.metadata().ok()?.len();
-    let mut last = [0u8; 1];
-    file.read_exact_at(&mut last, len.checked_sub(1)?).ok()?;
-    if last[0] == b'\n' {
-        return None;
-    }
-    // Counting lines streams the file; only done for logs that are torn.
-    let mut reader = std::io::BufReader::new(file);
-    let mut count = 0usize;
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => count += 1,
+/// The most bad lines reported per log; the rest are counted in one more problem.
+const MAX_BAD_LINES: usize = 20;
+
+/// Reads a whole log as readers of `T` do, reporting each line they would skip with its line
+/// (bad JSON, invalid UTF-8, a line over the limit, a record missing a field), a torn tail,
+/// and blank lines, which readers skip but tools reading one JSON document per line do not.
+fn check_log<T: serde::de::DeserializeOwned>(c: &mut Checker<'_>, path: &Path) {
+    let mut reader = match crate::jsonl::JsonlReader::<T>::open(path) {
+        Ok(reader) => reader,
+        Err(err) => return c.error(err),
+    };
+    let mut bad = 0usize;
+    for item in reader.by_ref() {
+        match item {
+            Ok(_) => {}
+            Err(StoreError::Parse {
+                line,
+                column,
+                message,
+                ..
+            }) => {
+                bad += 1;
+                if bad <= MAX_BAD_LINES {
+                    c.push(
+                        Severity::Error,
+                        path,
+                        line.map(|line| (line, column.unwrap_or(1))),
+                        format!("{message}; readers skip this line: fix it or delete it by hand"),
+                    );
+                }
+            }
+            Err(err) => return c.error(err),
         }
     }
-    Some(count)
+    if bad > MAX_BAD_LINES {
+        c.push(
+            Severity::Error,
+            path,
+            None,
+            format!(
+                "{} more bad lines not listed here; fix or delete them by hand",
+                bad - MAX_BAD_LINES
+            ),
+        );
+    }
+    let blank = reader.blank_lines();
+    if blank.count > 0 {
+        c.push(
+            Severity::Warning,
+            path,
+            blank.first.map(|line| (line, 1)),
+            format!(
+                "{} blank line(s), the first here; viben skips them, but tools that parse each \
+                 line as JSON (jq, json.loads) stop at them; delete them",
+                blank.count
+            ),
+        );
+    }
+    for warning in reader.warnings() {
+        if let crate::jsonl::LogWarningKind::TornTail { .. } = warning.kind {
+            c.push(
+                Severity::Warning,
+                path,
+                warning.line.map(|line| (line, 1)),
+                "the last line is incomplete (a write was interrupted); it is ignored and the \
+                 next append starts a new line"
+                    .to_owned(),
+            );
+        }
+    }
 }
 
 /// Where in `text` the field a validation problem is about is, as well as a plain text scan

@@ -168,6 +168,21 @@ pub enum StoreError {
         limit: u64,
     },
 
+    /// A record that would make a log line longer than readers accept; nothing was written.
+    #[error(
+        "{}: the record is {bytes} bytes as a JSON line, more than the {limit} bytes (16 MiB) \
+         a log line may hold; nothing was written; shorten it or split it into several records",
+        path.display()
+    )]
+    LineTooLong {
+        /// The log.
+        path: PathBuf,
+        /// The length of the record's line, without its newline.
+        bytes: u64,
+        /// The longest line a log may hold, in bytes.
+        limit: u64,
+    },
+
     /// Something other than a regular file (a FIFO, a device, a folder) where a store file
     /// belongs. It is not read: reading a FIFO or a device could block forever.
     #[error(
@@ -327,6 +342,7 @@ impl StoreError {
             | Self::OutsideRoot { path, .. }
             | Self::TooLarge { path, .. }
             | Self::TooLargeToWrite { path, .. }
+            | Self::LineTooLong { path, .. }
             | Self::Encode { path, .. }
             | Self::BadName { path }
             | Self::NotAFile { path }

@@ -1,8 +1,7 @@
 //! Sessions: `sessions/<id>/session.yaml` (metadata) and `messages.jsonl` (the message log).
 
-use std::fs::{self, File};
+use std::fs;
 use std::io;
-use std::path::PathBuf;
 
 use chrono::Utc;
 use viben_model::{Message, SessionMeta};
@@ -32,22 +31,23 @@ fn not_found(id: &str) -> StoreError {
 
 /// An open message log for appending many messages without reopening the file each time.
 ///
-/// Every append is one whole line written with one `write` to a file opened in append mode, so
-/// several appenders (in any processes) interleave whole lines.
+/// Every append is one whole line, written under an exclusive lock on the log, so appenders
+/// in any threads and processes interleave whole lines, and one that dies mid-line leaves a
+/// fragment alone on its line (see `docs/store.md`, "Appends").
 #[derive(Debug)]
 pub struct MessageAppender {
     id: String,
-    path: PathBuf,
-    file: File,
-    known_end: jsonl::KnownEnd,
+    log: jsonl::AppendLog,
 }
 
 impl MessageAppender {
-    /// Appends `message` as one line (no fsync: a crash may lose the last messages, never
-    /// earlier ones, and never leaves a torn line that a later append would glue onto).
+    /// Appends `message` as one line (no fsync: a crash of the machine may lose the last
+    /// messages, never earlier ones).
     ///
     /// Fails with [`StoreError::NotFound`] once the session was deleted (also when a session
-    /// with the same id was created since: open a new appender for it).
+    /// with the same id was created since: open a new appender for it), and with
+    /// [`StoreError::LineTooLong`] for a message whose line would be over 16 MiB, which no
+    /// reader would return; nothing is written then.
     pub fn append(&self, message: &Message) -> Result<()> {
         self.append_line(message, false)
     }
@@ -58,10 +58,8 @@ impl MessageAppender {
     }
 
     fn append_line(&self, message: &Message, sync: bool) -> Result<()> {
-        let line = jsonl::encode(&self.path, message)?;
-        jsonl::append_line(&self.file, &self.path, &line, sync, &self.known_end, || {
-            not_found(&self.id)
-        })
+        let line = jsonl::encode(self.log.path(), message)?;
+        self.log.append(&line, sync, || not_found(&self.id))
     }
 }
 
@@ -212,14 +210,16 @@ impl Store {
         if !self.layout().session_meta(id).exists() {
             return Err(not_found(id));
         }
-        let file = jsonl::open_append(&path)?;
-        // A log with another hard link would be written into wherever that name lives.
-        crate::store::refuse_linked(&file, &path)?;
+        let log = jsonl::AppendLog::open(&path).map_err(|err| match err {
+            // The folder went away since the check above.
+            StoreError::Io { ref source, .. } if source.kind() == io::ErrorKind::NotFound => {
+                not_found(id)
+            }
+            other => other,
+        })?;
         Ok(MessageAppender {
             id: id.to_owned(),
-            path,
-            file,
-            known_end: jsonl::KnownEnd::unknown(),
+            log,
         })
     }
 
@@ -240,22 +240,37 @@ impl Store {
     }
 
     /// The last `n` messages of session `id`, read backwards from the end of the log so a
-    /// long log is not loaded. Bad lines among them are skipped and reported as warnings.
+    /// long log is not loaded. Bad lines among them are skipped and reported as warnings
+    /// (`path:line`); they do not count towards `n`.
     pub fn last_messages(&self, id: &str, n: usize) -> Result<Records<Message>> {
+        self.read_last_messages(id, n)?.collect_lenient()
+    }
+
+    /// Streams the last `n` messages of session `id` (see [`Store::last_messages`]), one line
+    /// in memory at a time, with the bad lines among them as errors; messages appended after
+    /// the call are not read.
+    pub fn read_last_messages(&self, id: &str, n: usize) -> Result<JsonlReader<Message>> {
         check_id("session", id)?;
         let path = self.layout().session_messages(id);
         self.confine(&path)?;
         if !self.layout().session_dir(id).exists() {
             return Err(not_found(id));
         }
-        jsonl::read_last(&path, n)
+        jsonl::open_last(&path, n)
     }
 
     /// Deletes session `id` (its metadata and its log).
+    ///
+    /// Holds the log's append lock while deleting, so an append in progress ends first and
+    /// every later one fails with `NotFound`: no append reports success for a line that was
+    /// deleted.
     pub fn delete_session(&self, id: &str) -> Result<()> {
         check_id("session", id)?;
         let dir = self.layout().session_dir(id);
         self.confine(&dir)?;
+        let log = self.layout().session_messages(id);
+        self.confine(&log)?;
+        let _locked = jsonl::lock_log(&log)?;
         match fs::remove_dir_all(&dir) {
             Ok(()) => crate::atomic::sync_dir(&self.layout().sessions_dir()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Err(not_found(id)),

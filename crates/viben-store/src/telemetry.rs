@@ -75,27 +75,19 @@ impl Store {
         let path = self.layout().telemetry_day_file(T::SIGNAL, day);
         self.confine(&path)?;
         let line = jsonl::encode(&path, record)?;
-        let file = match jsonl::open_append(&path) {
-            Ok(file) => file,
+        let log = match jsonl::AppendLog::open(&path) {
+            Ok(log) => log,
             // The signal's folder is made by its first record.
             Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
                 self.ensure_dir(&self.layout().telemetry_signal_dir(T::SIGNAL))?;
-                jsonl::open_append(&path)?
+                jsonl::AppendLog::open(&path)?
             }
             Err(other) => return Err(other),
         };
-        // A day file with another hard link is someone else's file too: appending would
-        // write into it wherever it lives.
-        crate::store::refuse_linked(&file, &path)?;
         // Deleted between the open and the write: pruned as this record came in.
-        jsonl::append_line(
-            &file,
-            &path,
-            &line,
-            false,
-            &jsonl::KnownEnd::unknown(),
-            || StoreError::io("append to", &path, std::io::ErrorKind::NotFound.into()),
-        )
+        log.append(&line, false, || {
+            StoreError::io("append to", &path, std::io::ErrorKind::NotFound.into())
+        })
     }
 
     /// The records of type `T` whose timestamp is in `from..to` (`to` excluded), in file order

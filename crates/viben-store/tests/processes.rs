@@ -28,6 +28,33 @@ fn spawn_child(mode: &str, root: &Path, tag: &str) -> Child {
         .expect("spawn a child process")
 }
 
+/// Like [`spawn_child`], with the child's stdout kept for the parent to read.
+fn spawn_child_piped(mode: &str, root: &Path, tag: &str) -> Child {
+    Command::new(std::env::current_exe().expect("the test binary's path"))
+        .args(["--exact", "child_entry", "--nocapture", "--test-threads=1"])
+        .env(CHILD, mode)
+        .env(ROOT, root)
+        .env(TAG, tag)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn a child process")
+}
+
+/// Waits for a child started by [`spawn_child_piped`] and returns the number it printed on
+/// its `acknowledged N` line.
+fn wait_acknowledged(child: Child) -> usize {
+    let output = child.wait_with_output().expect("wait for the child");
+    assert!(output.status.success(), "child failed: {}", output.status);
+    let stdout = String::from_utf8(output.stdout).expect("UTF-8 output");
+    // The test harness prints around it, on the same line.
+    stdout
+        .split("acknowledged ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in the child's output: {stdout}"))
+}
+
 fn wait_ok(mut child: Child) {
     let status = child.wait().expect("wait for the child");
     assert!(status.success(), "child failed: {status}");
@@ -107,10 +134,55 @@ fn child_entry() {
             let err = appender
                 .append(&Message::new(MessageRole::User, "x".repeat(20_000)))
                 .unwrap_err();
-            assert!(err.to_string().contains("wrote only"), "{err}");
+            let text = err.to_string();
+            assert!(text.contains("wrote only"), "{text}");
+            assert!(text.contains("the partial line was removed"), "{text}");
+        }
+        "append-until-stopped" => {
+            // Appends numbered small messages until the parent creates the stop file, then
+            // prints how many appends returned Ok.
+            let appender = store.message_appender(&tag_session()).unwrap();
+            let stop = std::path::Path::new(&std::env::var(ROOT).unwrap()).join(STOP);
+            let mut acknowledged = 0usize;
+            loop {
+                if acknowledged.is_multiple_of(16) && stop.exists() {
+                    break;
+                }
+                let content = format!("{tag} {acknowledged} {}", tag.repeat(40));
+                appender
+                    .append(&Message::new(MessageRole::User, content))
+                    .unwrap();
+                acknowledged += 1;
+            }
+            println!("acknowledged {acknowledged}");
+        }
+        "append-huge" => {
+            // One 1.5 MB line, long enough to be killed half-way through its `write`.
+            store
+                .append_message(&tag_session(), &Message::new(MessageRole::User, huge()))
+                .unwrap();
+        }
+        "append-70k" => {
+            let appender = store.message_appender(&tag_session()).unwrap();
+            for i in 0..LARGE_MESSAGES {
+                let content = format!("{tag} {i} {}", tag.repeat(70_000));
+                appender
+                    .append(&Message::new(MessageRole::User, content))
+                    .unwrap();
+            }
         }
         other => panic!("unknown child mode {other}"),
     }
+}
+
+/// The file whose existence tells `append-until-stopped` children to stop.
+const STOP: &str = "stop-appending";
+
+/// How many 70 KB messages each `append-70k` child appends.
+const LARGE_MESSAGES: usize = 100;
+
+fn huge() -> String {
+    "y".repeat(1_500_000)
 }
 
 fn tag_session() -> String {
@@ -270,7 +342,7 @@ fn current_version(store: &Store) -> u64 {
 }
 
 #[test]
-fn a_short_write_of_a_line_is_an_error_and_the_partial_line_is_never_continued() {
+fn a_short_write_of_a_line_is_an_error_and_leaves_no_partial_line() {
     let t = seed_store();
     create_shared_session(&t.store);
     // A file size limit (SIGXFSZ ignored, as it stays across exec) makes `write` stop short.
@@ -301,10 +373,165 @@ fn a_short_write_of_a_line_is_an_error_and_the_partial_line_is_never_continued()
     let read = t.store.last_messages(&tag_session(), 10).unwrap();
     let contents: Vec<_> = read.records.iter().map(|m| m.content.as_str()).collect();
     assert_eq!(contents, ["small", "after"]);
+    assert!(read.warnings.is_empty(), "{:?}", read.warnings);
+    let log = std::fs::read_to_string(t.store.layout().session_messages(&tag_session())).unwrap();
     assert_eq!(
-        read.warnings.len(),
-        1,
-        "the partial line: {:?}",
-        read.warnings
+        log.lines().count(),
+        2,
+        "the partial line was cut off: {log}"
     );
+}
+
+/// A log as `jq` or a per-line `json.loads` sees it.
+#[derive(Debug, Default)]
+struct PerLine {
+    messages: Vec<Message>,
+    /// Lines that are a torn fragment of a huge message, alone.
+    fragments: usize,
+    /// Blank lines.
+    blank: Vec<usize>,
+    /// Lines where a record follows a torn fragment (the record is lost to readers).
+    glued: Vec<usize>,
+}
+
+impl PerLine {
+    /// Asserts that there is no blank line and that every line that is not a whole message is
+    /// a torn fragment standing alone.
+    fn assert_clean(&self) {
+        assert!(
+            self.blank.is_empty() && self.glued.is_empty(),
+            "{} blank lines (first {:?}), {} lines with a record glued to a torn fragment \
+             (first {:?})",
+            self.blank.len(),
+            self.blank.first(),
+            self.glued.len(),
+            self.glued.first()
+        );
+    }
+}
+
+fn lines_as_a_per_line_json_reader_sees_them(store: &Store) -> PerLine {
+    let log = std::fs::read(store.layout().session_messages(&tag_session())).expect("read the log");
+    let mut seen = PerLine::default();
+    let mut lines: Vec<&[u8]> = log.split(|&b| b == b'\n').collect();
+    // The bytes after the last newline: nothing, or a torn tail.
+    if lines.last().is_some_and(|tail| tail.is_empty()) {
+        lines.pop();
+    }
+    for (i, line) in lines.iter().enumerate() {
+        if line.is_empty() {
+            seen.blank.push(i + 1);
+            continue;
+        }
+        match serde_json::from_slice::<Message>(line) {
+            Ok(message) => seen.messages.push(message),
+            // A torn fragment: one record's start, all 'y' (a huge message's content).
+            Err(_) if line.starts_with(b"{") && !line[1..].contains(&b'{') => seen.fragments += 1,
+            Err(_) => seen.glued.push(i + 1),
+        }
+    }
+    seen
+}
+
+/// Kills `child` (SIGKILL) while it is writing a huge message to `log`, seen as the log
+/// ending in the message's `y`s (the kernel copies a long `write` a page or a folio at a time,
+/// making the file longer after each, and stops between them for a fatal signal, leaving part
+/// of the line). Returns whether it was caught so, rather than finishing first.
+fn kill_mid_write(child: &mut Child, log: &Path) -> bool {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::File::open(log).expect("open the log");
+    let mut end = [0u8; 16];
+    loop {
+        if child.try_wait().expect("poll the child").is_some() {
+            return false;
+        }
+        let len = file.metadata().expect("the log's length").len();
+        if len >= 16 && file.read_exact_at(&mut end, len - 16).is_ok() && end == [b'y'; 16] {
+            child.kill().expect("kill the child");
+            child.wait().expect("wait for the child");
+            return true;
+        }
+    }
+}
+
+#[test]
+fn appenders_killed_mid_line_never_cost_another_appender_an_acknowledged_message() {
+    let t = seed_store();
+    create_shared_session(&t.store);
+    let root = t.dir.path();
+    // The log exists before anyone watches it.
+    let log = t.store.layout().session_messages(&tag_session());
+    t.store
+        .append_message(&tag_session(), &Message::new(MessageRole::User, "first"))
+        .unwrap();
+    let a = spawn_child_piped("append-until-stopped", root, "a");
+    let b = spawn_child_piped("append-until-stopped", root, "b");
+    // Until six were killed inside their write (most then leave a torn line), or 100 tries.
+    let (mut caught, mut kills) = (0, 0);
+    while caught < 6 && kills < 100 {
+        let mut child = spawn_child("append-huge", root, "k");
+        caught += usize::from(kill_mid_write(&mut child, &log));
+        kills += 1;
+    }
+    assert!(caught > 0, "no appender was caught inside its write");
+    std::fs::write(root.join(STOP), "").unwrap();
+    let acknowledged = [wait_acknowledged(a), wait_acknowledged(b)];
+
+    let seen = lines_as_a_per_line_json_reader_sees_them(&t.store);
+    seen.assert_clean();
+    assert!(
+        seen.fragments > 0,
+        "no kill tore a line ({caught} caught mid-write)"
+    );
+    assert!(seen.fragments <= caught, "{} fragments", seen.fragments);
+    let messages = seen.messages;
+    let mut next = [0usize; 2];
+    for message in &messages {
+        if message.content == "first" {
+            continue;
+        }
+        if message.content.starts_with('y') {
+            assert_eq!(
+                message.content,
+                huge(),
+                "a huge message that finished is whole"
+            );
+            continue;
+        }
+        let mut parts = message.content.split(' ');
+        let tag = parts.next().unwrap();
+        let i: usize = parts.next().unwrap().parse().unwrap();
+        let slot = usize::from(tag == "b");
+        assert_eq!(i, next[slot], "{tag}'s messages arrive in order, none lost");
+        assert_eq!(parts.next(), Some(tag.repeat(40).as_str()));
+        next[slot] += 1;
+    }
+    assert_eq!(next, acknowledged, "every acknowledged append reads back");
+    assert!(acknowledged.iter().all(|&n| n > 0));
+
+    // The store's own reader agrees, and a new append lands on a line of its own.
+    t.store
+        .append_message(&tag_session(), &Message::new(MessageRole::User, "after"))
+        .unwrap();
+    let last = t.store.last_messages(&tag_session(), 1).unwrap();
+    assert_eq!(last.records[0].content, "after");
+    let read = t.store.read_messages(&tag_session()).unwrap();
+    let good = read.filter(Result::is_ok).count();
+    assert_eq!(good, messages.len() + 1);
+}
+
+#[test]
+fn four_appenders_of_70_kb_lines_leave_no_blank_lines() {
+    let t = seed_store();
+    create_shared_session(&t.store);
+    let children: Vec<_> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|tag| spawn_child("append-70k", t.dir.path(), tag))
+        .collect();
+    children.into_iter().for_each(wait_ok);
+    let seen = lines_as_a_per_line_json_reader_sees_them(&t.store);
+    seen.assert_clean();
+    assert_eq!(seen.fragments, 0);
+    assert_eq!(seen.messages.len(), 4 * LARGE_MESSAGES);
+    assert!(t.store.check().is_empty(), "{:?}", t.store.check());
 }

@@ -391,3 +391,191 @@ fn a_session_naming_an_invalid_agent_id_is_an_invalid_record_not_an_invalid_sess
         "{err:?}"
     );
 }
+
+/// The length of `message`'s line in the log, without its newline.
+fn line_len(message: &Message) -> usize {
+    serde_json::to_vec(message).expect("serialize").len()
+}
+
+#[test]
+fn a_message_over_16_mib_is_refused_at_append_naming_the_limit_and_nothing_is_written() {
+    const LIMIT: usize = 16 * 1024 * 1024;
+    let t = seed_store();
+    let meta = SessionMeta::new("my-agent", None);
+    t.store.create_session(&meta).unwrap();
+    let mut message = msg("");
+    let overhead = line_len(&message);
+    // A line of exactly the limit is accepted and reads back.
+    message.content = "x".repeat(LIMIT - overhead);
+    assert_eq!(line_len(&message), LIMIT);
+    t.store.append_message(&meta.id, &message).unwrap();
+    let read: Vec<_> = t.store.read_messages(&meta.id).unwrap().collect();
+    assert_eq!(read.len(), 1);
+    assert_eq!(read[0].as_ref().unwrap().content.len(), LIMIT - overhead);
+
+    // One byte more is refused before anything is written.
+    message.content.push('x');
+    let log = t.store.layout().session_messages(&meta.id);
+    let before = std::fs::metadata(&log).unwrap().len();
+    let appender = t.store.message_appender(&meta.id).unwrap();
+    for result in [
+        t.store.append_message(&meta.id, &message),
+        appender.append(&message),
+        appender.append_durable(&message),
+    ] {
+        let err = result.unwrap_err();
+        assert!(
+            matches!(err, StoreError::LineTooLong { bytes, limit: 16_777_216, .. } if bytes == LIMIT as u64 + 1),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("messages.jsonl: the record is 16777217 bytes as a JSON line, more than the 16777216 bytes (16 MiB)"),
+            "{text}"
+        );
+        assert!(text.contains("nothing was written"), "{text}");
+    }
+    assert_eq!(std::fs::metadata(&log).unwrap().len(), before);
+    appender.append(&msg("small")).unwrap();
+    assert_eq!(t.store.read_messages(&meta.id).unwrap().count(), 2);
+}
+
+#[test]
+fn a_telemetry_record_over_the_line_limit_is_refused_too() {
+    let t = seed_store();
+    let record = viben_model::LogRecord {
+        level: viben_model::LogLevel::Info,
+        message: "x".repeat(16 * 1024 * 1024),
+        attributes: viben_model::JsonFields::new(),
+        time: Utc::now(),
+        extra: viben_model::JsonFields::new(),
+    };
+    let err = t.store.record(&record).unwrap_err();
+    assert!(matches!(err, StoreError::LineTooLong { .. }), "{err:?}");
+    let day = t
+        .store
+        .layout()
+        .telemetry_day_file("logs", record.time.date_naive());
+    assert!(
+        std::fs::metadata(&day).map_or(true, |m| m.len() == 0),
+        "nothing was written"
+    );
+}
+
+/// A session `s` whose log is `lines` joined by newlines.
+fn session_with_log(t: &common::TempStore, log: &[u8]) {
+    write(
+        t.dir.path(),
+        "sessions/s/session.yaml",
+        "id: s\nagent_id: my-agent\ncreated_at: 2026-01-01T00:00:00Z\nupdated_at: 2026-01-01T00:00:00Z\n",
+    );
+    write(t.dir.path(), "sessions/s/messages.jsonl", log);
+}
+
+fn record_line(content: &str) -> String {
+    format!(
+        "{{\"role\":\"user\",\"content\":\"{content}\",\"created_at\":\"2026-01-01T00:00:00Z\"}}\n"
+    )
+}
+
+#[test]
+fn the_last_n_messages_are_n_even_with_bad_lines_among_them_and_each_bad_line_is_named() {
+    let t = seed_store();
+    let mut log = Vec::new();
+    for content in ["a", "b", "c"] {
+        log.extend_from_slice(record_line(content).as_bytes());
+    }
+    log.extend_from_slice(b"garbage\n");
+    log.extend_from_slice(record_line("d").as_bytes());
+    log.extend_from_slice(b"\xff\xfe not UTF-8\n");
+    log.extend_from_slice(b"{\"role\":\"user\"}\n");
+    log.extend_from_slice(record_line("e").as_bytes());
+    session_with_log(&t, &log);
+
+    let last = t.store.last_messages("s", 2).unwrap();
+    let contents: Vec<_> = last.records.iter().map(|m| m.content.as_str()).collect();
+    assert_eq!(contents, ["d", "e"]);
+    let lines: Vec<_> = last.warnings.iter().map(|w| w.line).collect();
+    assert_eq!(lines, [Some(6), Some(7)], "{:?}", last.warnings);
+    assert!(
+        last.warnings[0].to_string().contains("messages.jsonl:6: "),
+        "{}",
+        last.warnings[0]
+    );
+
+    let last = t.store.last_messages("s", 3).unwrap();
+    let contents: Vec<_> = last.records.iter().map(|m| m.content.as_str()).collect();
+    assert_eq!(contents, ["c", "d", "e"]);
+    assert_eq!(last.warnings.len(), 3);
+    assert_eq!(last.warnings[0].line, Some(4));
+
+    let all = t.store.last_messages("s", 100).unwrap();
+    assert_eq!(all.records.len(), 5);
+    assert_eq!(
+        t.store.last_messages("s", 1).unwrap().records[0].content,
+        "e"
+    );
+}
+
+#[test]
+fn check_reports_every_log_line_readers_skip_with_its_path_and_line() {
+    let t = seed_store();
+    let mut log = Vec::new();
+    log.extend_from_slice(record_line("a").as_bytes()); // 1
+    log.extend_from_slice(b"garbage\n"); // 2
+    log.extend_from_slice(b"{\"role\":\"user\",\"content\":\"\xff\xfe\"}\n"); // 3
+    log.extend_from_slice(b"\n"); // 4
+    log.extend_from_slice(&vec![b'x'; 16 * 1024 * 1024 + 1]); // 5
+    log.push(b'\n');
+    log.extend_from_slice(b"{\"role\":\"user\"}\n"); // 6
+    log.extend_from_slice(record_line("b").as_bytes()); // 7
+    log.extend_from_slice(b"{\"role\":\"us"); // 8, torn
+    session_with_log(&t, &log);
+
+    let problems: Vec<String> = t.store.check().iter().map(ToString::to_string).collect();
+    let at = |prefix: &str| {
+        problems
+            .iter()
+            .find(|p| p.starts_with(prefix))
+            .unwrap_or_else(|| panic!("nothing at {prefix}: {problems:#?}"))
+            .clone()
+    };
+    assert!(
+        at("sessions/s/messages.jsonl:2:1: not a valid record").contains("readers skip this line")
+    );
+    assert!(at("sessions/s/messages.jsonl:3:").contains("not a valid record"));
+    assert!(at("sessions/s/messages.jsonl:4:1: warning:").contains("blank line"));
+    assert!(at("sessions/s/messages.jsonl:5:").contains("longer than 16777216 bytes"));
+    assert!(at("sessions/s/messages.jsonl:6:").contains("missing field"));
+    assert!(at("sessions/s/messages.jsonl:8:1: warning:").contains("incomplete"));
+    assert_eq!(problems.len(), 6, "{problems:#?}");
+}
+
+#[test]
+fn threads_sharing_one_appender_write_whole_lines_and_no_blank_ones() {
+    let t = seed_store();
+    let meta = SessionMeta::new("my-agent", None);
+    t.store.create_session(&meta).unwrap();
+    let appender = t.store.message_appender(&meta.id).unwrap();
+    // Lines of 40 KB: long enough to be seen half-written by a thread checking the log's end.
+    std::thread::scope(|scope| {
+        for tag in ["a", "b", "c", "d"] {
+            let appender = &appender;
+            scope.spawn(move || {
+                for i in 0..100 {
+                    let content = format!("{tag} {i} {}", tag.repeat(40_000));
+                    appender.append(&msg(&content)).unwrap();
+                }
+            });
+        }
+    });
+    let log = std::fs::read(t.store.layout().session_messages(&meta.id)).unwrap();
+    assert!(log.ends_with(b"\n"));
+    let lines: Vec<_> = log[..log.len() - 1].split(|&b| b == b'\n').collect();
+    assert_eq!(lines.len(), 400, "no blank line, none glued");
+    for line in lines {
+        let message: Message = serde_json::from_slice(line).unwrap();
+        let tag = &message.content[..1];
+        assert!(message.content.ends_with(&tag.repeat(40_000)));
+    }
+}

@@ -1,19 +1,44 @@
 //! `viben sessions ...`
 
-use serde::Serialize;
-use viben_model::{Message, SessionMeta};
+use std::cell::RefCell;
+use std::io::{self, BufWriter, Read, Write};
+
+use serde::ser::{Error as _, SerializeSeq};
+use serde::{Serialize, Serializer};
+use viben_model::{Message, MessageRole, SessionMeta};
+use viben_store::{JsonlReader, Store};
 
 use crate::cli::SessionsCommand;
 use crate::context::Context;
 use crate::failure::Failure;
-use crate::output::{Table, cell, print_json};
+use crate::output::{Table, cell, done, escape, escape_multiline, print_json};
 
-/// `sessions show --json`: the metadata's fields with the messages beside them.
+/// The longest message the store takes (a log line of 16 MiB); standard input is read no
+/// further than this, so `yes | viben sessions append ID` fails instead of filling memory.
+const MAX_CONTENT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// `sessions show --json`: the metadata's fields with the messages beside them, the messages
+/// serialized as they are read, so no log is held in memory whole.
 #[derive(Serialize)]
-struct SessionWithMessages {
+struct SessionWithMessages<'a> {
     #[serde(flatten)]
-    meta: SessionMeta,
-    messages: Vec<Message>,
+    meta: &'a SessionMeta,
+    messages: MessageStream<'a>,
+}
+
+/// Serializes the records of a reader as a JSON array, one at a time; bad lines become the
+/// reader's warnings.
+struct MessageStream<'a>(&'a RefCell<JsonlReader<Message>>);
+
+impl Serialize for MessageStream<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut reader = self.0.borrow_mut();
+        let mut seq = serializer.serialize_seq(None)?;
+        while let Some(message) = reader.next_lenient() {
+            seq.serialize_element(&message.map_err(S::Error::custom)?)?;
+        }
+        seq.end()
+    }
 }
 
 pub(crate) fn run(context: &Context, command: SessionsCommand) -> Result<(), Failure> {
@@ -39,32 +64,141 @@ pub(crate) fn run(context: &Context, command: SessionsCommand) -> Result<(), Fai
             }
             table.print()
         }
-        SessionsCommand::Show { id, last, format } => {
-            let meta = store.get_session(&id)?;
-            let read = match last {
-                Some(n) => store.last_messages(&id, n)?,
-                None => store.read_messages(&id)?.collect_lenient()?,
-            };
-            for warning in &read.warnings {
-                Failure::warn(warning);
-            }
+        SessionsCommand::Show { id, last, format } => show(&store, &id, last, format.json),
+        SessionsCommand::Create {
+            agent,
+            title,
+            format,
+        } => {
+            let meta = SessionMeta::new(agent, title);
+            store.create_session(&meta)?;
             if format.json {
-                return print_json(&SessionWithMessages {
-                    meta,
-                    messages: read.records,
-                });
+                return print_json(&meta);
             }
-            println!("session {}  agent {}", meta.id, meta.agent_id);
-            if let Some(title) = &meta.title {
-                println!("title   {title}");
+            done(&format!("created session {}", meta.id))
+        }
+        SessionsCommand::Append {
+            id,
+            role,
+            content,
+            format,
+        } => {
+            if role.trim().is_empty() {
+                return Err(Failure::with_hint(
+                    "the role is empty",
+                    "pass --role user, assistant, system or tool",
+                ));
             }
-            println!("created {}", meta.created_at.to_rfc3339());
-            for message in read.records {
-                println!();
-                println!("[{}] {}", message.created_at.to_rfc3339(), message.role);
-                println!("{}", message.content);
+            let content = match content {
+                Some(content) => content,
+                None => read_stdin()?,
+            };
+            if content.is_empty() {
+                return Err(Failure::with_hint(
+                    "the message is empty",
+                    "pass --content TEXT, or the text on standard input",
+                ));
             }
-            Ok(())
+            let message = Message::new(MessageRole::from(role), content);
+            store.append_message(&id, &message)?;
+            if format.json {
+                return print_json(&message);
+            }
+            done(&format!(
+                "appended a {} message to session {id}",
+                message.role
+            ))
+        }
+        SessionsCommand::Delete { id, yes: _ } => {
+            store.delete_session(&id)?;
+            done(&format!("deleted session {id}"))
         }
     }
+}
+
+/// Prints a session and its messages as they are read from the log, so memory stays flat
+/// whatever the log's length. Lines that are not messages are reported on stderr at the end.
+fn show(store: &Store, id: &str, last: Option<usize>, json: bool) -> Result<(), Failure> {
+    let meta = store.get_session(id)?;
+    let reader = match last {
+        Some(n) => store.read_last_messages(id, n)?,
+        None => store.read_messages(id)?,
+    };
+    let reader = RefCell::new(reader);
+    let mut out = BufWriter::new(io::stdout().lock());
+    if json {
+        let value = SessionWithMessages {
+            meta: &meta,
+            messages: MessageStream(&reader),
+        };
+        serde_json::to_writer_pretty(&mut out, &value).map_err(|e| match e.io_error_kind() {
+            // A closed or full stdout, as for every other command.
+            Some(kind) => Failure::output(io::Error::from(kind)),
+            None => Failure::from(e),
+        })?;
+        writeln!(out).map_err(Failure::output)?;
+    } else {
+        // Stored text is data, not terminal commands: escaped as every printer escapes it.
+        writeln!(
+            out,
+            "session {}  agent {}",
+            escape(&meta.id),
+            escape(&meta.agent_id)
+        )
+        .map_err(Failure::output)?;
+        if let Some(title) = &meta.title {
+            writeln!(out, "title   {}", escape(title)).map_err(Failure::output)?;
+        }
+        writeln!(out, "created {}", meta.created_at.to_rfc3339()).map_err(Failure::output)?;
+        let mut reader = reader.borrow_mut();
+        while let Some(message) = reader.next_lenient() {
+            let message = message?;
+            writeln!(
+                out,
+                "\n[{}] {}\n{}",
+                message.created_at.to_rfc3339(),
+                escape(&message.role.to_string()),
+                escape_multiline(&message.content)
+            )
+            .map_err(Failure::output)?;
+        }
+    }
+    out.flush().map_err(Failure::output)?;
+    for warning in reader.borrow().warnings() {
+        Failure::warn(warning);
+    }
+    Ok(())
+}
+
+/// The message's text from standard input, without one final newline (as `echo` adds).
+fn read_stdin() -> Result<String, Failure> {
+    let mut bytes = Vec::new();
+    io::stdin()
+        .lock()
+        .take(MAX_CONTENT_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CONTENT_BYTES {
+        return Err(Failure::with_hint(
+            format!(
+                "the message on standard input is longer than {MAX_CONTENT_BYTES} bytes (16 MiB), the most a session log line holds"
+            ),
+            "split it into several messages",
+        ));
+    }
+    let mut text = String::from_utf8(bytes).map_err(|e| {
+        Failure::with_hint(
+            format!(
+                "the message on standard input is not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+            "convert it to UTF-8 (iconv -t UTF-8)",
+        )
+    })?;
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    Ok(text)
 }
