@@ -361,8 +361,22 @@ pub(crate) enum SchemaCommand {
     Status(Format),
     /// Compare the live schema with the expected one
     Check,
-    /// Record the initial migration as applied on a database the web app (Drizzle) created
+    /// Record the migrations as applied on a database the web app (Drizzle) created, up to the
+    /// newest one whose schema it has
     Adopt,
+    /// Bring the live schema to the migrations' schema (development): shows the SQL, asks, then
+    /// runs it in one transaction; extra tables, columns and indexes are kept
+    Push {
+        /// Apply without asking (needed without a terminal)
+        #[arg(long, conflicts_with = "dry_run")]
+        yes: bool,
+        /// Print the SQL and change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Allow steps that may lose data (a column's type change)
+        #[arg(long)]
+        allow_data_loss: bool,
+    },
     /// Revert the last migration (drops the tables of the last migration and the data in them)
     Revert {
         /// Confirm that data may be dropped (required)

@@ -5,6 +5,7 @@ mod error;
 pub mod migrate;
 pub mod models;
 mod pool;
+pub mod push;
 /// The tables as Diesel sees them: `diesel print-schema` output, never edited by hand.
 #[expect(
     missing_docs,

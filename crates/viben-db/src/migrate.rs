@@ -320,10 +320,10 @@ pub fn check_drift(conn: &mut PgConnection) -> Result<Vec<Difference>, DbError> 
 /// behind a transaction-mode pooler (PgBouncer, Neon's `-pooler` hosts): the two statements
 /// may reach different server sessions, leaving the lock held by a session nobody controls.
 /// Inside this transaction Diesel runs each migration in a savepoint.
-pub(crate) fn with_lock<T>(
+pub(crate) fn with_lock<T, E: From<diesel::result::Error>>(
     conn: &mut PgConnection,
-    f: impl FnOnce(&mut PgConnection) -> Result<T, DbError>,
-) -> Result<T, DbError> {
+    f: impl FnOnce(&mut PgConnection) -> Result<T, E>,
+) -> Result<T, E> {
     conn.transaction(|conn| {
         diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
             .bind::<BigInt, _>(MIGRATION_LOCK_KEY)
@@ -378,6 +378,22 @@ fn recorded_versions(conn: &mut PgConnection) -> Result<Vec<String>, DbError> {
             .map(|v| v.version)
             .collect(),
     )
+}
+
+/// Records every migration of `migrations` that is not recorded yet as applied (after a push
+/// brought the schema to the one they all make), and returns those versions.
+pub(crate) fn record_all(
+    conn: &mut PgConnection,
+    migrations: &MigrationSet,
+) -> Result<Vec<String>, DbError> {
+    let recorded = recorded_versions(conn)?;
+    let missing: Vec<String> = migrations
+        .versions()?
+        .into_iter()
+        .filter(|v| !recorded.contains(v))
+        .collect();
+    record_applied(conn, &missing)?;
+    Ok(missing)
 }
 
 /// Records `versions` in Diesel's bookkeeping table, creating it the way Diesel does.

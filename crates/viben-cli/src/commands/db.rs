@@ -1,5 +1,7 @@
 //! `viben db migrate | status | check | adopt | revert`
 
+use std::io::IsTerminal as _;
+
 use serde_json::{Value, json};
 use viben_db::Adopted;
 use viben_db::catalog::{Difference, Schema};
@@ -118,6 +120,11 @@ fn schema(context: &Context, command: SchemaCommand) -> Result<(), Failure> {
             )),
             Adopted::AlreadyManaged => done("nothing to adopt: migrations are recorded"),
         },
+        SchemaCommand::Push {
+            yes,
+            dry_run,
+            allow_data_loss,
+        } => push(&mut conn, yes, dry_run, allow_data_loss),
         SchemaCommand::Revert { .. } => match migrate::revert_last(&mut conn)? {
             Some(version) => done(&format!("reverted {version}")),
             None => done("nothing to revert"),
@@ -192,4 +199,116 @@ pub(crate) fn drift_hint(
          has nothing to redo: {}",
         ways.join(", or ")
     ))
+}
+
+/// `viben db push`: shows the plan, asks on a terminal (or takes `--yes`), then pushes.
+fn push(
+    conn: &mut PgConnection,
+    yes: bool,
+    dry_run: bool,
+    allow_data_loss: bool,
+) -> Result<(), Failure> {
+    let plan = viben_db::push::plan(conn, &migrate::MIGRATIONS)?;
+    let steps_json = |steps: &[viben_db::push::PushStep]| -> Vec<Value> {
+        steps
+            .iter()
+            .map(
+                |s| json!({ "summary": s.summary, "sql": s.sql, "rewrites_rows": s.rewrites_rows }),
+            )
+            .collect()
+    };
+    let left_alone: Vec<String> = plan.left_alone.iter().map(ToString::to_string).collect();
+    if !output::json() {
+        for step in &plan.steps {
+            // Line by line: `say!` escapes line breaks, and a CREATE TABLE spans several.
+            for line in step.to_string().lines() {
+                say!("{line}")?;
+            }
+        }
+        for difference in &left_alone {
+            say!("-- left alone: {difference}")?;
+        }
+    }
+    let finish_without_change = |applied: bool| -> Result<(), Failure> {
+        if output::json() {
+            print_json(&json!({
+                "steps": steps_json(&plan.steps),
+                "left_alone": left_alone,
+                "applied": applied,
+                "recorded": Vec::<String>::new(),
+            }))
+        } else {
+            Ok(())
+        }
+    };
+    if plan.is_empty() {
+        finish_without_change(false)?;
+        return if output::json() {
+            Ok(())
+        } else {
+            say!("the schema matches the migrations; nothing to push")
+        };
+    }
+    if dry_run {
+        return finish_without_change(false);
+    }
+    let losing = plan.data_loss().count();
+    if losing > 0 && !allow_data_loss {
+        return Err(Failure::with_hint(
+            format!(
+                "{losing} step(s) change a column's type, which may lose data; nothing was changed"
+            ),
+            "check the rows named above, then run `viben db push --allow-data-loss`",
+        ));
+    }
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(Failure::usage(
+                "db push changes the schema and needs a confirmation, and there is no terminal \
+                 to ask on; nothing was changed",
+                "review the plan with `viben db push --dry-run`, then run `viben db push --yes`",
+            ));
+        }
+        if !confirm(&format!("run these {} statement(s)?", plan.steps.len()))? {
+            return Err(Failure::with_hint(
+                "not confirmed; nothing was changed",
+                "run `viben db push` again when ready",
+            ));
+        }
+    }
+    let data_loss = if allow_data_loss {
+        viben_db::push::DataLoss::Allow
+    } else {
+        viben_db::push::DataLoss::Refuse
+    };
+    let pushed = viben_db::push::push(conn, &migrate::MIGRATIONS, &plan, data_loss)?;
+    if output::json() {
+        return print_json(&json!({
+            "steps": steps_json(&pushed.steps),
+            "left_alone": left_alone,
+            "applied": true,
+            "recorded": pushed.recorded,
+        }));
+    }
+    say!(
+        "pushed: {} statement(s) in one transaction",
+        pushed.steps.len()
+    )?;
+    if !pushed.recorded.is_empty() {
+        say!("recorded as applied: {}", pushed.recorded.join(", "))?;
+    }
+    Ok(())
+}
+
+/// Asks a yes/no question on the terminal; only `y` or `yes` is a yes.
+fn confirm(question: &str) -> Result<bool, Failure> {
+    use std::io::Write as _;
+    let mut stderr = std::io::stderr().lock();
+    write!(stderr, "{question} [y/N] ").map_err(Failure::output)?;
+    stderr.flush().map_err(Failure::output)?;
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(Failure::output)?;
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
 }

@@ -20,6 +20,7 @@ use crate::DbError;
 pub use diff::{Difference, diff};
 pub use live::{LiveCatalog, LiveColumn, LiveConstraint, LiveIndex, read};
 pub use naming::{NAMING_EXCEPTIONS, naming_violations};
+pub(crate) use repair::ident;
 pub use schema::{Column, Constraint, Index, Schema, TOOLING_TABLES, Table};
 
 /// Reads the live catalog and compares it with the schema its migrations should have left

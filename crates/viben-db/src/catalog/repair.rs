@@ -121,7 +121,7 @@ impl Difference {
 }
 
 /// A name as SQL takes it: bare when it is a plain lowercase word, else double-quoted.
-fn ident(name: &str) -> String {
+pub(crate) fn ident(name: &str) -> String {
     let plain = name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
         && name
             .chars()
