@@ -1,5 +1,6 @@
 //! `viben db push`, run as a developer runs it against a real database.
 
+#[allow(dead_code, reason = "each test file uses a part of the shared helpers")]
 mod common;
 
 use common::viben_with;
