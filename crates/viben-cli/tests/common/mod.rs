@@ -1,8 +1,5 @@
 //! Runs the built `viben` binary as a user would, on a temporary home.
 
-// Each test binary compiles this module and uses only part of it.
-#![allow(dead_code)]
-
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
