@@ -143,3 +143,50 @@ fn extra_objects_are_listed_and_left_alone() {
     assert!(has_column(&database, "users", "nickname"));
     assert!(has_column(&database, "users", "avatar_url"));
 }
+
+#[test]
+fn db_check_and_doctor_report_the_naming_conventions_as_warnings() {
+    let database = TestDatabase::new();
+    database
+        .connection()
+        .batch_execute(
+            "CREATE TABLE \"Audit\" (id text PRIMARY KEY, active boolean, happened timestamp, \
+             owner text REFERENCES users(id))",
+        )
+        .unwrap();
+    let home = tempfile::tempdir().expect("a temporary folder");
+    let url = Some(database.url().expose());
+    let check = viben_with(home.path(), url, "", &["db", "check"]);
+    // The extra table is drift (exit 1); the names are warnings on top.
+    let stderr = check.failed();
+    for warning in [
+        "warning: naming convention: table Audit is not plural snake_case",
+        "warning: naming convention: boolean column Audit.active does not start with is_ or has_",
+        "warning: naming convention: timestamp column Audit.happened does not end with _at",
+        "warning: naming convention: foreign key column Audit.owner does not end with _id",
+    ] {
+        assert!(stderr.contains(warning), "missing {warning:?} in {check:?}");
+    }
+    assert!(
+        !stderr.contains("email_verified"),
+        "the documented exception is not reported: {check:?}"
+    );
+    let doctor = viben_with(home.path(), url, "", &["doctor", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&doctor.stdout).expect("one JSON report");
+    let naming = report["checks"]
+        .as_array()
+        .and_then(|checks| {
+            checks.iter().find(|c| {
+                c["check"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("naming conventions"))
+            })
+        })
+        .expect("doctor reports the naming conventions");
+    assert_eq!(naming["ok"], true);
+    assert_eq!(
+        naming["details"].as_array().map(Vec::len),
+        Some(4),
+        "{naming}"
+    );
+}

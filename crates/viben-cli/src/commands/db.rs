@@ -4,7 +4,7 @@ use std::io::IsTerminal as _;
 
 use serde_json::{Value, json};
 use viben_db::Adopted;
-use viben_db::catalog::{Difference, Schema};
+use viben_db::catalog::{self, Difference, Schema};
 use viben_db::{PgConnection, migrate};
 
 use crate::cli::{DbCommand, SchemaCommand};
@@ -85,13 +85,20 @@ fn schema(context: &Context, command: SchemaCommand) -> Result<(), Failure> {
             let expected = migrate::MIGRATIONS.expected_schema(&mut conn)?;
             let differences = migrate::check_drift(&mut conn)?;
             let matches = differences.iter().all(Difference::is_cosmetic);
+            // The naming rules are advice for whoever changes the schema next: warnings,
+            // which do not decide the exit code.
+            let naming = catalog::check_naming(&mut conn)?;
             if output::json() {
                 print_json(&json!({
                     "schema_matches": matches,
                     "differences": drift_json(&differences, &expected),
+                    "naming": naming,
                 }))?;
             } else {
                 print_drift(&differences, &expected, "")?;
+                for violation in &naming {
+                    Failure::warn(format_args!("naming convention: {violation}"));
+                }
             }
             if differences.is_empty() {
                 if !output::json() {

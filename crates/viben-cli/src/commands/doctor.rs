@@ -183,5 +183,18 @@ fn database(context: &Context, report: &mut Report) -> Result<(), Failure> {
         }
         Err(err) => report.check(false, &format!("schema drift: {err}"), None, &[])?,
     }
+    // Advice, not a failure: the web app owns the schema.
+    if let Ok(naming) = catalog::check_naming(&mut conn) {
+        report.check(
+            true,
+            &format!(
+                "naming conventions: {} warning(s) (plural snake_case tables, `_id` foreign keys, \
+                 `_at` timestamps, `is_`/`has_` booleans)",
+                naming.len()
+            ),
+            None,
+            &naming,
+        )?;
+    }
     Ok(())
 }

@@ -28,3 +28,9 @@ pub use schema::{Column, Constraint, Index, Schema, TOOLING_TABLES, Table};
 pub fn check_drift(conn: &mut PgConnection) -> Result<Vec<Difference>, DbError> {
     crate::migrate::check_drift(conn)
 }
+
+/// Reads the live catalog and lists where it breaks the design document's naming rules (see
+/// [`naming_violations`]). Read-only.
+pub fn check_naming(conn: &mut PgConnection) -> Result<Vec<String>, DbError> {
+    Ok(naming_violations(&read(conn)?))
+}
