@@ -5,6 +5,7 @@
 //! means.
 
 pub mod oauth_connection;
+pub mod pagination;
 pub mod user;
 
 pub use oauth_connection::{NewOAuthConnection, OAuthConnection, OAuthConnectionChangeset};

@@ -26,7 +26,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
 use viben_model as model;
 
-use crate::DbError;
+use crate::QueryError;
 use crate::error::check_text;
 use crate::models::UtcNow;
 use crate::models::user::User;
@@ -147,7 +147,7 @@ impl From<OAuthConnection> for model::OAuthConnection {
 ///
 /// If the identity is already linked to this user, that connection is returned, its access
 /// token replaced when `new` carries one; if it is linked to another user,
-/// [`DbError::AlreadyLinked`]. A user that does not exist is [`DbError::ForeignKey`].
+/// [`QueryError::AlreadyLinked`]. A user that does not exist is [`QueryError::ForeignKey`].
 ///
 /// A row for the identity whose `user_id` is NULL (the column allows it) links no one:
 /// [`find_user`] skips it, and `link`, when no row with a user exists, claims it (sets its
@@ -158,7 +158,7 @@ impl From<OAuthConnection> for model::OAuthConnection {
 pub fn link(
     conn: &mut PgConnection,
     new: &model::NewOAuthConnection,
-) -> Result<model::OAuthConnection, DbError> {
+) -> Result<model::OAuthConnection, QueryError> {
     new.validate()?;
     check_text("user_id", &new.user_id)?;
     check_text("provider", new.provider.as_str())?;
@@ -208,7 +208,7 @@ pub fn link(
                     .get_result(conn)?;
                 Ok(row.into())
             }
-            Some(_) => Err(DbError::AlreadyLinked {
+            Some(_) => Err(QueryError::AlreadyLinked {
                 provider: provider.to_owned(),
                 provider_id: new.provider_id.clone(),
             }),
@@ -240,7 +240,7 @@ pub fn find_user(
     conn: &mut PgConnection,
     provider: &model::OAuthProvider,
     provider_id: &str,
-) -> Result<Option<model::User>, DbError> {
+) -> Result<Option<model::User>, QueryError> {
     check_text("provider", provider.as_str())?;
     check_text("provider_id", provider_id)?;
     let row = oauth_connections::table
@@ -257,23 +257,23 @@ pub fn find_user(
     Ok(row.map(Into::into))
 }
 
-/// The connection with this id; [`DbError::NotFound`] if there is none.
-pub fn get(conn: &mut PgConnection, id: &str) -> Result<model::OAuthConnection, DbError> {
+/// The connection with this id; [`QueryError::NotFound`] if there is none.
+pub fn get(conn: &mut PgConnection, id: &str) -> Result<model::OAuthConnection, QueryError> {
     check_text("id", id)?;
     oauth_connections::table
         .find(id)
         .select(OAuthConnection::as_select())
         .first(conn)
         .map(Into::into)
-        .map_err(DbError::from)
-        .map_err(DbError::not_found("oauth connection", format!("id {id:?}")))
+        .map_err(QueryError::from)
+        .map_err(QueryError::not_found("oauth connection with id", id))
 }
 
 /// A user's connections, oldest first.
 pub fn list_for_user(
     conn: &mut PgConnection,
     user_id: &str,
-) -> Result<Vec<model::OAuthConnection>, DbError> {
+) -> Result<Vec<model::OAuthConnection>, QueryError> {
     check_text("user_id", user_id)?;
     let rows = oauth_connections::table
         .filter(oauth_connections::user_id.eq(user_id))
@@ -292,7 +292,7 @@ pub fn update_token(
     conn: &mut PgConnection,
     id: &str,
     token: Option<&model::Secret>,
-) -> Result<model::OAuthConnection, DbError> {
+) -> Result<model::OAuthConnection, QueryError> {
     check_text("id", id)?;
     if let Some(token) = token {
         check_text("access_token", token.expose())?;
@@ -305,18 +305,18 @@ pub fn update_token(
         .returning(OAuthConnection::as_returning())
         .get_result(conn)
         .map(Into::into)
-        .map_err(DbError::from)
-        .map_err(DbError::not_found("oauth connection", format!("id {id:?}")))
+        .map_err(QueryError::from)
+        .map_err(QueryError::not_found("oauth connection with id", id))
 }
 
-/// Removes a connection; [`DbError::NotFound`] if there is none.
-pub fn unlink(conn: &mut PgConnection, id: &str) -> Result<(), DbError> {
+/// Removes a connection; [`QueryError::NotFound`] if there is none.
+pub fn unlink(conn: &mut PgConnection, id: &str) -> Result<(), QueryError> {
     check_text("id", id)?;
     let removed = diesel::delete(oauth_connections::table.find(id)).execute(conn)?;
     if removed == 0 {
-        return Err(DbError::NotFound {
-            entity: "oauth connection",
-            key: format!("id {id:?}"),
+        return Err(QueryError::NotFound {
+            kind: "oauth connection with id",
+            id: id.to_owned(),
         });
     }
     Ok(())
