@@ -183,7 +183,7 @@ fn debug_of_connections_never_shows_the_access_token() {
             .unwrap();
     let with = users::get_with_connections(&mut conn, &user.id).unwrap();
     let row = viben_db::schema::oauth_connections::table
-        .select(viben_db::models::OAuthConnection::as_select())
+        .select(viben_db::models::OAuthConnectionRow::as_select())
         .first(&mut conn)
         .unwrap();
     for shown in [

@@ -11,14 +11,14 @@ use viben_model as model;
 use crate::QueryError;
 use crate::error::check_text;
 use crate::models::UtcNow;
-use crate::models::oauth_connection::{self, OAuthConnection};
+use crate::models::oauth_connection::{self, OAuthConnectionRow};
 pub use crate::models::pagination::{Page, ParseCursorError, UserCursor};
 use crate::schema::{oauth_connections, users};
 
 /// A `users` row as stored, NULLs and all.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users, check_for_backend(Pg))]
-pub struct User {
+pub struct UserRow {
     /// Primary key.
     pub id: String,
     /// Unique email address.
@@ -51,7 +51,7 @@ pub struct User {
 /// would make every insert parse anew: measured 1.6x slower).
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = users, check_for_backend(Pg), treat_none_as_default_value = false)]
-pub struct NewUser<'a> {
+pub struct NewUserRow<'a> {
     /// Primary key.
     pub id: &'a str,
     /// Unique email address.
@@ -70,11 +70,11 @@ pub struct NewUser<'a> {
     pub role: &'a str,
 }
 
-/// A row for `COPY FROM` (binary, so no SQL expressions): a [`NewUser`]'s columns plus the
+/// A row for `COPY FROM` (binary, so no SQL expressions): a [`NewUserRow`]'s columns plus the
 /// timestamps, taken from this machine's clock in UTC.
 #[derive(Insertable)]
 #[diesel(table_name = users, check_for_backend(Pg), treat_none_as_default_value = false)]
-struct CopiedUser<'a> {
+struct CopiedUserRow<'a> {
     id: &'a str,
     email: &'a str,
     username: &'a str,
@@ -87,8 +87,8 @@ struct CopiedUser<'a> {
     updated_at: NaiveDateTime,
 }
 
-impl<'a> CopiedUser<'a> {
-    fn of(row: NewUser<'a>, at: NaiveDateTime) -> Self {
+impl<'a> CopiedUserRow<'a> {
+    fn of(row: NewUserRow<'a>, at: NaiveDateTime) -> Self {
         Self {
             id: row.id,
             email: row.email,
@@ -108,7 +108,7 @@ impl<'a> CopiedUser<'a> {
 /// NULL. `updated_at` is set by [`update`] itself.
 #[derive(Debug, Clone, Default, AsChangeset)]
 #[diesel(table_name = users, check_for_backend(Pg))]
-pub struct UserChangeset<'a> {
+pub struct UserChangesetRow<'a> {
     /// New email address.
     pub email: Option<&'a str>,
     /// New username.
@@ -127,8 +127,8 @@ pub struct UserChangeset<'a> {
 
 /// The one place that decides what a NULL means for the domain type: `email_verified` NULL is
 /// `false`, `role` NULL is [`model::Role::User`], NULL timestamps are `None`.
-impl From<User> for model::User {
-    fn from(row: User) -> Self {
+impl From<UserRow> for model::User {
+    fn from(row: UserRow) -> Self {
         model::User {
             id: row.id,
             email: row.email,
@@ -182,8 +182,8 @@ fn check_id(id: &str) -> Result<(), QueryError> {
     })
 }
 
-fn row_of<'a>(new: &'a model::NewUser, id: &'a str) -> NewUser<'a> {
-    NewUser {
+fn row_of<'a>(new: &'a model::NewUser, id: &'a str) -> NewUserRow<'a> {
+    NewUserRow {
         id,
         email: &new.email,
         username: &new.username,
@@ -207,7 +207,7 @@ pub fn create(conn: &mut PgConnection, new: &model::NewUser) -> Result<model::Us
             users::created_at.eq(UtcNow),
             users::updated_at.eq(UtcNow),
         ))
-        .returning(User::as_returning())
+        .returning(UserRow::as_returning())
         .get_result(conn)?;
     Ok(row.into())
 }
@@ -249,7 +249,7 @@ pub fn find_or_create_by_email(
             ))
             .on_conflict(users::email)
             .do_nothing()
-            .returning(User::as_returning())
+            .returning(UserRow::as_returning())
             .get_result(conn)
             .optional()
             .map_err(QueryError::from);
@@ -269,7 +269,7 @@ pub fn find_or_create_by_email(
         };
         if let Some(row) = users::table
             .filter(users::email.eq(&new.email))
-            .select(User::as_select())
+            .select(UserRow::as_select())
             .first(conn)
             .optional()?
         {
@@ -293,7 +293,7 @@ pub fn get_by_id(conn: &mut PgConnection, id: &str) -> Result<model::User, Query
     check_text("id", id)?;
     users::table
         .find(id)
-        .select(User::as_select())
+        .select(UserRow::as_select())
         .first(conn)
         .map(Into::into)
         .map_err(QueryError::from)
@@ -305,7 +305,7 @@ pub fn get_by_email(conn: &mut PgConnection, email: &str) -> Result<model::User,
     check_text("email", email)?;
     users::table
         .filter(users::email.eq(email))
-        .select(User::as_select())
+        .select(UserRow::as_select())
         .first(conn)
         .map(Into::into)
         .map_err(QueryError::from)
@@ -317,7 +317,7 @@ pub fn get_by_username(conn: &mut PgConnection, username: &str) -> Result<model:
     check_text("username", username)?;
     users::table
         .filter(users::username.eq(username))
-        .select(User::as_select())
+        .select(UserRow::as_select())
         .first(conn)
         .map(Into::into)
         .map_err(QueryError::from)
@@ -433,9 +433,9 @@ fn page_rows(
     conn: &mut PgConnection,
     after: Option<&UserCursor>,
     limit: u32,
-) -> Result<Vec<User>, QueryError> {
+) -> Result<Vec<UserRow>, QueryError> {
     let mut query = users::table
-        .select(User::as_select())
+        .select(UserRow::as_select())
         .order((users::created_at.asc().nulls_first(), users::id.asc()))
         .limit(i64::from(limit))
         .into_boxed();
@@ -460,7 +460,7 @@ fn page_rows(
     Ok(query.load(conn)?)
 }
 
-fn cursor_after(rows: &[User], limit: u32) -> Option<UserCursor> {
+fn cursor_after(rows: &[UserRow], limit: u32) -> Option<UserCursor> {
     if rows.len() < limit as usize {
         return None;
     }
@@ -479,8 +479,8 @@ pub fn list_with_connections(
 ) -> Result<Page<model::UserWithConnections>, QueryError> {
     let rows = page_rows(conn, after, limit)?;
     let next = cursor_after(&rows, limit);
-    let connections = OAuthConnection::belonging_to(&rows)
-        .select(OAuthConnection::as_select())
+    let connections = OAuthConnectionRow::belonging_to(&rows)
+        .select(OAuthConnectionRow::as_select())
         .order((
             oauth_connections::created_at.asc().nulls_first(),
             oauth_connections::id.asc(),
@@ -535,7 +535,7 @@ pub fn update(
     if let Some(role) = &patch.role {
         check_text("role", role.as_str())?;
     }
-    let changes = UserChangeset {
+    let changes = UserChangesetRow {
         email: patch.email.as_deref(),
         username: patch.username.as_deref(),
         display_name: patch.display_name.as_ref().map(Option::as_deref),
@@ -546,7 +546,7 @@ pub fn update(
     };
     diesel::update(users::table.find(id))
         .set((changes, users::updated_at.eq(UtcNow)))
-        .returning(User::as_returning())
+        .returning(UserRow::as_returning())
         .get_result(conn)
         .map(Into::into)
         .map_err(QueryError::from)
@@ -580,6 +580,26 @@ pub fn count(conn: &mut PgConnection) -> Result<i64, QueryError> {
     Ok(users::table.count().get_result(conn)?)
 }
 
+/// Checks every user of a batch, and gives each its id (a generated one where it has none).
+fn checked_ids(new: &[model::NewUser]) -> Result<Vec<String>, QueryError> {
+    for user in new {
+        check_new(user)?;
+    }
+    Ok(new
+        .iter()
+        .map(|u| u.id.clone().unwrap_or_else(model::new_id))
+        .collect())
+}
+
+/// The rows of a batch, with one timestamp (this machine's clock, UTC) for all of them.
+fn copied_rows<'a>(new: &'a [model::NewUser], ids: &'a [String]) -> Vec<CopiedUserRow<'a>> {
+    let at = Utc::now().naive_utc();
+    new.iter()
+        .zip(ids)
+        .map(|(u, id)| CopiedUserRow::of(row_of(u, id), at))
+        .collect()
+}
+
 /// Inserts many users at once with `COPY users (...) FROM STDIN` (binary), after validating all
 /// of them; nothing is inserted if any is invalid or taken. Returns how many were inserted.
 ///
@@ -591,19 +611,8 @@ pub fn bulk_insert(conn: &mut PgConnection, new: &[model::NewUser]) -> Result<us
     if new.is_empty() {
         return Ok(0);
     }
-    for user in new {
-        check_new(user)?;
-    }
-    let ids: Vec<String> = new
-        .iter()
-        .map(|u| u.id.clone().unwrap_or_else(model::new_id))
-        .collect();
-    let at = Utc::now().naive_utc();
-    let rows: Vec<CopiedUser<'_>> = new
-        .iter()
-        .zip(&ids)
-        .map(|(u, id)| CopiedUser::of(row_of(u, id), at))
-        .collect();
+    let ids = checked_ids(new)?;
+    let rows = copied_rows(new, &ids);
     Ok(diesel::copy_from(users::table)
         .from_insertable(&rows)
         .execute(conn)?)
@@ -611,26 +620,17 @@ pub fn bulk_insert(conn: &mut PgConnection, new: &[model::NewUser]) -> Result<us
 
 /// Inserts many users with multi-row `INSERT`s of `chunk` rows each, in one transaction.
 /// Kept for comparison with [`bulk_insert`] (the benchmark measures both); not part of the
-/// API: use [`bulk_insert`].
+/// API (only with the `bench` feature, which this crate's own tests and benchmarks turn on):
+/// use [`bulk_insert`].
+#[cfg(feature = "bench")]
 #[doc(hidden)]
 pub fn bulk_insert_chunked(
     conn: &mut PgConnection,
     new: &[model::NewUser],
     chunk: usize,
 ) -> Result<usize, QueryError> {
-    for user in new {
-        check_new(user)?;
-    }
-    let ids: Vec<String> = new
-        .iter()
-        .map(|u| u.id.clone().unwrap_or_else(model::new_id))
-        .collect();
-    let at = Utc::now().naive_utc();
-    let rows: Vec<CopiedUser<'_>> = new
-        .iter()
-        .zip(&ids)
-        .map(|(u, id)| CopiedUser::of(row_of(u, id), at))
-        .collect();
+    let ids = checked_ids(new)?;
+    let rows = copied_rows(new, &ids);
     conn.transaction(|conn| {
         let mut total = 0;
         for part in rows.chunks(chunk.max(1)) {
@@ -648,7 +648,7 @@ mod tests {
 
     #[test]
     fn nulls_read_as_the_column_defaults_and_timestamps_as_none() {
-        let row = User {
+        let row = UserRow {
             id: "u1".into(),
             email: "a@example.com".into(),
             username: "ada".into(),
@@ -668,7 +668,7 @@ mod tests {
         let at = chrono::NaiveDate::from_ymd_opt(2026, 1, 2)
             .and_then(|d| d.and_hms_opt(3, 4, 5))
             .expect("a valid date");
-        let user = model::User::from(User {
+        let user = model::User::from(UserRow {
             email_verified: Some(true),
             role: Some("moderator".into()),
             created_at: Some(at),
