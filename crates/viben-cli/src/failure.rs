@@ -142,49 +142,29 @@ impl Failure {
     }
 }
 
-impl From<viben_db::ConnectError> for Failure {
-    fn from(err: viben_db::ConnectError) -> Self {
-        Self::from_hinted(&err)
-    }
+/// `From` impls that turn each error type into a failure with the given constructor.
+macro_rules! failure_from {
+    ($make:ident: $($error:ty),* $(,)?) => {$(
+        impl From<$error> for Failure {
+            fn from(err: $error) -> Self {
+                Self::$make(&err)
+            }
+        }
+    )*};
 }
 
-impl From<viben_db::QueryError> for Failure {
-    fn from(err: viben_db::QueryError) -> Self {
-        Self::from_hinted(&err)
-    }
-}
+// Errors that carry their hint as data ([`viben_model::Hint`]).
+failure_from!(
+    from_hinted: viben_db::ConnectError,
+    viben_db::QueryError,
+    viben_db::MigrationError,
+    viben_db::users::ParseCursorError,
+    viben_model::ValidationError,
+);
 
-impl From<viben_db::MigrationError> for Failure {
-    fn from(err: viben_db::MigrationError) -> Self {
-        Self::from_hinted(&err)
-    }
-}
-
-impl From<viben_db::users::ParseCursorError> for Failure {
-    fn from(err: viben_db::users::ParseCursorError) -> Self {
-        Self::from_hinted(&err)
-    }
-}
-
-/// Reading the standard input or a file failed: the system's message, no hint.
-impl From<io::Error> for Failure {
-    fn from(err: io::Error) -> Self {
-        Self::plain(&err)
-    }
-}
-
-/// A value could not be written as JSON: serde_json's message, no hint.
-impl From<serde_json::Error> for Failure {
-    fn from(err: serde_json::Error) -> Self {
-        Self::plain(&err)
-    }
-}
-
-impl From<viben_model::ValidationError> for Failure {
-    fn from(err: viben_model::ValidationError) -> Self {
-        Self::from_hinted(&err)
-    }
-}
+// Errors with nothing to say about what to do (reading stdin, writing JSON): the message and
+// its causes, no hint.
+failure_from!(plain: io::Error, serde_json::Error);
 
 /// Transitional: viben-store's errors do not carry a structured hint yet, so their hint is
 /// still split off the message at the last `"; "`. When `StoreError` implements
@@ -210,6 +190,17 @@ mod tests {
         assert_eq!(failure.message, "a; b");
         assert_eq!(failure.hint.as_deref(), Some("do this"));
         assert_eq!(Failure::from_message("plain").hint, None);
+    }
+
+    #[test]
+    fn a_structured_error_gives_its_causes_on_the_error_line_and_its_hint_apart() {
+        let err = viben_db::MigrationError::Failed(Box::new(io::Error::other("disk\nfull")));
+        let failure = Failure::from(err);
+        assert_eq!(failure.message, "migration failed: disk full");
+        assert_eq!(
+            failure.hint.as_deref(),
+            Some("fix the cause, then run `viben db migrate` again")
+        );
     }
 
     #[test]
