@@ -87,14 +87,16 @@ impl Health {
 }
 
 impl PgManager {
+    /// Opens a connection set up for viben-db, noting the error for [`ConnectError::PoolTimeout`].
     fn establish(&self) -> Result<PgConnection, ConnectError> {
-        self.open().inspect_err(|err| {
-            *self
-                .settings
-                .last_error
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = Some(err.clone());
-        })
+        let opened = self.open();
+        // The last attempt's error, or none after a success (as r2d2 keeps it).
+        *self
+            .settings
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = opened.as_ref().err().cloned();
+        opened
     }
 
     fn open(&self) -> Result<PgConnection, ConnectError> {
@@ -111,12 +113,12 @@ impl PgManager {
                 timeout.as_millis()
             ));
         }
-        conn.batch_execute(&setup)
-            .map_err(|e| ConnectError::Connect {
-                host: s.url.host(),
-                port: s.url.port(),
-                source: Arc::new(diesel::ConnectionError::CouldntSetupConfiguration(e)),
-            })?;
+        conn.batch_execute(&setup).map_err(|e| {
+            ConnectError::connect(
+                &s.url,
+                diesel::ConnectionError::CouldntSetupConfiguration(e),
+            )
+        })?;
         conn.set_instrumentation(Health {
             epoch: Instant::now(),
             last_used_ms: 0,
@@ -157,11 +159,7 @@ fn connect_error(url: &DatabaseUrl, error: diesel::ConnectionError) -> ConnectEr
         diesel::ConnectionError::BadConnection(message) => message,
         diesel::ConnectionError::InvalidConnectionUrl(message) => message,
         other => {
-            return ConnectError::Connect {
-                host: url.host(),
-                port: url.port(),
-                source: Arc::new(other),
-            };
+            return ConnectError::connect(url, other);
         }
     };
     let message = source.trim();
@@ -177,11 +175,10 @@ fn connect_error(url: &DatabaseUrl, error: diesel::ConnectionError) -> ConnectEr
                 .to_owned(),
         };
     }
-    ConnectError::Connect {
-        host: url.host(),
-        port: url.port(),
-        source: Arc::new(diesel::ConnectionError::BadConnection(url.scrub(message))),
-    }
+    ConnectError::connect(
+        url,
+        diesel::ConnectionError::BadConnection(url.scrub(message)),
+    )
 }
 
 impl r2d2::ManageConnection for PgManager {
@@ -200,13 +197,12 @@ impl r2d2::ManageConnection for PgManager {
         });
         match idle {
             Some(idle) if idle < after => Ok(()),
-            _ => conn
-                .batch_execute("SELECT 1")
-                .map_err(|e| ConnectError::Connect {
-                    host: self.settings.url.host(),
-                    port: self.settings.url.port(),
-                    source: Arc::new(diesel::ConnectionError::CouldntSetupConfiguration(e)),
-                }),
+            _ => conn.batch_execute("SELECT 1").map_err(|e| {
+                ConnectError::connect(
+                    &self.settings.url,
+                    diesel::ConnectionError::CouldntSetupConfiguration(e),
+                )
+            }),
         }
     }
 

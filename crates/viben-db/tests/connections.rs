@@ -314,7 +314,19 @@ fn checkout_from_a_pool_whose_database_is_gone_fails_within_the_connect_timeout(
     };
     let took = started.elapsed();
     assert!(took < Duration::from_secs(4), "took {took:?}");
-    assert!(matches!(err, ConnectError::PoolTimeout { .. }), "{err:?}");
+    let ConnectError::PoolTimeout { last_error, .. } = &err else {
+        panic!("expected PoolTimeout, got {err:?}")
+    };
+    // Why no connection could be opened is the timeout's cause.
+    assert!(
+        matches!(last_error.as_deref(), Some(ConnectError::Connect { .. })),
+        "{err:?}"
+    );
+    let cause = std::error::Error::source(&err).map(ToString::to_string);
+    assert!(
+        cause.is_some_and(|c| c.starts_with("cannot connect to PostgreSQL")),
+        "{err:?}"
+    );
 }
 
 #[test]

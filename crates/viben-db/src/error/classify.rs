@@ -14,13 +14,9 @@ impl From<DieselError> for QueryError {
     /// [`QueryError::Query`].
     fn from(error: DieselError) -> Self {
         let DieselError::DatabaseError(kind, info) = &error else {
-            return match error {
-                DieselError::NotFound => QueryError::NotFound {
-                    kind: "row with",
-                    id: "the given key".to_owned(),
-                },
-                other => QueryError::Query(other),
-            };
+            // Diesel's `NotFound` included: it names no table or key, so only a lookup that
+            // knows them makes it a `QueryError::NotFound` (`QueryError::not_found`).
+            return QueryError::Query(error);
         };
         match kind {
             DatabaseErrorKind::UniqueViolation => match unique_field(info.constraint_name()) {

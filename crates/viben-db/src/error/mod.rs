@@ -94,6 +94,17 @@ impl Hint for ConnectError {
     }
 }
 
+impl ConnectError {
+    /// [`ConnectError::Connect`] for the server `url` names.
+    pub(crate) fn connect(url: &crate::DatabaseUrl, source: diesel::ConnectionError) -> Self {
+        Self::Connect {
+            host: url.host(),
+            port: url.port(),
+            source: Arc::new(source),
+        }
+    }
+}
+
 /// A duration for people: `300 ms`, `5 s`, `2.5 s`.
 struct Millis(Duration);
 
@@ -297,14 +308,18 @@ impl Hint for QueryError {
 }
 
 impl QueryError {
-    /// Turns a `NotFound` from Diesel into one that names what was looked for and the key.
-    pub(crate) fn not_found(kind: &'static str, id: &str) -> impl FnOnce(QueryError) -> QueryError {
+    /// Diesel's error for a lookup of `kind` by `id`: its `NotFound` becomes
+    /// [`QueryError::NotFound`] naming both, anything else is classified as usual.
+    pub(crate) fn not_found(
+        kind: &'static str,
+        id: &str,
+    ) -> impl FnOnce(DieselError) -> QueryError {
         move |error| match error {
-            QueryError::NotFound { .. } => QueryError::NotFound {
+            DieselError::NotFound => QueryError::NotFound {
                 kind,
                 id: id.to_owned(),
             },
-            other => other,
+            other => other.into(),
         }
     }
 }

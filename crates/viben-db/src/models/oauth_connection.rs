@@ -265,7 +265,6 @@ pub fn get(conn: &mut PgConnection, id: &str) -> Result<model::OAuthConnection, 
         .select(OAuthConnectionRow::as_select())
         .first(conn)
         .map(Into::into)
-        .map_err(QueryError::from)
         .map_err(QueryError::not_found("oauth connection with id", id))
 }
 
@@ -305,7 +304,6 @@ pub fn update_token(
         .returning(OAuthConnectionRow::as_returning())
         .get_result(conn)
         .map(Into::into)
-        .map_err(QueryError::from)
         .map_err(QueryError::not_found("oauth connection with id", id))
 }
 

@@ -296,7 +296,6 @@ pub fn get_by_id(conn: &mut PgConnection, id: &str) -> Result<model::User, Query
         .select(UserRow::as_select())
         .first(conn)
         .map(Into::into)
-        .map_err(QueryError::from)
         .map_err(QueryError::not_found("user with id", id))
 }
 
@@ -308,7 +307,6 @@ pub fn get_by_email(conn: &mut PgConnection, email: &str) -> Result<model::User,
         .select(UserRow::as_select())
         .first(conn)
         .map(Into::into)
-        .map_err(QueryError::from)
         .map_err(QueryError::not_found("user with email", email))
 }
 
@@ -320,7 +318,6 @@ pub fn get_by_username(conn: &mut PgConnection, username: &str) -> Result<model:
         .select(UserRow::as_select())
         .first(conn)
         .map(Into::into)
-        .map_err(QueryError::from)
         .map_err(QueryError::not_found("user with username", username))
 }
 
@@ -549,7 +546,6 @@ pub fn update(
         .returning(UserRow::as_returning())
         .get_result(conn)
         .map(Into::into)
-        .map_err(QueryError::from)
         .map_err(QueryError::not_found("user with id", id))
 }
 
@@ -565,7 +561,6 @@ pub fn delete(conn: &mut PgConnection, id: &str) -> Result<usize, QueryError> {
             .select(users::id)
             .for_update()
             .first::<String>(conn)
-            .map_err(QueryError::from)
             .map_err(QueryError::not_found("user with id", id))?;
         let removed =
             diesel::delete(oauth_connections::table.filter(oauth_connections::user_id.eq(id)))
