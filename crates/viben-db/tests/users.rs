@@ -585,3 +585,34 @@ fn find_or_create_reports_a_taken_username_or_id_from_the_insert_itself() {
         "{sent:#?}"
     );
 }
+
+#[test]
+fn find_by_key_tries_id_then_email_then_username_and_names_other_matches() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    let ada = users::create(&mut conn, &NewUser::new("ada@example.com", "ada")).unwrap();
+    // A user whose username is ada's id: the key matches two users, by two rules.
+    let mut shadow = NewUser::new("shadow@example.com", ada.id.clone());
+    shadow.id = Some("shadow-id".into());
+    let shadow = users::create(&mut conn, &shadow).unwrap();
+
+    let found = users::find_by_key(&mut conn, &ada.id).unwrap();
+    assert_eq!(found.found.user.id, ada.id);
+    assert_eq!(found.found.matched_by, users::MatchedBy::Id);
+    assert_eq!(found.others.len(), 1, "{found:?}");
+    assert_eq!(found.others[0].user.id, shadow.id);
+    assert_eq!(found.others[0].matched_by.as_str(), "username");
+
+    let by_email = users::find_by_key(&mut conn, "ada@example.com").unwrap();
+    assert_eq!(by_email.found.matched_by, users::MatchedBy::Email);
+    assert!(by_email.others.is_empty());
+    let by_username = users::find_by_key(&mut conn, "ada").unwrap();
+    assert_eq!(by_username.found.matched_by, users::MatchedBy::Username);
+
+    let err = users::find_by_key(&mut conn, "nobody").unwrap_err();
+    assert!(matches!(err, QueryError::NotFound { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "no user with the id, email or username \"nobody\""
+    );
+}
