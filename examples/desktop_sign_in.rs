@@ -49,13 +49,7 @@ fn run() -> Outcome {
     )?;
     oauth_connections::link(
         &mut conn,
-        &NewOAuthConnection {
-            id: None,
-            user_id: user.id.clone(),
-            provider: OAuthProvider::GitHub,
-            provider_id: github_id.clone(),
-            access_token: None,
-        },
+        &NewOAuthConnection::new(user.id.clone(), OAuthProvider::GitHub, github_id.clone()),
     )?;
     println!(
         "web account {} is linked to GitHub id {github_id}",

@@ -22,7 +22,7 @@ use std::process::ExitCode;
 
 use exit::Outcome;
 
-use viben::db::{DbError, PoolBuilder, migrate, oauth_connections, users};
+use viben::db::{PoolBuilder, QueryError, migrate, oauth_connections, users};
 use viben::model::{
     AgentConfig, Message, MessageRole, ModelEntry, NewOAuthConnection, NewUser, OAuthProvider,
     ProviderConfig, Secret, SessionMeta, UserPatch,
@@ -107,13 +107,8 @@ fn web_accounts() -> Outcome {
     ] {
         oauth_connections::link(
             &mut conn,
-            &NewOAuthConnection {
-                id: None,
-                user_id: user.id.clone(),
-                provider,
-                provider_id: format!("{provider_id}-{tag}"),
-                access_token: Some(Secret::new("token-shown-as-stars")),
-            },
+            &NewOAuthConnection::new(user.id.clone(), provider, format!("{provider_id}-{tag}"))
+                .with_access_token(Secret::new("token-shown-as-stars")),
         )?;
     }
     let found = users::get_with_connections(&mut conn, &user.id)?;
@@ -146,7 +141,9 @@ fn web_accounts() -> Outcome {
     let mut duplicate = NewUser::new(user.email.clone(), format!("other-{tag}"));
     duplicate.display_name = Some("Impostor".into());
     match users::create(&mut conn, &duplicate) {
-        Err(err @ DbError::Conflict { field: "email", .. }) => println!("duplicate refused: {err}"),
+        Err(err @ QueryError::AlreadyExists { field: "email", .. }) => {
+            println!("duplicate refused: {err}")
+        }
         Ok(_) => return Err("the duplicate email was accepted; expected a conflict".into()),
         Err(other) => return Err(format!("expected an email conflict, got: {other}").into()),
     }

@@ -61,13 +61,7 @@ fn run() -> Outcome {
 
     oauth_connections::link(
         &mut conn,
-        &NewOAuthConnection {
-            id: None,
-            user_id: user.id.clone(),
-            provider: OAuthProvider::GitHub,
-            provider_id: format!("gh-{tag}"),
-            access_token: None,
-        },
+        &NewOAuthConnection::new(user.id.clone(), OAuthProvider::GitHub, format!("gh-{tag}")),
     )?;
     // Query with relations: findFirst({ where: ..., with: { oauthConnections: true } })
     let with = users::get_with_connections(&mut conn, &user.id)?;

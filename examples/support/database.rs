@@ -1,7 +1,7 @@
 //! Where an example's database comes from (shared by the examples that use one).
 
 use viben::db::testing::LocalServer;
-use viben::db::{DatabaseUrl, DbError};
+use viben::db::{ConnectError, DatabaseUrl};
 
 /// The database an example works on, and the throwaway server behind it when there is one.
 pub(crate) struct ExampleDatabase {
@@ -19,16 +19,17 @@ pub(crate) fn database() -> Result<ExampleDatabase, String> {
             println!("database: {url} (from POSTGRES_URL / DATABASE_URL)");
             Ok(ExampleDatabase { url, _server: None })
         }
-        Err(DbError::MissingUrl) => {
+        Err(ConnectError::MissingUrl) => {
             let server = LocalServer::start().map_err(|why| {
                 format!(
                     "the database half needs PostgreSQL, and there is none: POSTGRES_URL and \
                      DATABASE_URL are unset, and a throwaway server could not be started \
-                     ({why}).\nTo run it, either install PostgreSQL's server binaries (Debian \
+                     ({}).\nTo run it, either install PostgreSQL's server binaries (Debian \
                      and Ubuntu: `sudo apt-get install postgresql`; Fedora: `sudo dnf install \
                      postgresql-server`; macOS: `brew install postgresql`), or set POSTGRES_URL \
                      to a server you may use, e.g. \
-                     POSTGRES_URL=postgres://user:password@localhost:5432/viben"
+                     POSTGRES_URL=postgres://user:password@localhost:5432/viben",
+                    viben::model::Chain(&why)
                 )
             })?;
             let url = server.url();
@@ -40,6 +41,6 @@ pub(crate) fn database() -> Result<ExampleDatabase, String> {
                 _server: Some(server),
             })
         }
-        Err(other) => Err(other.to_string()),
+        Err(other) => Err(viben::model::Report(&other).to_string()),
     }
 }

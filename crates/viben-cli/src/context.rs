@@ -43,7 +43,7 @@ impl Context {
             builder = builder.url(url.clone());
         }
         builder.connect().map_err(|err| match err {
-            viben_db::DbError::MissingUrl => Failure::with_hint(
+            viben_db::ConnectError::MissingUrl => Failure::with_hint(
                 "no database connection string",
                 "pass --database-url URL, or set POSTGRES_URL or DATABASE_URL \
                  (postgres://user:password@host:5432/db)",

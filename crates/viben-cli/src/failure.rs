@@ -23,8 +23,9 @@ enum Kind {
 
 /// A failed command: the message and, where the library said what to do, a hint.
 ///
-/// Library errors follow one convention: `what is wrong; what to do`. The part after the last
-/// `"; "` becomes the hint line.
+/// Library errors carry their hint as data ([`viben_model::Hint`]); the message line is the
+/// error and its causes (`what went wrong: cause: cause`). viben-store's errors, which do not
+/// implement `Hint` yet, are still split at the last `"; "` ([`Failure::from_message`]).
 #[derive(Debug)]
 pub(crate) struct Failure {
     pub(crate) message: String,
@@ -75,10 +76,28 @@ impl Failure {
         }
     }
 
-    /// Splits a library error's message into the error and its hint.
+    /// A library error that follows the workspace's design ([`viben_model::Hint`]): its
+    /// message and each cause after `: ` on the error line, its hint on the hint line.
+    pub(crate) fn from_hinted<E: viben_model::Hint + ?Sized>(err: &E) -> Self {
+        Self {
+            hint: err.hint().map(|hint| one_line(&hint)),
+            ..Self::plain(err)
+        }
+    }
+
+    /// An error with nothing to say about what to do: its message and causes, no hint.
+    fn plain<E: std::error::Error + ?Sized>(err: &E) -> Self {
+        Self {
+            message: one_line(&viben_model::Chain(err).to_string()),
+            hint: None,
+            kind: Kind::Failed,
+        }
+    }
+
+    /// Splits a message written as `what is wrong; what to do` into the error and its hint
+    /// (for viben-store's errors, until they carry a structured hint).
     pub(crate) fn from_message(text: &str) -> Self {
-        // Causes quoted from libpq span several lines; the error must stay one line.
-        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = one_line(text);
         match text.rsplit_once("; ") {
             Some((message, hint)) => Self {
                 message: message.to_owned(),
@@ -123,10 +142,43 @@ impl Failure {
     }
 }
 
-impl<E: std::error::Error> From<E> for Failure {
-    fn from(err: E) -> Self {
+/// `From` impls that turn each error type into a failure with the given constructor.
+macro_rules! failure_from {
+    ($make:ident: $($error:ty),* $(,)?) => {$(
+        impl From<$error> for Failure {
+            fn from(err: $error) -> Self {
+                Self::$make(&err)
+            }
+        }
+    )*};
+}
+
+// Errors that carry their hint as data ([`viben_model::Hint`]).
+failure_from!(
+    from_hinted: viben_db::ConnectError,
+    viben_db::QueryError,
+    viben_db::MigrationError,
+    viben_db::push::PushError,
+    viben_db::users::ParseCursorError,
+    viben_model::ValidationError,
+);
+
+// Errors with nothing to say about what to do (reading stdin, writing JSON): the message and
+// its causes, no hint.
+failure_from!(plain: io::Error, serde_json::Error);
+
+/// Transitional: viben-store's errors do not carry a structured hint yet, so their hint is
+/// still split off the message at the last `"; "`. When `StoreError` implements
+/// [`viben_model::Hint`], this body becomes `Self::from_hinted(&err)`.
+impl From<viben_store::StoreError> for Failure {
+    fn from(err: viben_store::StoreError) -> Self {
         Self::from_message(&err.to_string())
     }
+}
+
+/// Causes quoted from libpq span several lines; an error line must stay one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -139,6 +191,17 @@ mod tests {
         assert_eq!(failure.message, "a; b");
         assert_eq!(failure.hint.as_deref(), Some("do this"));
         assert_eq!(Failure::from_message("plain").hint, None);
+    }
+
+    #[test]
+    fn a_structured_error_gives_its_causes_on_the_error_line_and_its_hint_apart() {
+        let err = viben_db::MigrationError::Failed(Box::new(io::Error::other("disk\nfull")));
+        let failure = Failure::from(err);
+        assert_eq!(failure.message, "migration failed: disk full");
+        assert_eq!(
+            failure.hint.as_deref(),
+            Some("fix the cause, then run `viben db migrate` again")
+        );
     }
 
     #[test]

@@ -272,3 +272,26 @@ fn with_json_a_failure_keeps_its_exit_code_and_hint() {
     assert_eq!(error["error"], "models.yaml sets no default model");
     assert_eq!(error["hint"], "set one with `viben models default <id>`");
 }
+
+#[test]
+fn with_json_a_database_error_gives_its_message_with_cause_and_its_hint_apart() {
+    let home = tempfile::tempdir().expect("a temporary folder");
+    let database = viben_db::testing::TestDatabase::empty();
+    let url = database.url().expose().to_owned();
+    let run = viben_with(
+        home.path(),
+        Some(&url),
+        "",
+        &["db", "users", "list", "--json"],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    let error: serde_json::Value = serde_json::from_str(run.stderr.trim()).expect("one object");
+    let message = error["error"].as_str().expect("a message");
+    assert!(
+        message.starts_with("table users does not exist in this database: "),
+        "{message}"
+    );
+    assert!(!message.contains("viben db migrate"), "{message}");
+    let hint = error["hint"].as_str().expect("a hint");
+    assert!(hint.starts_with("run `viben db migrate`"), "{hint}");
+}

@@ -22,7 +22,7 @@ mod url;
 #[doc = include_str!("../../../docs/database.md")]
 mod database_guide {}
 
-pub use error::DbError;
+pub use error::{ConnectError, MigrationError, QueryError, Result};
 pub use migrate::{Adopted, adopt};
 pub use models::oauth_connection as oauth_connections;
 pub use models::user as users;

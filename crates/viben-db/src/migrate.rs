@@ -21,8 +21,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::DbError;
 use crate::catalog::{self, Difference, Schema};
+use crate::{MigrationError, QueryError};
 
 /// The migrations of the top-level `migrations/` folder and their schema snapshots, compiled
 /// into the crate: no CLI is needed to bring a database up to date.
@@ -115,9 +115,9 @@ impl MigrationSet {
     }
 
     /// Every migration's version, oldest first.
-    pub fn versions(&self) -> Result<Vec<String>, DbError> {
+    pub fn versions(&self) -> Result<Vec<String>, MigrationError> {
         let mut versions: Vec<String> = MigrationSource::<Pg>::migrations(&self.source())
-            .map_err(|e| DbError::Migration(e.to_string()))?
+            .map_err(MigrationError::Failed)?
             .iter()
             .map(|m| m.name().version().to_string())
             .collect();
@@ -126,31 +126,24 @@ impl MigrationSet {
     }
 
     /// The schema migration `version` leaves, from its snapshot.
-    pub fn schema_after(&self, version: &str) -> Result<Schema, DbError> {
+    pub fn schema_after(&self, version: &str) -> Result<Schema, MigrationError> {
         let snapshot = self
             .snapshots
             .iter()
             .find(|s| s.version == version)
             .and_then(|s| s.schema)
-            .ok_or_else(|| {
-                DbError::Migration(format!(
-                    "migration {version} has no schema snapshot (schema.json beside its up.sql); \
-                     generate it with `VIBEN_UPDATE_SNAPSHOTS=1 cargo test -p viben-db --test \
-                     schema_snapshots` (see migrations/README.md)"
-                ))
+            .ok_or_else(|| MigrationError::MissingSnapshot {
+                version: version.to_owned(),
             })?;
-        Schema::from_snapshot(snapshot).map_err(|e| {
-            DbError::Migration(format!(
-                "the schema snapshot of migration {version} is not valid ({e}); generate it \
-                 again with `VIBEN_UPDATE_SNAPSHOTS=1 cargo test -p viben-db --test \
-                 schema_snapshots`"
-            ))
+        Schema::from_snapshot(snapshot).map_err(|source| MigrationError::InvalidSnapshot {
+            version: version.to_owned(),
+            source,
         })
     }
 
     /// The schema all of these migrations leave: the expected schema of an up-to-date
     /// database. Empty when there are no migrations.
-    pub fn latest_schema(&self) -> Result<Schema, DbError> {
+    pub fn latest_schema(&self) -> Result<Schema, MigrationError> {
         match self.versions()?.last() {
             Some(version) => self.schema_after(version),
             None => Ok(Schema::default()),
@@ -161,14 +154,14 @@ impl MigrationSet {
     /// versions it applied.
     ///
     /// On a database where the web app's tables exist but Diesel has recorded nothing (made by
-    /// Drizzle), it refuses with [`DbError::NeedsAdopt`] instead of failing on "relation
+    /// Drizzle), it refuses with [`MigrationError::NeedsAdopt`] instead of failing on "relation
     /// already exists": run [`MigrationSet::adopt`] first.
-    pub fn run_pending(&self, conn: &mut PgConnection) -> Result<Vec<String>, DbError> {
+    pub fn run_pending(&self, conn: &mut PgConnection) -> Result<Vec<String>, MigrationError> {
         with_lock(conn, |conn| {
             if !diesel_recorded_any(conn)? {
                 let tables = existing_app_tables(conn)?;
                 if !tables.is_empty() {
-                    return Err(DbError::NeedsAdopt {
+                    return Err(MigrationError::NeedsAdopt {
                         tables: tables.join(", "),
                     });
                 }
@@ -185,7 +178,7 @@ impl MigrationSet {
     /// Read-only: it reads Diesel's bookkeeping table when there is one (where Diesel's own
     /// `applied_migrations` would create it) and takes no lock, so it works on a read-only
     /// connection or replica and never waits for a running migration.
-    pub fn status(&self, conn: &mut PgConnection) -> Result<MigrationStatus, DbError> {
+    pub fn status(&self, conn: &mut PgConnection) -> Result<MigrationStatus, MigrationError> {
         let applied = recorded_versions(conn)?;
         let pending = self
             .versions()?
@@ -200,7 +193,7 @@ impl MigrationSet {
     ///
     /// Reverting the initial migration drops `users` and `oauth_connections` with every row in
     /// them, the web app's included: it is for development databases.
-    pub fn revert_last(&self, conn: &mut PgConnection) -> Result<Option<String>, DbError> {
+    pub fn revert_last(&self, conn: &mut PgConnection) -> Result<Option<String>, MigrationError> {
         with_lock(conn, |conn| {
             if !diesel_recorded_any(conn)? {
                 return Ok(None);
@@ -213,7 +206,7 @@ impl MigrationSet {
     }
 
     /// Reverts every applied migration, newest first, and returns their versions.
-    pub fn revert_all(&self, conn: &mut PgConnection) -> Result<Vec<String>, DbError> {
+    pub fn revert_all(&self, conn: &mut PgConnection) -> Result<Vec<String>, MigrationError> {
         let mut reverted = Vec::new();
         while let Some(version) = self.revert_last(conn)? {
             reverted.push(version);
@@ -224,7 +217,7 @@ impl MigrationSet {
     /// The schema this database should have: the one its newest recorded migration leaves,
     /// or, when nothing is recorded (a database to migrate or adopt), the newest one.
     /// Read-only.
-    pub fn expected_schema(&self, conn: &mut PgConnection) -> Result<Schema, DbError> {
+    pub fn expected_schema(&self, conn: &mut PgConnection) -> Result<Schema, MigrationError> {
         let known = self.versions()?;
         let applied = recorded_versions(conn)?;
         match applied.iter().rev().find(|v| known.contains(v)) {
@@ -235,7 +228,7 @@ impl MigrationSet {
 
     /// Reads the live catalog and compares it with [`MigrationSet::expected_schema`]; an
     /// empty list means no drift. Read-only.
-    pub fn check_drift(&self, conn: &mut PgConnection) -> Result<Vec<Difference>, DbError> {
+    pub fn check_drift(&self, conn: &mut PgConnection) -> Result<Vec<Difference>, MigrationError> {
         let expected = self.expected_schema(conn)?;
         let live = Schema::of(&catalog::read(conn)?);
         Ok(catalog::diff(&expected, &live))
@@ -248,17 +241,17 @@ impl MigrationSet {
     /// web app made before a migration is adopted at the one before it, one that already has
     /// its change at that migration. The column order is not compared (see
     /// [`Difference::is_cosmetic`]). Holds the migration lock. Refuses with
-    /// [`DbError::SchemaMismatch`], listing every difference from the closest schema, when
-    /// none matches, and with [`DbError::NothingToAdopt`] when neither of the web app's
+    /// [`MigrationError::SchemaMismatch`], listing every difference from the closest schema, when
+    /// none matches, and with [`MigrationError::NothingToAdopt`] when neither of the web app's
     /// tables exists (run the migrations instead). Drizzle's own bookkeeping (schema
     /// `drizzle`) is left alone, so the web app's tooling keeps working.
-    pub fn adopt(&self, conn: &mut PgConnection) -> Result<Adopted, DbError> {
+    pub fn adopt(&self, conn: &mut PgConnection) -> Result<Adopted, MigrationError> {
         with_lock(conn, |conn| {
             if diesel_recorded_any(conn)? {
                 return Ok(Adopted::AlreadyManaged);
             }
             if existing_app_tables(conn)?.is_empty() {
-                return Err(DbError::NothingToAdopt);
+                return Err(MigrationError::NothingToAdopt);
             }
             let live = Schema::of(&catalog::read(conn)?);
             let versions = self.versions()?;
@@ -278,38 +271,38 @@ impl MigrationSet {
                     closest = Some(differences);
                 }
             }
-            Err(DbError::SchemaMismatch(closest.unwrap_or_default()))
+            Err(MigrationError::SchemaMismatch(closest.unwrap_or_default()))
         })
     }
 }
 
 /// [`MigrationSet::run_pending`] with the embedded [`MIGRATIONS`].
-pub fn run_pending(conn: &mut PgConnection) -> Result<Vec<String>, DbError> {
+pub fn run_pending(conn: &mut PgConnection) -> Result<Vec<String>, MigrationError> {
     MIGRATIONS.run_pending(conn)
 }
 
 /// [`MigrationSet::status`] with the embedded [`MIGRATIONS`].
-pub fn status(conn: &mut PgConnection) -> Result<MigrationStatus, DbError> {
+pub fn status(conn: &mut PgConnection) -> Result<MigrationStatus, MigrationError> {
     MIGRATIONS.status(conn)
 }
 
 /// [`MigrationSet::revert_last`] with the embedded [`MIGRATIONS`].
-pub fn revert_last(conn: &mut PgConnection) -> Result<Option<String>, DbError> {
+pub fn revert_last(conn: &mut PgConnection) -> Result<Option<String>, MigrationError> {
     MIGRATIONS.revert_last(conn)
 }
 
 /// [`MigrationSet::revert_all`] with the embedded [`MIGRATIONS`].
-pub fn revert_all(conn: &mut PgConnection) -> Result<Vec<String>, DbError> {
+pub fn revert_all(conn: &mut PgConnection) -> Result<Vec<String>, MigrationError> {
     MIGRATIONS.revert_all(conn)
 }
 
 /// [`MigrationSet::adopt`] with the embedded [`MIGRATIONS`].
-pub fn adopt(conn: &mut PgConnection) -> Result<Adopted, DbError> {
+pub fn adopt(conn: &mut PgConnection) -> Result<Adopted, MigrationError> {
     MIGRATIONS.adopt(conn)
 }
 
 /// [`MigrationSet::check_drift`] with the embedded [`MIGRATIONS`].
-pub fn check_drift(conn: &mut PgConnection) -> Result<Vec<Difference>, DbError> {
+pub fn check_drift(conn: &mut PgConnection) -> Result<Vec<Difference>, MigrationError> {
     MIGRATIONS.check_drift(conn)
 }
 
@@ -345,7 +338,7 @@ struct Version {
 }
 
 /// Whether Diesel's bookkeeping table exists.
-fn bookkeeping_exists(conn: &mut PgConnection) -> Result<bool, DbError> {
+fn bookkeeping_exists(conn: &mut PgConnection) -> Result<bool, QueryError> {
     Ok(
         diesel::sql_query("SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS exists")
             .get_result::<Exists>(conn)?
@@ -354,7 +347,7 @@ fn bookkeeping_exists(conn: &mut PgConnection) -> Result<bool, DbError> {
 }
 
 /// Whether Diesel has recorded any migration in this database.
-pub(crate) fn diesel_recorded_any(conn: &mut PgConnection) -> Result<bool, DbError> {
+pub(crate) fn diesel_recorded_any(conn: &mut PgConnection) -> Result<bool, QueryError> {
     if !bookkeeping_exists(conn)? {
         return Ok(false);
     }
@@ -367,7 +360,7 @@ pub(crate) fn diesel_recorded_any(conn: &mut PgConnection) -> Result<bool, DbErr
 
 /// The versions Diesel recorded as applied, oldest first; none when it has no table (which
 /// is not created here, so this stays read-only).
-fn recorded_versions(conn: &mut PgConnection) -> Result<Vec<String>, DbError> {
+fn recorded_versions(conn: &mut PgConnection) -> Result<Vec<String>, QueryError> {
     if !bookkeeping_exists(conn)? {
         return Ok(Vec::new());
     }
@@ -385,7 +378,7 @@ fn recorded_versions(conn: &mut PgConnection) -> Result<Vec<String>, DbError> {
 pub(crate) fn record_all(
     conn: &mut PgConnection,
     migrations: &MigrationSet,
-) -> Result<Vec<String>, DbError> {
+) -> Result<Vec<String>, MigrationError> {
     let recorded = recorded_versions(conn)?;
     let missing: Vec<String> = migrations
         .versions()?
@@ -397,9 +390,8 @@ pub(crate) fn record_all(
 }
 
 /// Records `versions` in Diesel's bookkeeping table, creating it the way Diesel does.
-fn record_applied(conn: &mut PgConnection, versions: &[String]) -> Result<(), DbError> {
-    conn.applied_migrations()
-        .map_err(|e| DbError::Migration(e.to_string()))?;
+fn record_applied(conn: &mut PgConnection, versions: &[String]) -> Result<(), MigrationError> {
+    conn.applied_migrations().map_err(MigrationError::Failed)?;
     for version in versions {
         diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES ($1)")
             .bind::<Text, _>(version)
@@ -409,7 +401,7 @@ fn record_applied(conn: &mut PgConnection, versions: &[String]) -> Result<(), Db
 }
 
 /// Which of the web app's tables exist in the `public` schema.
-pub(crate) fn existing_app_tables(conn: &mut PgConnection) -> Result<Vec<String>, DbError> {
+pub(crate) fn existing_app_tables(conn: &mut PgConnection) -> Result<Vec<String>, QueryError> {
     let mut found = Vec::new();
     for table in APP_TABLES {
         let exists = diesel::sql_query(
@@ -425,12 +417,14 @@ pub(crate) fn existing_app_tables(conn: &mut PgConnection) -> Result<Vec<String>
     Ok(found)
 }
 
-fn migration_error(error: Box<dyn std::error::Error + Send + Sync>) -> DbError {
+/// A classified [`QueryError`] when a migration failed on something this crate recognises (a
+/// lost connection, a taken value), else the migration's own error as the cause.
+fn migration_error(error: Box<dyn std::error::Error + Send + Sync>) -> MigrationError {
     match error.downcast::<diesel::result::Error>() {
-        Ok(diesel_error) => match DbError::from(*diesel_error) {
-            DbError::Query(e) => DbError::Migration(e.to_string()),
-            other => other,
+        Ok(diesel_error) => match QueryError::from(*diesel_error) {
+            QueryError::Query(e) => MigrationError::Failed(Box::new(e)),
+            other => MigrationError::Query(other),
         },
-        Err(other) => DbError::Migration(other.to_string()),
+        Err(other) => MigrationError::Failed(other),
     }
 }

@@ -19,14 +19,14 @@
 //!
 //! Measured figures are in `docs/performance.md`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use diesel::connection::{CacheSize, Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{Connection, PgConnection};
 
-use crate::{DatabaseUrl, DbError};
+use crate::{ConnectError, DatabaseUrl};
 
 /// A pooled connection; it derefs to [`PgConnection`], so `&mut conn` goes wherever a
 /// `&mut PgConnection` is expected.
@@ -47,6 +47,9 @@ struct Settings {
     statement_timeout: Option<Duration>,
     transaction_pooler: bool,
     health_check_after: Duration,
+    /// The last error met while opening a connection, for [`ConnectError::PoolTimeout`] (r2d2
+    /// keeps only its text).
+    last_error: Mutex<Option<ConnectError>>,
 }
 
 /// Notes, per connection, when its last statement finished and whether the connection was lost;
@@ -84,10 +87,22 @@ impl Health {
 }
 
 impl PgManager {
-    fn establish(&self) -> Result<PgConnection, DbError> {
+    /// Opens a connection set up for viben-db, noting the error for [`ConnectError::PoolTimeout`].
+    fn establish(&self) -> Result<PgConnection, ConnectError> {
+        let opened = self.open();
+        // The last attempt's error, or none after a success (as r2d2 keeps it).
+        *self
+            .settings
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = opened.as_ref().err().cloned();
+        opened
+    }
+
+    fn open(&self) -> Result<PgConnection, ConnectError> {
         let s = &self.settings;
         let mut conn = PgConnection::establish(s.connect_url.expose())
-            .map_err(|e| connect_error(&s.url, &e.to_string()))?;
+            .map_err(|e| connect_error(&s.url, e))?;
         if s.transaction_pooler {
             conn.set_prepared_statement_cache_size(CacheSize::Disabled);
         }
@@ -98,7 +113,12 @@ impl PgManager {
                 timeout.as_millis()
             ));
         }
-        conn.batch_execute(&setup)?;
+        conn.batch_execute(&setup).map_err(|e| {
+            ConnectError::connect(
+                &s.url,
+                diesel::ConnectionError::CouldntSetupConfiguration(e),
+            )
+        })?;
         conn.set_instrumentation(Health {
             epoch: Instant::now(),
             last_used_ms: 0,
@@ -129,12 +149,22 @@ const CONNINFO_MESSAGES: &[&str] = &[
     "definition of service",
 ];
 
-/// The error for a failed `PQconnectdb`: the server's or the network's message with any
-/// password scrubbed, or, for a message about the string itself, none of it.
-fn connect_error(url: &DatabaseUrl, message: &str) -> DbError {
-    let message = message.trim();
+/// The error for a failed `PQconnectdb`: Diesel's error, with any password scrubbed from
+/// libpq's text, or, for a message about the string itself, none of it.
+///
+/// libpq's messages about connecting are client-side and English. Matching their text here
+/// is a safety net that keeps a quoted password out of the message, not a classification.
+fn connect_error(url: &DatabaseUrl, error: diesel::ConnectionError) -> ConnectError {
+    let source = match error {
+        diesel::ConnectionError::BadConnection(message) => message,
+        diesel::ConnectionError::InvalidConnectionUrl(message) => message,
+        other => {
+            return ConnectError::connect(url, other);
+        }
+    };
+    let message = source.trim();
     if CONNINFO_MESSAGES.iter().any(|m| message.contains(m)) {
-        return DbError::InvalidUrl {
+        return ConnectError::InvalidUrl {
             origin: "the connection string".to_owned(),
             problem: "libpq refused it (its message is not shown, as it may quote the \
                       password)"
@@ -145,22 +175,21 @@ fn connect_error(url: &DatabaseUrl, message: &str) -> DbError {
                 .to_owned(),
         };
     }
-    DbError::Connect {
-        host: url.host(),
-        port: url.port(),
-        cause: url.scrub(message),
-    }
+    ConnectError::connect(
+        url,
+        diesel::ConnectionError::BadConnection(url.scrub(message)),
+    )
 }
 
 impl r2d2::ManageConnection for PgManager {
     type Connection = PgConnection;
-    type Error = DbError;
+    type Error = ConnectError;
 
-    fn connect(&self) -> Result<PgConnection, DbError> {
+    fn connect(&self) -> Result<PgConnection, ConnectError> {
         self.establish()
     }
 
-    fn is_valid(&self, conn: &mut PgConnection) -> Result<(), DbError> {
+    fn is_valid(&self, conn: &mut PgConnection) -> Result<(), ConnectError> {
         let after = self.settings.health_check_after;
         let idle = Health::of(conn).map(|h| {
             let now = u64::try_from(h.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -168,7 +197,12 @@ impl r2d2::ManageConnection for PgManager {
         });
         match idle {
             Some(idle) if idle < after => Ok(()),
-            _ => Ok(conn.batch_execute("SELECT 1")?),
+            _ => conn.batch_execute("SELECT 1").map_err(|e| {
+                ConnectError::connect(
+                    &self.settings.url,
+                    diesel::ConnectionError::CouldntSetupConfiguration(e),
+                )
+            }),
         }
     }
 
@@ -206,22 +240,21 @@ impl Pool {
     }
 
     /// A pool with the defaults, on the server `POSTGRES_URL` (else `DATABASE_URL`) names.
-    pub fn from_env() -> Result<Self, DbError> {
+    pub fn from_env() -> Result<Self, ConnectError> {
         PoolBuilder::default().build()
     }
 
     /// A connection from the pool, waiting up to the checkout timeout.
-    pub fn get(&self) -> Result<PooledConnection, DbError> {
-        self.inner.get().map_err(|e| {
-            let message = e.to_string();
-            let last_error = message
-                .strip_prefix("timed out waiting for connection")
-                .map(|rest| rest.trim_start_matches(':').trim().to_owned())
-                .filter(|rest| !rest.is_empty());
-            DbError::PoolTimeout {
-                timeout: self.checkout_timeout,
-                last_error,
-            }
+    pub fn get(&self) -> Result<PooledConnection, ConnectError> {
+        self.inner.get().map_err(|_| ConnectError::PoolTimeout {
+            timeout: self.checkout_timeout,
+            last_error: self
+                .settings
+                .last_error
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+                .map(Box::new),
         })
     }
 
@@ -247,7 +280,7 @@ impl Pool {
 ///     .connect_timeout(Duration::from_secs(3))
 ///     .statement_timeout(Some(Duration::from_secs(10)))
 ///     .build()?;
-/// # Ok::<(), viben_db::DbError>(())
+/// # Ok::<(), viben_db::ConnectError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct PoolBuilder {
@@ -283,8 +316,8 @@ impl Default for PoolBuilder {
 impl PoolBuilder {
     /// The connection string; without it, `POSTGRES_URL`, else `DATABASE_URL`, is read.
     /// TLS is libpq's: put `sslmode=require` in it for Neon.
-    pub fn url(mut self, url: impl Into<String>) -> Self {
-        self.url = Some(DatabaseUrl::new(url));
+    pub fn url(mut self, url: impl Into<DatabaseUrl>) -> Self {
+        self.url = Some(url.into());
         self
     }
 
@@ -349,7 +382,7 @@ impl PoolBuilder {
         self
     }
 
-    fn manager(&self) -> Result<PgManager, DbError> {
+    fn manager(&self) -> Result<PgManager, ConnectError> {
         let url = match &self.url {
             Some(url) => url.clone(),
             None => DatabaseUrl::from_env()?,
@@ -367,18 +400,19 @@ impl PoolBuilder {
                 statement_timeout: self.statement_timeout,
                 transaction_pooler,
                 health_check_after: self.health_check_after,
+                last_error: Mutex::new(None),
             }),
         })
     }
 
     /// One connection with these settings, outside any pool.
-    pub fn connect(&self) -> Result<PgConnection, DbError> {
+    pub fn connect(&self) -> Result<PgConnection, ConnectError> {
         self.manager()?.establish()
     }
 
     /// Opens one connection (so a wrong URL or an unreachable server is reported now, within
     /// the connect timeout) and builds the pool around it.
-    pub fn build(&self) -> Result<Pool, DbError> {
+    pub fn build(&self) -> Result<Pool, ConnectError> {
         let manager = self.manager()?;
         let first = manager.establish()?;
         drop(first);
@@ -466,13 +500,17 @@ mod tests {
         ] {
             let url = DatabaseUrl::new(raw);
             assert!(url.validate().is_err(), "{raw:?} passes the validation");
-            let message = match PgConnection::establish(raw) {
+            let cause = match PgConnection::establish(raw) {
                 Ok(_) => panic!("libpq connected with {raw:?}"),
-                Err(e) => e.to_string(),
+                Err(e) => e,
             };
-            let error = connect_error(&url, &message);
+            let message = cause.to_string();
+            let error = connect_error(&url, cause);
             let shown = format!("{error} {error:?}");
-            assert!(matches!(error, DbError::InvalidUrl { .. }), "{message}");
+            assert!(
+                matches!(error, ConnectError::InvalidUrl { .. }),
+                "{message}"
+            );
             assert!(
                 !shown.contains("Zq8W") && !shown.contains("v3Kt"),
                 "{raw:?}: {shown}"

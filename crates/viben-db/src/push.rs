@@ -21,9 +21,11 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use crate::DbError;
+use viben_model::Hint;
+
 use crate::catalog::{self, Difference, Schema, Table, ident};
 use crate::migrate::{self, MigrationSet};
+use crate::{MigrationError, QueryError};
 
 /// One statement of a push, with what it does in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,17 +70,16 @@ pub enum DataLoss {
     Allow,
 }
 
-/// Why a push did not run.
+/// Why a push did not run. A refused push changed nothing.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PushError {
-    /// The database failed (connecting, reading the catalog, a statement).
+    /// Reading the catalog, the snapshots or running a statement failed.
     #[error(transparent)]
-    Db(#[from] DbError),
+    Migration(#[from] MigrationError),
     /// A step may lose data and [`DataLoss::Refuse`] was given.
     #[error(
-        "the push would change a column's type, which may lose data: {}; nothing was changed; \
-         check the rows, then run `viben db push --allow-data-loss` to go ahead",
+        "the push would change a column's type, which may lose data: {}; nothing was changed",
         steps.join(", ")
     )]
     DataLoss {
@@ -86,15 +87,12 @@ pub enum PushError {
         steps: Vec<String>,
     },
     /// The database changed between the plan shown and the push.
-    #[error(
-        "the database changed since the plan was made; nothing was changed; run `viben db \
-         push` again to see the new plan"
-    )]
+    #[error("the database changed since the plan was made; nothing was changed")]
     PlanChanged,
     /// After the steps, the schema still differs (a step could not restore it).
     #[error(
         "after the push the schema still differs: {}; nothing was changed (the transaction \
-         was rolled back); fix these by hand, then run `viben db check`",
+         was rolled back)",
         remaining.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
     )]
     Incomplete {
@@ -103,9 +101,29 @@ pub enum PushError {
     },
 }
 
+impl Hint for PushError {
+    fn hint(&self) -> Option<String> {
+        let text = match self {
+            Self::Migration(err) => return err.hint(),
+            Self::DataLoss { .. } => {
+                "check the rows, then run `viben db push --allow-data-loss` to go ahead"
+            }
+            Self::PlanChanged => "run `viben db push` again to see the new plan",
+            Self::Incomplete { .. } => "fix these by hand, then run `viben db check`",
+        };
+        Some(text.to_owned())
+    }
+}
+
 impl From<diesel::result::Error> for PushError {
     fn from(err: diesel::result::Error) -> Self {
-        Self::Db(err.into())
+        Self::Migration(err.into())
+    }
+}
+
+impl From<QueryError> for PushError {
+    fn from(err: QueryError) -> Self {
+        Self::Migration(err.into())
     }
 }
 
@@ -120,7 +138,10 @@ pub struct Pushed {
 
 /// The statements that bring the live database to the schema all of `migrations` make.
 /// Read-only.
-pub fn plan(conn: &mut PgConnection, migrations: &MigrationSet) -> Result<PushPlan, DbError> {
+pub fn plan(
+    conn: &mut PgConnection,
+    migrations: &MigrationSet,
+) -> Result<PushPlan, MigrationError> {
     let expected = migrations.latest_schema()?;
     let live = Schema::of(&catalog::read(conn)?);
     let differences = catalog::diff(&expected, &live);
@@ -277,7 +298,7 @@ pub fn push(
             return Err(PushError::DataLoss { steps: losing });
         }
         for step in &plan.steps {
-            conn.batch_execute(&step.sql).map_err(DbError::from)?;
+            conn.batch_execute(&step.sql)?;
         }
         let expected = migrations.latest_schema()?;
         let live = Schema::of(&catalog::read(conn)?);
@@ -338,7 +359,7 @@ struct Count {
     n: i64,
 }
 
-fn row_count(conn: &mut PgConnection, table: &str) -> Result<i64, DbError> {
+fn row_count(conn: &mut PgConnection, table: &str) -> Result<i64, QueryError> {
     Ok(
         diesel::sql_query(format!("SELECT count(*) AS n FROM {}", ident(table)))
             .get_result::<Count>(conn)?

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
-use crate::DbError;
+use crate::QueryError;
 
 #[derive(QueryableByName)]
 struct Version {
@@ -13,7 +13,7 @@ struct Version {
 
 /// The server's version as it reports it (`SHOW server_version`), e.g.
 /// `15.20 (Debian 15.20-0+deb12u1)`.
-pub fn server_version(conn: &mut PgConnection) -> Result<String, DbError> {
+pub fn server_version(conn: &mut PgConnection) -> Result<String, QueryError> {
     let row: Version = diesel::sql_query("SHOW server_version").get_result(conn)?;
     Ok(row.server_version)
 }

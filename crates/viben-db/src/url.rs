@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::DbError;
+use crate::ConnectError;
 
 mod validate;
 
@@ -51,7 +51,7 @@ impl DatabaseUrl {
     }
 
     /// The connection string from `POSTGRES_URL`, else `DATABASE_URL` (empty counts as unset).
-    pub fn from_env() -> Result<Self, DbError> {
+    pub fn from_env() -> Result<Self, ConnectError> {
         [POSTGRES_URL, DATABASE_URL]
             .iter()
             .find_map(|name| {
@@ -61,7 +61,7 @@ impl DatabaseUrl {
                     origin: Some(*name),
                 })
             })
-            .ok_or(DbError::MissingUrl)
+            .ok_or(ConnectError::MissingUrl)
     }
 
     /// Checks that libpq reads the string as written, so that none of its error messages (some
@@ -72,10 +72,10 @@ impl DatabaseUrl {
     /// `postgres+psycopg2://`), a port that is not a number, an option libpq does not know, a
     /// value libpq would refuse, and `key=value` text it would split otherwise. The error names
     /// the part at fault and says what to do; it never quotes the string.
-    pub fn validate(&self) -> Result<(), DbError> {
+    pub fn validate(&self) -> Result<(), ConnectError> {
         match problem(&self.raw) {
             None => Ok(()),
-            Some(Problem { problem, fix }) => Err(DbError::InvalidUrl {
+            Some(Problem { problem, fix }) => Err(ConnectError::InvalidUrl {
                 origin: match self.origin {
                     Some(name) => format!("the connection string in {name}"),
                     None => "the connection string".to_owned(),
@@ -451,6 +451,24 @@ fn quote(value: &str) -> String {
     format!("'{escaped}'")
 }
 
+impl From<&str> for DatabaseUrl {
+    fn from(raw: &str) -> Self {
+        Self::new(raw)
+    }
+}
+
+impl From<String> for DatabaseUrl {
+    fn from(raw: String) -> Self {
+        Self::new(raw)
+    }
+}
+
+impl From<&DatabaseUrl> for DatabaseUrl {
+    fn from(url: &DatabaseUrl) -> Self {
+        url.clone()
+    }
+}
+
 impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("DatabaseUrl").field(&self.shown()).finish()
@@ -549,7 +567,7 @@ mod tests {
         let url = DatabaseUrl::new("postgres://ada:pa?ss@db/viben");
         assert_eq!(url.to_string(), DatabaseUrl::NOT_SHOWN);
         assert_hidden(&url, "pa?ss");
-        let message = url.validate().expect_err("refused").to_string();
+        let message = viben_model::Report(&url.validate().expect_err("refused")).to_string();
         assert!(message.contains("%3F"), "{message}");
         assert!(!message.contains("pa?ss"), "{message}");
         let url = DatabaseUrl::new("postgres://ada:pa%3Fss@db/viben");

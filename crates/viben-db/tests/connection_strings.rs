@@ -4,16 +4,17 @@
 
 use std::time::Duration;
 
-use viben_db::{DatabaseUrl, DbError, Pool};
+use viben_db::{ConnectError, DatabaseUrl, Pool};
+use viben_model::Hint;
 
 #[path = "fixtures/malformed_urls.rs"]
 mod malformed_urls;
 
 use malformed_urls::{MALFORMED, SECRET_PARTS};
 
-/// Display, Debug and every source of `error`, one after the other.
-fn everything_shown(error: &DbError) -> String {
-    let mut shown = format!("{error}\n{error:?}");
+/// Display, Debug, the hint and every source of `error`, one after the other.
+fn everything_shown(error: &ConnectError) -> String {
+    let mut shown = format!("{error}\n{error:?}\n{}", error.hint().unwrap_or_default());
     let mut source = std::error::Error::source(error);
     while let Some(e) = source {
         shown.push_str(&format!("\n{e}\n{e:?}"));
@@ -32,7 +33,7 @@ fn assert_no_secret(url: &str, shown: &str) {
     }
 }
 
-fn connect(url: &str) -> DbError {
+fn connect(url: &str) -> ConnectError {
     Pool::builder()
         .url(url)
         .connect_timeout(Duration::from_secs(2))
@@ -51,14 +52,20 @@ fn no_part_of_the_password_of_a_malformed_connection_string_is_ever_shown() {
         let shown = everything_shown(&error);
         assert_no_secret(url, &shown);
         if refusal.is_empty() {
-            assert!(matches!(error, DbError::Connect { .. }), "{url:?}: {shown}");
+            assert!(
+                matches!(error, ConnectError::Connect { .. }),
+                "{url:?}: {shown}"
+            );
             assert!(parsed.validate().is_ok(), "{url:?}");
         } else {
             assert!(
-                matches!(error, DbError::InvalidUrl { .. }),
+                matches!(error, ConnectError::InvalidUrl { .. }),
                 "{url:?}: {shown}"
             );
-            assert!(error.to_string().contains(refusal), "{url:?}: {shown}");
+            assert!(
+                viben_model::Report(&error).to_string().contains(refusal),
+                "{url:?}: {shown}"
+            );
             assert_eq!(parsed.to_string(), DatabaseUrl::NOT_SHOWN, "{url:?}");
         }
     }
@@ -67,25 +74,36 @@ fn no_part_of_the_password_of_a_malformed_connection_string_is_ever_shown() {
 #[test]
 fn a_refused_string_says_what_to_do_in_one_lowercase_line() {
     for (url, refusal) in MALFORMED.iter().filter(|(_, r)| !r.is_empty()) {
-        let message = connect(url).to_string();
+        let error = connect(url);
+        let message = error.to_string();
         assert!(
             message.starts_with("the connection string is not valid: "),
             "{url:?}: {message}"
         );
-        let (_, fix) = message.rsplit_once("; ").expect("a fix after '; '");
+        let fix = error.hint().expect("a fix");
         assert!(!fix.is_empty() && !fix.ends_with('.'), "{message}");
-        assert!(!message.contains('\n'), "{message}");
-        assert!(message.contains(refusal));
+        assert!(!message.contains('\n') && !fix.contains('\n'), "{message}");
+        assert!(
+            !message.ends_with('.') && !message.contains("; "),
+            "{message}"
+        );
+        assert!(
+            format!("{message}; {fix}").contains(refusal),
+            "{message}; {fix}"
+        );
     }
 }
 
 #[test]
 fn an_unescaped_at_sign_in_the_password_says_to_percent_encode_it() {
-    let message = connect("postgres://postgres:p@ss:S3cr3t@127.0.0.1:5432/x").to_string();
+    let error = connect("postgres://postgres:p@ss:S3cr3t@127.0.0.1:5432/x");
     assert_eq!(
-        message,
-        "the connection string is not valid: the password contains an unescaped '@'; \
-         percent-encode each '@' in the user name and password as %40"
+        error.to_string(),
+        "the connection string is not valid: the password contains an unescaped '@'"
+    );
+    assert_eq!(
+        error.hint().as_deref(),
+        Some("percent-encode each '@' in the user name and password as %40")
     );
 }
 

@@ -7,17 +7,18 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use viben_db::testing::{LocalServer, TestDatabase};
-use viben_db::{DbError, Pool, migrate, users};
+use viben_db::{ConnectError, Pool, QueryError, migrate, users};
+use viben_model::Hint;
 use viben_model::NewUser;
 
 #[test]
 fn no_connection_string_names_both_variables() {
     if std::env::var_os("VIBEN_DB_CHILD").is_some() {
         let err = Pool::from_env().unwrap_err();
-        assert!(matches!(err, DbError::MissingUrl), "{err:?}");
-        let message = err.to_string();
-        assert!(message.contains("POSTGRES_URL"), "{message}");
-        assert!(message.contains("DATABASE_URL"), "{message}");
+        assert!(matches!(err, ConnectError::MissingUrl), "{err:?}");
+        let hint = err.hint().unwrap_or_default();
+        assert!(hint.contains("POSTGRES_URL"), "{hint}");
+        assert!(hint.contains("DATABASE_URL"), "{hint}");
         return;
     }
     // Environment variables cannot be removed safely in a threaded process: run this test
@@ -81,7 +82,7 @@ fn connect_error_names_host_and_port_but_never_the_password() {
         .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5));
     match &err {
-        DbError::Connect { host, port: p, .. } => {
+        ConnectError::Connect { host, port: p, .. } => {
             assert_eq!(host, "127.0.0.1");
             assert_eq!(*p, port);
         }
@@ -103,7 +104,7 @@ fn an_unreachable_server_is_reported_within_the_connect_timeout() {
         .unwrap_err();
     let took = started.elapsed();
     assert!(took < Duration::from_secs(6), "took {took:?}");
-    assert!(matches!(err, DbError::Connect { .. }), "{err:?}");
+    assert!(matches!(err, ConnectError::Connect { .. }), "{err:?}");
     assert!(!format!("{err} {err:?}").contains("pw-secret"));
 }
 
@@ -158,9 +159,12 @@ fn a_statement_over_the_timeout_is_cancelled_with_a_clear_error() {
         .unwrap();
     let err = diesel::sql_query("SELECT pg_sleep(2)")
         .execute(&mut pool.get().unwrap())
-        .map_err(DbError::from)
+        .map_err(QueryError::from)
         .unwrap_err();
-    assert!(matches!(err, DbError::StatementTimeout), "{err:?}");
+    assert!(
+        matches!(err, QueryError::StatementTimeout { .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -176,8 +180,10 @@ fn an_exhausted_pool_is_a_pool_timeout() {
     let Err(err) = pool.get() else {
         panic!("a second connection from a pool of one")
     };
-    assert!(matches!(err, DbError::PoolTimeout { .. }), "{err:?}");
-    assert!(err.to_string().contains("raise the pool size"), "{err}");
+    assert!(matches!(err, ConnectError::PoolTimeout { .. }), "{err:?}");
+    let hint = err.hint().unwrap_or_default();
+    assert!(hint.contains("raise the pool size"), "{hint}");
+    assert!(err.to_string().ends_with("after 300 ms"), "{err}");
 }
 
 #[derive(QueryableByName)]
@@ -209,6 +215,15 @@ fn transaction_pooler_mode_keeps_no_named_prepared_statements() {
     users::count(&mut pooler).unwrap();
     users::count(&mut pooler).unwrap();
     assert_eq!(prepared_statements(&mut pooler), 0);
+}
+
+/// How many users there are, through a connection from `pool`; a failure to get the
+/// connection or to count is the error's message and causes.
+fn count(pool: &Pool) -> Result<i64, String> {
+    let mut conn = pool
+        .get()
+        .map_err(|e| viben_model::Report(&e).to_string())?;
+    users::count(&mut conn).map_err(|e| viben_model::Report(&e).to_string())
 }
 
 #[test]
@@ -247,7 +262,7 @@ fn the_pool_recovers_after_the_server_restarts() {
         .stop()
         .unwrap_or_else(|e| panic!("stopping the test's own server: {e}"));
     // While it is down: errors, not panics.
-    let down = pool.get().and_then(|mut c| users::count(&mut c));
+    let down = count(&pool);
     assert!(down.is_err());
     server
         .restart()
@@ -256,7 +271,7 @@ fn the_pool_recovers_after_the_server_restarts() {
     let mut failures = Vec::new();
     let mut recovered = false;
     for _ in 0..10 {
-        match pool.get().and_then(|mut c| users::count(&mut c)) {
+        match count(&pool) {
             Ok(n) => {
                 assert_eq!(n, 1);
                 recovered = true;
@@ -299,7 +314,19 @@ fn checkout_from_a_pool_whose_database_is_gone_fails_within_the_connect_timeout(
     };
     let took = started.elapsed();
     assert!(took < Duration::from_secs(4), "took {took:?}");
-    assert!(matches!(err, DbError::PoolTimeout { .. }), "{err:?}");
+    let ConnectError::PoolTimeout { last_error, .. } = &err else {
+        panic!("expected PoolTimeout, got {err:?}")
+    };
+    // Why no connection could be opened is the timeout's cause.
+    assert!(
+        matches!(last_error.as_deref(), Some(ConnectError::Connect { .. })),
+        "{err:?}"
+    );
+    let cause = std::error::Error::source(&err).map(ToString::to_string);
+    assert!(
+        cause.is_some_and(|c| c.starts_with("cannot connect to PostgreSQL")),
+        "{err:?}"
+    );
 }
 
 #[test]

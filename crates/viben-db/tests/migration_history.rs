@@ -93,7 +93,7 @@ fn a_database_matching_no_migration_is_refused_with_the_differences_from_the_clo
     conn.batch_execute("ALTER TABLE users DROP COLUMN avatar_url")
         .unwrap();
     let err = HISTORY.adopt(&mut conn).unwrap_err();
-    let viben_db::DbError::SchemaMismatch(differences) = &err else {
+    let viben_db::MigrationError::SchemaMismatch(differences) = &err else {
         panic!("expected SchemaMismatch, got {err:?}");
     };
     // Closest is the second migration (it has the index): only the dropped column differs.

@@ -7,19 +7,14 @@ use std::sync::{Arc, Mutex};
 use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
 use viben_db::testing::TestDatabase;
-use viben_db::{DbError, oauth_connections, users};
-use viben_model::{NewOAuthConnection, OAuthProvider, Secret};
+use viben_db::{QueryError, oauth_connections, users};
+use viben_model::{Hint, NewOAuthConnection, OAuthProvider, Secret};
 
 use common::new_user;
 
 fn link_new(user_id: &str, provider: OAuthProvider, provider_id: &str) -> NewOAuthConnection {
-    NewOAuthConnection {
-        id: None,
-        user_id: user_id.to_owned(),
-        provider,
-        provider_id: provider_id.to_owned(),
-        access_token: Some(Secret::new("gho_token_1")),
-    }
+    NewOAuthConnection::new(user_id, provider, provider_id)
+        .with_access_token(Secret::new("gho_token_1"))
 }
 
 #[test]
@@ -55,13 +50,14 @@ fn linking_to_a_missing_user_is_a_foreign_key_error() {
         &link_new("ghost", OAuthProvider::GitHub, "1"),
     )
     .unwrap_err();
-    assert!(matches!(err, DbError::ForeignKey { .. }), "{err:?}");
+    assert!(matches!(err, QueryError::ForeignKey { .. }), "{err:?}");
     assert!(
         err.to_string()
             .contains("oauth_connections_user_id_users_id_fk"),
         "{err}"
     );
-    assert!(err.to_string().contains("create it first"), "{err}");
+    let hint = err.hint().unwrap_or_default();
+    assert!(hint.contains("create it first"), "{hint}");
 }
 
 #[test]
@@ -73,7 +69,7 @@ fn linking_an_identity_already_linked_elsewhere_is_refused() {
     oauth_connections::link(&mut conn, &link_new(&a.id, OAuthProvider::GitHub, "42")).unwrap();
     let err = oauth_connections::link(&mut conn, &link_new(&b.id, OAuthProvider::GitHub, "42"))
         .unwrap_err();
-    assert!(matches!(err, DbError::AlreadyLinked { .. }), "{err:?}");
+    assert!(matches!(err, QueryError::AlreadyLinked { .. }), "{err:?}");
 }
 
 #[test]
@@ -145,7 +141,7 @@ fn update_token_and_unlink() {
     oauth_connections::unlink(&mut conn, &linked.id).unwrap();
     assert!(matches!(
         oauth_connections::unlink(&mut conn, &linked.id),
-        Err(DbError::NotFound { .. })
+        Err(QueryError::NotFound { .. })
     ));
     assert!(
         oauth_connections::list_for_user(&mut conn, &user.id)
@@ -187,7 +183,7 @@ fn debug_of_connections_never_shows_the_access_token() {
             .unwrap();
     let with = users::get_with_connections(&mut conn, &user.id).unwrap();
     let row = viben_db::schema::oauth_connections::table
-        .select(viben_db::models::OAuthConnection::as_select())
+        .select(viben_db::models::OAuthConnectionRow::as_select())
         .first(&mut conn)
         .unwrap();
     for shown in [
@@ -301,5 +297,5 @@ fn link_claims_an_identity_row_left_without_a_user_and_find_user_agrees() {
     let other = users::create(&mut conn, &new_user(2)).unwrap();
     let err = oauth_connections::link(&mut conn, &link_new(&other.id, OAuthProvider::GitHub, "42"))
         .unwrap_err();
-    assert!(matches!(err, DbError::AlreadyLinked { .. }), "{err:?}");
+    assert!(matches!(err, QueryError::AlreadyLinked { .. }), "{err:?}");
 }

@@ -119,7 +119,8 @@ fn a_type_change_is_refused_without_allowing_data_loss_and_names_the_rows() {
         message.contains("users.display_name") && message.contains("2 row(s)"),
         "{message}"
     );
-    assert!(message.contains("--allow-data-loss"), "{message}");
+    let hint = viben_model::Hint::hint(&err).unwrap_or_default();
+    assert!(hint.contains("--allow-data-loss"), "{hint}");
     // Nothing changed.
     assert_eq!(push::plan(&mut conn, &MIGRATIONS).unwrap(), plan);
 

@@ -10,7 +10,8 @@ use diesel::sql_types::{Bool, Nullable, Text};
 use viben_db::Adopted;
 use viben_db::catalog::{self, Difference};
 use viben_db::testing::TestDatabase;
-use viben_db::{DbError, migrate};
+use viben_db::{MigrationError, QueryError, migrate};
+use viben_model::Hint;
 
 const DRIZZLE_FIXTURE: &str = include_str!("fixtures/drizzle-made-database.sql");
 
@@ -333,7 +334,8 @@ fn a_drizzle_database_repaired_with_the_shown_sql_can_be_adopted() {
          CREATE INDEX oauth_provider_idx ON oauth_connections (provider, provider_id);",
     )
     .unwrap();
-    let DbError::SchemaMismatch(differences) = viben_db::adopt(&mut conn).unwrap_err() else {
+    let MigrationError::SchemaMismatch(differences) = viben_db::adopt(&mut conn).unwrap_err()
+    else {
         panic!("expected SchemaMismatch");
     };
     let expected = migrate::MIGRATIONS.latest_schema().unwrap();
@@ -371,7 +373,7 @@ fn adopt_refuses_a_changed_database_and_lists_every_difference() {
     )
     .unwrap();
     let err = viben_db::adopt(&mut conn).unwrap_err();
-    let DbError::SchemaMismatch(differences) = &err else {
+    let MigrationError::SchemaMismatch(differences) = &err else {
         panic!("expected SchemaMismatch, got {err:?}");
     };
     let words: Vec<String> = differences.iter().map(ToString::to_string).collect();
@@ -410,9 +412,10 @@ fn migrating_a_drizzle_made_database_refuses_and_says_to_adopt() {
     let mut conn = db.connection();
     conn.batch_execute(DRIZZLE_FIXTURE).unwrap();
     let err = migrate::run_pending(&mut conn).unwrap_err();
-    assert!(matches!(err, DbError::NeedsAdopt { .. }), "{err:?}");
+    assert!(matches!(err, MigrationError::NeedsAdopt { .. }), "{err:?}");
     let message = err.to_string();
-    assert!(message.contains("adopt"), "{message}");
+    let hint = err.hint().unwrap_or_default();
+    assert!(hint.contains("viben db adopt"), "{hint}");
     assert!(!message.contains("already exists"), "{message}");
 }
 
@@ -440,9 +443,10 @@ fn drift_check_reports_a_dropped_column_in_plain_words() {
         .map(|_| ())
         .and_then(|()| viben_db::users::get_by_id(&mut conn, "nobody").map(|_| ()));
     let err = err.unwrap_err();
-    assert!(matches!(err, DbError::MissingColumn { .. }), "{err:?}");
+    assert!(matches!(err, QueryError::MissingColumn { .. }), "{err:?}");
     assert!(err.to_string().contains("github_username"), "{err}");
-    assert!(err.to_string().contains("run `viben db check`"), "{err}");
+    let hint = err.hint().unwrap_or_default();
+    assert!(hint.contains("run `viben db check`"), "{hint}");
 }
 
 #[test]
@@ -464,13 +468,14 @@ fn querying_an_unmigrated_database_says_to_run_the_migrations() {
     let mut conn = db.connection();
     let err = viben_db::users::count(&mut conn).unwrap_err();
     match &err {
-        DbError::MissingRelation { relation } => assert_eq!(relation, "users"),
+        QueryError::MissingRelation { relation, .. } => assert_eq!(relation, "users"),
         other => panic!("expected MissingRelation, got {other:?}"),
     }
     let message = err.to_string();
+    let hint = err.hint().unwrap_or_default();
     assert!(message.contains("table users does not exist"), "{message}");
-    assert!(message.contains("run `viben db migrate`"), "{message}");
-    assert!(message.contains("adopt"), "{message}");
+    assert!(hint.contains("run `viben db migrate`"), "{hint}");
+    assert!(hint.contains("adopt"), "{hint}");
 }
 
 #[test]
@@ -496,7 +501,7 @@ fn writing_to_a_dropped_column_is_a_missing_column_naming_it() {
     let updated = viben_db::users::update(&mut conn, &user.id, &patch).unwrap_err();
     for err in [created, updated] {
         match &err {
-            DbError::MissingColumn { column } => {
+            QueryError::MissingColumn { column, .. } => {
                 assert_eq!(column, "users.github_username", "{err}")
             }
             other => panic!("expected MissingColumn, got {other:?}"),
@@ -562,12 +567,10 @@ fn status_on_an_empty_database_writes_nothing() {
 fn adopting_an_empty_database_is_nothing_to_adopt_and_says_to_run_the_migrations() {
     let db = TestDatabase::empty();
     let err = viben_db::adopt(&mut db.connection()).unwrap_err();
-    assert!(matches!(err, DbError::NothingToAdopt), "{err:?}");
-    let message = err.to_string();
-    let (what, hint) = message
-        .rsplit_once("; ")
-        .expect("a hint after the last \"; \"");
-    assert!(what.contains("nothing to adopt"), "{message}");
-    assert!(hint.contains("run `viben db migrate`"), "{message}");
-    assert!(!hint.contains("adopt"), "{message}");
+    assert!(matches!(err, MigrationError::NothingToAdopt), "{err:?}");
+    let what = err.to_string();
+    let hint = err.hint().expect("a hint");
+    assert!(what.contains("nothing to adopt"), "{what}");
+    assert!(hint.contains("run `viben db migrate`"), "{hint}");
+    assert!(!hint.contains("adopt"), "{hint}");
 }

@@ -6,7 +6,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Text, Timestamp};
 use viben_db::testing::TestDatabase;
-use viben_db::{DbError, users};
+use viben_db::{QueryError, users};
 use viben_model::{NewUser, Role, UserPatch, ValidationError};
 
 use common::{Statements, new_user};
@@ -46,12 +46,18 @@ fn missing_user_is_not_found_naming_the_key() {
     let mut conn = db.connection();
     let err = users::get_by_id(&mut conn, "nobody").unwrap_err();
     assert!(
-        matches!(err, DbError::NotFound { entity: "user", .. }),
+        matches!(
+            err,
+            QueryError::NotFound {
+                kind: "user with id",
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(err.to_string().contains("\"nobody\""), "{err}");
     let err = users::get_by_email(&mut conn, "nobody@example.com").unwrap_err();
-    assert!(matches!(err, DbError::NotFound { .. }));
+    assert!(matches!(err, QueryError::NotFound { .. }));
 }
 
 #[test]
@@ -65,7 +71,7 @@ fn duplicate_email_is_a_conflict_naming_the_field() {
     )
     .unwrap_err();
     assert!(
-        matches!(err, DbError::Conflict { field: "email", .. }),
+        matches!(err, QueryError::AlreadyExists { field: "email", .. }),
         "{err:?}"
     );
     assert!(err.to_string().contains("email"), "{err}");
@@ -81,7 +87,7 @@ fn duplicate_username_is_a_conflict_naming_the_field() {
     assert!(
         matches!(
             err,
-            DbError::Conflict {
+            QueryError::AlreadyExists {
                 field: "username",
                 ..
             }
@@ -98,7 +104,7 @@ fn invalid_new_user_is_a_validation_error_and_nothing_is_written() {
     assert!(
         matches!(
             err,
-            DbError::Validation(ValidationError::InvalidEmail { .. })
+            QueryError::Validation(ValidationError::InvalidEmail { .. })
         ),
         "{err:?}"
     );
@@ -109,7 +115,7 @@ fn invalid_new_user_is_a_validation_error_and_nothing_is_written() {
 fn fifty_threads_inserting_one_email_one_succeeds_the_rest_conflict_on_email() {
     let db = TestDatabase::new();
     let barrier = std::sync::Barrier::new(50);
-    let results: Vec<Result<viben_model::User, DbError>> = std::thread::scope(|scope| {
+    let results: Vec<Result<viben_model::User, QueryError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..50)
             .map(|i| {
                 let db = &db;
@@ -132,9 +138,10 @@ fn fifty_threads_inserting_one_email_one_succeeds_the_rest_conflict_on_email() {
         .filter(|r| {
             matches!(
                 r,
-                Err(DbError::Conflict {
+                Err(QueryError::AlreadyExists {
                     table: "users",
-                    field: "email"
+                    field: "email",
+                    ..
                 })
             )
         })
@@ -196,7 +203,7 @@ fn update_writes_only_patched_fields_and_bumps_updated_at() {
 fn update_of_a_missing_user_is_not_found() {
     let db = TestDatabase::new();
     let err = users::update(&mut db.connection(), "ghost", &UserPatch::default()).unwrap_err();
-    assert!(matches!(err, DbError::NotFound { .. }), "{err:?}");
+    assert!(matches!(err, QueryError::NotFound { .. }), "{err:?}");
 }
 
 #[derive(QueryableByName, Debug, PartialEq)]
@@ -300,7 +307,7 @@ fn a_given_id_that_is_empty_blank_or_holds_control_characters_is_refused() {
             users::find_or_create_by_email(&mut conn, &new).unwrap_err(),
         ] {
             assert!(
-                matches!(&err, DbError::InvalidId { reason: r, .. } if *r == reason),
+                matches!(&err, QueryError::InvalidId { reason: r, .. } if *r == reason),
                 "{id:?}: {err:?}"
             );
             let message = err.to_string();
@@ -320,7 +327,7 @@ fn a_nul_byte_is_refused_with_a_clear_error() {
     assert!(
         matches!(
             err,
-            DbError::NulByte {
+            QueryError::NulByte {
                 field: "display_name"
             }
         ),
@@ -328,9 +335,12 @@ fn a_nul_byte_is_refused_with_a_clear_error() {
     );
     assert!(err.to_string().contains("NUL"), "{err}");
     let err = users::get_by_id(&mut conn, "a\0b").unwrap_err();
-    assert!(matches!(err, DbError::NulByte { field: "id" }), "{err:?}");
+    assert!(
+        matches!(err, QueryError::NulByte { field: "id" }),
+        "{err:?}"
+    );
     let err = users::create(&mut conn, &NewUser::new("a\0@example.com", "ada")).unwrap_err();
-    assert!(matches!(err, DbError::Validation(_)), "{err:?}");
+    assert!(matches!(err, QueryError::Validation(_)), "{err:?}");
     assert_eq!(users::count(&mut conn).unwrap(), 0);
 }
 
@@ -380,20 +390,18 @@ fn delete_removes_the_user_and_its_connections_in_one_transaction() {
     for (owner, pid) in [(&user, "1"), (&user, "2"), (&other, "3")] {
         viben_db::oauth_connections::link(
             &mut conn,
-            &viben_model::NewOAuthConnection {
-                id: None,
-                user_id: owner.id.clone(),
-                provider: viben_model::OAuthProvider::GitHub,
-                provider_id: pid.into(),
-                access_token: None,
-            },
+            &viben_model::NewOAuthConnection::new(
+                owner.id.clone(),
+                viben_model::OAuthProvider::GitHub,
+                pid,
+            ),
         )
         .unwrap();
     }
     assert_eq!(users::delete(&mut conn, &user.id).unwrap(), 2);
     assert!(matches!(
         users::get_by_id(&mut conn, &user.id),
-        Err(DbError::NotFound { .. })
+        Err(QueryError::NotFound { .. })
     ));
     assert_eq!(
         viben_db::oauth_connections::list_for_user(&mut conn, &other.id)
@@ -403,7 +411,7 @@ fn delete_removes_the_user_and_its_connections_in_one_transaction() {
     );
     assert!(matches!(
         users::delete(&mut conn, &user.id),
-        Err(DbError::NotFound { .. })
+        Err(QueryError::NotFound { .. })
     ));
 }
 
@@ -435,7 +443,7 @@ fn bulk_insert_with_a_taken_email_inserts_nothing_and_names_the_field() {
         .collect();
     let err = users::bulk_insert(&mut conn, &new).unwrap_err();
     assert!(
-        matches!(err, DbError::Conflict { field: "email", .. }),
+        matches!(err, QueryError::AlreadyExists { field: "email", .. }),
         "{err:?}"
     );
     assert_eq!(users::count(&mut conn).unwrap(), 1);
@@ -463,7 +471,7 @@ fn find_or_create_with_a_username_taken_by_another_email_is_a_conflict() {
     assert!(
         matches!(
             err,
-            DbError::Conflict {
+            QueryError::AlreadyExists {
                 field: "username",
                 ..
             }
@@ -513,13 +521,11 @@ fn every_write_stores_utc_whatever_the_session_time_zone() {
     assert_recent("created_at after chunked insert", chunked.created_at);
     let linked = viben_db::oauth_connections::link(
         &mut conn,
-        &viben_model::NewOAuthConnection {
-            id: None,
-            user_id: created.id.clone(),
-            provider: viben_model::OAuthProvider::GitHub,
-            provider_id: "42".into(),
-            access_token: None,
-        },
+        &viben_model::NewOAuthConnection::new(
+            created.id.clone(),
+            viben_model::OAuthProvider::GitHub,
+            "42",
+        ),
     )
     .unwrap();
     assert_recent("created_at after link", linked.created_at);
@@ -544,9 +550,10 @@ fn find_or_create_reports_a_taken_username_or_id_from_the_insert_itself() {
     assert!(
         matches!(
             err,
-            DbError::Conflict {
+            QueryError::AlreadyExists {
                 table: "users",
-                field: "username"
+                field: "username",
+                ..
             }
         ),
         "{err:?}"
@@ -557,9 +564,10 @@ fn find_or_create_reports_a_taken_username_or_id_from_the_insert_itself() {
     assert!(
         matches!(
             err,
-            DbError::Conflict {
+            QueryError::AlreadyExists {
                 table: "users",
-                field: "id"
+                field: "id",
+                ..
             }
         ),
         "{err:?}"
@@ -575,5 +583,36 @@ fn find_or_create_reports_a_taken_username_or_id_from_the_insert_itself() {
     assert!(
         sent[1].starts_with("SELECT") && sent[1].contains("\"email\" = $1"),
         "{sent:#?}"
+    );
+}
+
+#[test]
+fn find_by_key_tries_id_then_email_then_username_and_names_other_matches() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    let ada = users::create(&mut conn, &NewUser::new("ada@example.com", "ada")).unwrap();
+    // A user whose username is ada's id: the key matches two users, by two rules.
+    let mut shadow = NewUser::new("shadow@example.com", ada.id.clone());
+    shadow.id = Some("shadow-id".into());
+    let shadow = users::create(&mut conn, &shadow).unwrap();
+
+    let found = users::find_by_key(&mut conn, &ada.id).unwrap();
+    assert_eq!(found.found.user.id, ada.id);
+    assert_eq!(found.found.matched_by, users::MatchedBy::Id);
+    assert_eq!(found.others.len(), 1, "{found:?}");
+    assert_eq!(found.others[0].user.id, shadow.id);
+    assert_eq!(found.others[0].matched_by.as_str(), "username");
+
+    let by_email = users::find_by_key(&mut conn, "ada@example.com").unwrap();
+    assert_eq!(by_email.found.matched_by, users::MatchedBy::Email);
+    assert!(by_email.others.is_empty());
+    let by_username = users::find_by_key(&mut conn, "ada").unwrap();
+    assert_eq!(by_username.found.matched_by, users::MatchedBy::Username);
+
+    let err = users::find_by_key(&mut conn, "nobody").unwrap_err();
+    assert!(matches!(err, QueryError::NotFound { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "no user with the id, email or username \"nobody\""
     );
 }

@@ -181,6 +181,40 @@ pub struct NewOAuthConnection {
 }
 
 impl NewOAuthConnection {
+    /// A link of `user_id` to the identity `provider_id` at `provider`, with a generated id
+    /// and no access token ([`NewOAuthConnection::with_access_token`] keeps one).
+    ///
+    /// ```
+    /// use viben_model::{NewOAuthConnection, OAuthProvider};
+    /// let new = NewOAuthConnection::new("u1", OAuthProvider::GitHub, "583231");
+    /// assert_eq!((new.id, new.access_token), (None, None));
+    /// ```
+    pub fn new(
+        user_id: impl Into<String>,
+        provider: OAuthProvider,
+        provider_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: None,
+            user_id: user_id.into(),
+            provider,
+            provider_id: provider_id.into(),
+            access_token: None,
+        }
+    }
+
+    /// The same link, keeping the provider's access token.
+    pub fn with_access_token(mut self, token: Secret) -> Self {
+        self.access_token = Some(token);
+        self
+    }
+
+    /// The same link, with this id instead of a generated one.
+    pub fn with_id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
     /// Checks that the provider id and user id are not empty.
     pub fn validate(&self) -> Result<(), ValidationError> {
         non_empty("user_id", &self.user_id)?;

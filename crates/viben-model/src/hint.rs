@@ -33,11 +33,12 @@ pub trait Hint: Error {
     fn hint(&self) -> Option<String>;
 }
 
-/// One line for people or logs: the message, each cause after `: `, then the hint after `; `.
+/// The message and each cause after `: `, without the hint: the error line a front end prints
+/// (the `viben` command prints the hint on a line of its own).
 #[derive(Debug, Clone, Copy)]
-pub struct Report<'a, E: ?Sized>(pub &'a E);
+pub struct Chain<'a, E: ?Sized>(pub &'a E);
 
-impl<E: Hint + ?Sized> fmt::Display for Report<'_, E> {
+impl<E: Error + ?Sized> fmt::Display for Chain<'_, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)?;
         let mut cause = self.0.source();
@@ -45,6 +46,17 @@ impl<E: Hint + ?Sized> fmt::Display for Report<'_, E> {
             write!(f, ": {err}")?;
             cause = err.source();
         }
+        Ok(())
+    }
+}
+
+/// One line for people or logs: the message, each cause after `: `, then the hint after `; `.
+#[derive(Debug, Clone, Copy)]
+pub struct Report<'a, E: ?Sized>(pub &'a E);
+
+impl<E: Hint + ?Sized> fmt::Display for Report<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", Chain(self.0))?;
         if let Some(hint) = self.0.hint() {
             write!(f, "; {hint}")?;
         }

@@ -1,8 +1,8 @@
 //! `viben db users list | show | create | delete`
 
 use serde_json::{Value, json};
-use viben_db::DbError;
-use viben_db::users::{self, UserCursor};
+use viben_db::QueryError;
+use viben_db::users::{self, UserCursor, UserMatch};
 use viben_model::{NewUser, OAuthConnection, Secret, User, UserWithConnections};
 
 use crate::cli::UsersCommand;
@@ -106,35 +106,28 @@ pub(crate) fn run(context: &Context, command: UsersCommand) -> Result<(), Failur
     }
 }
 
-/// A way to find one user by a text key.
-type Lookup = fn(&mut viben_db::PgConnection, &str) -> Result<User, DbError>;
-
-/// The user whose id, email or username is `key`, and which of the three matched. Rules are
-/// tried in that order and the first match is shown; when the key also matches other users
-/// by a later rule (an id that is another user's username), a warning names them, so the
-/// choice is never silent.
+/// The user whose id, email or username is `key`, and which of the three matched
+/// ([`users::find_by_key`]); when the key also matches other users by a later rule (an id
+/// that is another user's username), a warning names them, so the choice is never silent.
 fn find(conn: &mut viben_db::PgConnection, key: &str) -> Result<(&'static str, User), Failure> {
-    let lookups: [(&'static str, Lookup); 3] = [
-        ("id", users::get_by_id),
-        ("email", users::get_by_email),
-        ("username", users::get_by_username),
-    ];
-    let mut matches: Vec<(&'static str, User)> = Vec::new();
-    for (rule, lookup) in lookups {
-        match lookup(conn, key) {
-            Ok(user) => matches.push((rule, user)),
-            Err(DbError::NotFound { .. }) => continue,
-            Err(err) => return Err(err.into()),
+    let matches = match users::find_by_key(conn, key) {
+        Ok(matches) => matches,
+        Err(err @ QueryError::NotFound { .. }) => {
+            return Err(Failure::with_hint(
+                err,
+                "list users with `viben db users list`",
+            ));
         }
-    }
-    let mut matches = matches.into_iter();
-    let Some((rule, user)) = matches.next() else {
-        return Err(Failure::with_hint(
-            format!("no user has the id, email or username {key:?}"),
-            "list users with `viben db users list`",
-        ));
+        Err(err) => return Err(err.into()),
     };
-    for (other_rule, other) in matches.filter(|(_, u)| u.id != user.id) {
+    let rule = matches.found.matched_by.as_str();
+    let user = matches.found.user;
+    for UserMatch {
+        user: other,
+        matched_by,
+    } in matches.others
+    {
+        let other_rule = matched_by.as_str();
         let next = if other.id.contains(char::is_control) {
             format!("that user's id is {:?}", other.id)
         } else {

@@ -6,7 +6,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Integer, Nullable, Text};
 
-use crate::DbError;
+use crate::QueryError;
 
 /// A live column.
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
@@ -131,7 +131,7 @@ pub struct LiveCatalog {
 }
 
 /// Reads the `public` schema's tables, columns, constraints and indexes.
-pub fn read(conn: &mut PgConnection) -> Result<LiveCatalog, DbError> {
+pub fn read(conn: &mut PgConnection) -> Result<LiveCatalog, QueryError> {
     let tables = diesel::sql_query(
         "SELECT table_name::text AS table_name FROM information_schema.tables \
          WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1",

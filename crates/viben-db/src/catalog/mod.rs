@@ -15,7 +15,7 @@ mod schema;
 
 use diesel::PgConnection;
 
-use crate::DbError;
+use crate::MigrationError;
 
 pub use diff::{Difference, diff};
 pub use live::{LiveCatalog, LiveColumn, LiveConstraint, LiveIndex, read};
@@ -25,12 +25,12 @@ pub use schema::{Column, Constraint, Index, Schema, TOOLING_TABLES, Table};
 
 /// Reads the live catalog and compares it with the schema its migrations should have left
 /// (see [`crate::migrate::MigrationSet::check_drift`]); an empty list means no drift.
-pub fn check_drift(conn: &mut PgConnection) -> Result<Vec<Difference>, DbError> {
+pub fn check_drift(conn: &mut PgConnection) -> Result<Vec<Difference>, MigrationError> {
     crate::migrate::check_drift(conn)
 }
 
 /// Reads the live catalog and lists where it breaks the design document's naming rules (see
 /// [`naming_violations`]). Read-only.
-pub fn check_naming(conn: &mut PgConnection) -> Result<Vec<String>, DbError> {
+pub fn check_naming(conn: &mut PgConnection) -> Result<Vec<String>, crate::QueryError> {
     Ok(naming_violations(&read(conn)?))
 }

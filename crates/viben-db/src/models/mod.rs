@@ -5,10 +5,13 @@
 //! means.
 
 pub mod oauth_connection;
+pub mod pagination;
 pub mod user;
 
-pub use oauth_connection::{NewOAuthConnection, OAuthConnection, OAuthConnectionChangeset};
-pub use user::{NewUser, User, UserChangeset};
+pub use oauth_connection::{
+    NewOAuthConnectionRow, OAuthConnectionChangesetRow, OAuthConnectionRow,
+};
+pub use user::{NewUserRow, UserChangesetRow, UserRow};
 
 /// `(now() AT TIME ZONE 'UTC')`: the transaction's start time as UTC wall-clock, whatever the
 /// session's `TimeZone` (a column's `DEFAULT now()`, or Diesel's `now`, would convert to the

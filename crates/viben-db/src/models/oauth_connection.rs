@@ -26,10 +26,10 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
 use viben_model as model;
 
-use crate::DbError;
+use crate::QueryError;
 use crate::error::check_text;
 use crate::models::UtcNow;
-use crate::models::user::User;
+use crate::models::user::UserRow;
 use crate::schema::{oauth_connections, users};
 
 /// The first key of the advisory locks [`link`] takes (`"vibe"` in ASCII), so they do not
@@ -38,8 +38,8 @@ pub const LINK_LOCK_CLASS: i32 = 0x7669_6265;
 
 /// An `oauth_connections` row as stored. Its `Debug` hides the access token.
 #[derive(Clone, PartialEq, Queryable, Selectable, Identifiable, Associations)]
-#[diesel(table_name = oauth_connections, belongs_to(User), check_for_backend(Pg))]
-pub struct OAuthConnection {
+#[diesel(table_name = oauth_connections, belongs_to(UserRow, foreign_key = user_id), check_for_backend(Pg))]
+pub struct OAuthConnectionRow {
     /// Primary key.
     pub id: String,
     /// The user it belongs to.
@@ -56,9 +56,9 @@ pub struct OAuthConnection {
     pub updated_at: Option<NaiveDateTime>,
 }
 
-impl fmt::Debug for OAuthConnection {
+impl fmt::Debug for OAuthConnectionRow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OAuthConnection")
+        f.debug_struct("OAuthConnectionRow")
             .field("id", &self.id)
             .field("user_id", &self.user_id)
             .field("provider", &self.provider)
@@ -82,7 +82,7 @@ impl fmt::Debug for OAuthConnection {
     check_for_backend(Pg),
     treat_none_as_default_value = false
 )]
-pub struct NewOAuthConnection<'a> {
+pub struct NewOAuthConnectionRow<'a> {
     /// Primary key.
     pub id: &'a str,
     /// The user to link.
@@ -95,9 +95,9 @@ pub struct NewOAuthConnection<'a> {
     pub access_token: Option<&'a str>,
 }
 
-impl fmt::Debug for NewOAuthConnection<'_> {
+impl fmt::Debug for NewOAuthConnectionRow<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NewOAuthConnection")
+        f.debug_struct("NewOAuthConnectionRow")
             .field("id", &self.id)
             .field("user_id", &self.user_id)
             .field("provider", &self.provider)
@@ -113,14 +113,14 @@ impl fmt::Debug for NewOAuthConnection<'_> {
 /// Changes to a row; `updated_at` is set by the query itself. Its `Debug` hides the token.
 #[derive(Clone, Default, AsChangeset)]
 #[diesel(table_name = oauth_connections, check_for_backend(Pg))]
-pub struct OAuthConnectionChangeset<'a> {
+pub struct OAuthConnectionChangesetRow<'a> {
     /// New access token, or `Some(None)` for NULL.
     pub access_token: Option<Option<&'a str>>,
 }
 
-impl fmt::Debug for OAuthConnectionChangeset<'_> {
+impl fmt::Debug for OAuthConnectionChangesetRow<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OAuthConnectionChangeset")
+        f.debug_struct("OAuthConnectionChangesetRow")
             .field(
                 "access_token",
                 &self.access_token.map(|t| t.map(|_| model::Secret::MASK)),
@@ -129,8 +129,8 @@ impl fmt::Debug for OAuthConnectionChangeset<'_> {
     }
 }
 
-impl From<OAuthConnection> for model::OAuthConnection {
-    fn from(row: OAuthConnection) -> Self {
+impl From<OAuthConnectionRow> for model::OAuthConnection {
+    fn from(row: OAuthConnectionRow) -> Self {
         model::OAuthConnection {
             id: row.id,
             user_id: row.user_id,
@@ -147,7 +147,7 @@ impl From<OAuthConnection> for model::OAuthConnection {
 ///
 /// If the identity is already linked to this user, that connection is returned, its access
 /// token replaced when `new` carries one; if it is linked to another user,
-/// [`DbError::AlreadyLinked`]. A user that does not exist is [`DbError::ForeignKey`].
+/// [`QueryError::AlreadyLinked`]. A user that does not exist is [`QueryError::ForeignKey`].
 ///
 /// A row for the identity whose `user_id` is NULL (the column allows it) links no one:
 /// [`find_user`] skips it, and `link`, when no row with a user exists, claims it (sets its
@@ -158,7 +158,7 @@ impl From<OAuthConnection> for model::OAuthConnection {
 pub fn link(
     conn: &mut PgConnection,
     new: &model::NewOAuthConnection,
-) -> Result<model::OAuthConnection, DbError> {
+) -> Result<model::OAuthConnection, QueryError> {
     new.validate()?;
     check_text("user_id", &new.user_id)?;
     check_text("provider", new.provider.as_str())?;
@@ -186,7 +186,7 @@ pub fn link(
                 oauth_connections::created_at.asc().nulls_first(),
                 oauth_connections::id.asc(),
             ))
-            .select(OAuthConnection::as_select())
+            .select(OAuthConnectionRow::as_select())
             .first(conn)
             .optional()?;
         match existing {
@@ -204,18 +204,18 @@ pub fn link(
                             .eq(new.access_token.as_ref().map(model::Secret::expose)),
                         oauth_connections::updated_at.eq(UtcNow),
                     ))
-                    .returning(OAuthConnection::as_returning())
+                    .returning(OAuthConnectionRow::as_returning())
                     .get_result(conn)?;
                 Ok(row.into())
             }
-            Some(_) => Err(DbError::AlreadyLinked {
+            Some(_) => Err(QueryError::AlreadyLinked {
                 provider: provider.to_owned(),
                 provider_id: new.provider_id.clone(),
             }),
             None => {
                 let row = diesel::insert_into(oauth_connections::table)
                     .values((
-                        NewOAuthConnection {
+                        NewOAuthConnectionRow {
                             id: &id,
                             user_id: &new.user_id,
                             provider,
@@ -225,7 +225,7 @@ pub fn link(
                         oauth_connections::created_at.eq(UtcNow),
                         oauth_connections::updated_at.eq(UtcNow),
                     ))
-                    .returning(OAuthConnection::as_returning())
+                    .returning(OAuthConnectionRow::as_returning())
                     .get_result(conn)?;
                 Ok(row.into())
             }
@@ -240,7 +240,7 @@ pub fn find_user(
     conn: &mut PgConnection,
     provider: &model::OAuthProvider,
     provider_id: &str,
-) -> Result<Option<model::User>, DbError> {
+) -> Result<Option<model::User>, QueryError> {
     check_text("provider", provider.as_str())?;
     check_text("provider_id", provider_id)?;
     let row = oauth_connections::table
@@ -251,29 +251,28 @@ pub fn find_user(
             oauth_connections::created_at.asc().nulls_first(),
             oauth_connections::id.asc(),
         ))
-        .select(User::as_select())
+        .select(UserRow::as_select())
         .first(conn)
         .optional()?;
     Ok(row.map(Into::into))
 }
 
-/// The connection with this id; [`DbError::NotFound`] if there is none.
-pub fn get(conn: &mut PgConnection, id: &str) -> Result<model::OAuthConnection, DbError> {
+/// The connection with this id; [`QueryError::NotFound`] if there is none.
+pub fn get(conn: &mut PgConnection, id: &str) -> Result<model::OAuthConnection, QueryError> {
     check_text("id", id)?;
     oauth_connections::table
         .find(id)
-        .select(OAuthConnection::as_select())
+        .select(OAuthConnectionRow::as_select())
         .first(conn)
         .map(Into::into)
-        .map_err(DbError::from)
-        .map_err(DbError::not_found("oauth connection", format!("id {id:?}")))
+        .map_err(QueryError::not_found("oauth connection with id", id))
 }
 
 /// A user's connections, oldest first.
 pub fn list_for_user(
     conn: &mut PgConnection,
     user_id: &str,
-) -> Result<Vec<model::OAuthConnection>, DbError> {
+) -> Result<Vec<model::OAuthConnection>, QueryError> {
     check_text("user_id", user_id)?;
     let rows = oauth_connections::table
         .filter(oauth_connections::user_id.eq(user_id))
@@ -281,7 +280,7 @@ pub fn list_for_user(
             oauth_connections::created_at.asc().nulls_first(),
             oauth_connections::id.asc(),
         ))
-        .select(OAuthConnection::as_select())
+        .select(OAuthConnectionRow::as_select())
         .load(conn)?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
@@ -292,31 +291,30 @@ pub fn update_token(
     conn: &mut PgConnection,
     id: &str,
     token: Option<&model::Secret>,
-) -> Result<model::OAuthConnection, DbError> {
+) -> Result<model::OAuthConnection, QueryError> {
     check_text("id", id)?;
     if let Some(token) = token {
         check_text("access_token", token.expose())?;
     }
-    let changes = OAuthConnectionChangeset {
+    let changes = OAuthConnectionChangesetRow {
         access_token: Some(token.map(model::Secret::expose)),
     };
     diesel::update(oauth_connections::table.find(id))
         .set((changes, oauth_connections::updated_at.eq(UtcNow)))
-        .returning(OAuthConnection::as_returning())
+        .returning(OAuthConnectionRow::as_returning())
         .get_result(conn)
         .map(Into::into)
-        .map_err(DbError::from)
-        .map_err(DbError::not_found("oauth connection", format!("id {id:?}")))
+        .map_err(QueryError::not_found("oauth connection with id", id))
 }
 
-/// Removes a connection; [`DbError::NotFound`] if there is none.
-pub fn unlink(conn: &mut PgConnection, id: &str) -> Result<(), DbError> {
+/// Removes a connection; [`QueryError::NotFound`] if there is none.
+pub fn unlink(conn: &mut PgConnection, id: &str) -> Result<(), QueryError> {
     check_text("id", id)?;
     let removed = diesel::delete(oauth_connections::table.find(id)).execute(conn)?;
     if removed == 0 {
-        return Err(DbError::NotFound {
-            entity: "oauth connection",
-            key: format!("id {id:?}"),
+        return Err(QueryError::NotFound {
+            kind: "oauth connection with id",
+            id: id.to_owned(),
         });
     }
     Ok(())

@@ -3,24 +3,22 @@
 //! Reached as `viben_db::users` (`users::create(&mut conn, &new)`); the functions take and
 //! return viben-model's types, the row structs are for code that writes its own Diesel queries.
 
-use std::fmt;
-use std::str::FromStr;
-
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{NaiveDateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use viben_model as model;
 
-use crate::DbError;
+use crate::QueryError;
 use crate::error::check_text;
 use crate::models::UtcNow;
-use crate::models::oauth_connection::{self, OAuthConnection};
+use crate::models::oauth_connection::{self, OAuthConnectionRow};
+pub use crate::models::pagination::{Page, ParseCursorError, UserCursor};
 use crate::schema::{oauth_connections, users};
 
 /// A `users` row as stored, NULLs and all.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users, check_for_backend(Pg))]
-pub struct User {
+pub struct UserRow {
     /// Primary key.
     pub id: String,
     /// Unique email address.
@@ -53,7 +51,7 @@ pub struct User {
 /// would make every insert parse anew: measured 1.6x slower).
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = users, check_for_backend(Pg), treat_none_as_default_value = false)]
-pub struct NewUser<'a> {
+pub struct NewUserRow<'a> {
     /// Primary key.
     pub id: &'a str,
     /// Unique email address.
@@ -72,11 +70,11 @@ pub struct NewUser<'a> {
     pub role: &'a str,
 }
 
-/// A row for `COPY FROM` (binary, so no SQL expressions): a [`NewUser`]'s columns plus the
+/// A row for `COPY FROM` (binary, so no SQL expressions): a [`NewUserRow`]'s columns plus the
 /// timestamps, taken from this machine's clock in UTC.
 #[derive(Insertable)]
 #[diesel(table_name = users, check_for_backend(Pg), treat_none_as_default_value = false)]
-struct CopiedUser<'a> {
+struct CopiedUserRow<'a> {
     id: &'a str,
     email: &'a str,
     username: &'a str,
@@ -89,8 +87,8 @@ struct CopiedUser<'a> {
     updated_at: NaiveDateTime,
 }
 
-impl<'a> CopiedUser<'a> {
-    fn of(row: NewUser<'a>, at: NaiveDateTime) -> Self {
+impl<'a> CopiedUserRow<'a> {
+    fn of(row: NewUserRow<'a>, at: NaiveDateTime) -> Self {
         Self {
             id: row.id,
             email: row.email,
@@ -110,7 +108,7 @@ impl<'a> CopiedUser<'a> {
 /// NULL. `updated_at` is set by [`update`] itself.
 #[derive(Debug, Clone, Default, AsChangeset)]
 #[diesel(table_name = users, check_for_backend(Pg))]
-pub struct UserChangeset<'a> {
+pub struct UserChangesetRow<'a> {
     /// New email address.
     pub email: Option<&'a str>,
     /// New username.
@@ -129,8 +127,8 @@ pub struct UserChangeset<'a> {
 
 /// The one place that decides what a NULL means for the domain type: `email_verified` NULL is
 /// `false`, `role` NULL is [`model::Role::User`], NULL timestamps are `None`.
-impl From<User> for model::User {
-    fn from(row: User) -> Self {
+impl From<UserRow> for model::User {
+    fn from(row: UserRow) -> Self {
         model::User {
             id: row.id,
             email: row.email,
@@ -146,7 +144,7 @@ impl From<User> for model::User {
     }
 }
 
-fn check_new(new: &model::NewUser) -> Result<(), DbError> {
+fn check_new(new: &model::NewUser) -> Result<(), QueryError> {
     new.validate()?;
     if let Some(id) = &new.id {
         check_id(id)?;
@@ -168,7 +166,7 @@ fn check_new(new: &model::NewUser) -> Result<(), DbError> {
 
 /// A given user id must be findable as typed: not empty, not only whitespace, and free of
 /// control characters (which no one can type back, and which reach terminals raw).
-fn check_id(id: &str) -> Result<(), DbError> {
+fn check_id(id: &str) -> Result<(), QueryError> {
     let reason = if id.is_empty() {
         "it is empty"
     } else if id.trim().is_empty() {
@@ -178,14 +176,14 @@ fn check_id(id: &str) -> Result<(), DbError> {
     } else {
         return Ok(());
     };
-    Err(DbError::InvalidId {
+    Err(QueryError::InvalidId {
         id: id.to_owned(),
         reason,
     })
 }
 
-fn row_of<'a>(new: &'a model::NewUser, id: &'a str) -> NewUser<'a> {
-    NewUser {
+fn row_of<'a>(new: &'a model::NewUser, id: &'a str) -> NewUserRow<'a> {
+    NewUserRow {
         id,
         email: &new.email,
         username: &new.username,
@@ -199,8 +197,8 @@ fn row_of<'a>(new: &'a model::NewUser, id: &'a str) -> NewUser<'a> {
 
 /// Creates a user (a new UUIDv7 id unless `new.id` is set) after validating it.
 ///
-/// A taken email or username is [`DbError::Conflict`] naming the field.
-pub fn create(conn: &mut PgConnection, new: &model::NewUser) -> Result<model::User, DbError> {
+/// A taken email or username is [`QueryError::AlreadyExists`] naming the field.
+pub fn create(conn: &mut PgConnection, new: &model::NewUser) -> Result<model::User, QueryError> {
     check_new(new)?;
     let id = new.id.clone().unwrap_or_else(model::new_id);
     let row = diesel::insert_into(users::table)
@@ -209,7 +207,7 @@ pub fn create(conn: &mut PgConnection, new: &model::NewUser) -> Result<model::Us
             users::created_at.eq(UtcNow),
             users::updated_at.eq(UtcNow),
         ))
-        .returning(User::as_returning())
+        .returning(UserRow::as_returning())
         .get_result(conn)?;
     Ok(row.into())
 }
@@ -229,7 +227,7 @@ pub struct FoundOrCreated {
 /// insert did nothing (PostgreSQL makes the insert wait for a concurrent one with the same
 /// email, so the read sees its row). Two callers at once get the same user, one of them with
 /// `created: true`. A username (or given id) taken by a user with another email fails the
-/// insert itself: [`DbError::Conflict`] naming `username` (or `id`).
+/// insert itself: [`QueryError::AlreadyExists`] naming `username` (or `id`).
 ///
 /// Assumes READ COMMITTED, PostgreSQL's default isolation: the read after a conflict must see
 /// the row committed by the concurrent insert, which a REPEATABLE READ or SERIALIZABLE
@@ -238,7 +236,7 @@ pub struct FoundOrCreated {
 pub fn find_or_create_by_email(
     conn: &mut PgConnection,
     new: &model::NewUser,
-) -> Result<FoundOrCreated, DbError> {
+) -> Result<FoundOrCreated, QueryError> {
     check_new(new)?;
     let id = new.id.clone().unwrap_or_else(model::new_id);
     // A concurrent delete between the two statements is the only way to miss; try again.
@@ -251,10 +249,10 @@ pub fn find_or_create_by_email(
             ))
             .on_conflict(users::email)
             .do_nothing()
-            .returning(User::as_returning())
+            .returning(UserRow::as_returning())
             .get_result(conn)
             .optional()
-            .map_err(DbError::from);
+            .map_err(QueryError::from);
         // ON CONFLICT (email) arbitrates only the email index: a concurrent insert of the same
         // user (same username, another new id) can surface as a username or id conflict. The
         // read below tells that race (the email now exists) from a name taken by someone else.
@@ -266,12 +264,12 @@ pub fn find_or_create_by_email(
                 });
             }
             Ok(None) => None,
-            Err(err @ DbError::Conflict { .. }) => Some(err),
+            Err(err @ QueryError::AlreadyExists { .. }) => Some(err),
             Err(err) => return Err(err),
         };
         if let Some(row) = users::table
             .filter(users::email.eq(&new.email))
-            .select(User::as_select())
+            .select(UserRow::as_select())
             .first(conn)
             .optional()?
         {
@@ -284,179 +282,120 @@ pub fn find_or_create_by_email(
             return Err(conflict);
         }
     }
-    Err(DbError::NotFound {
-        entity: "user",
-        key: format!("email {:?} (it was deleted while being created)", new.email),
+    Err(QueryError::NotFound {
+        kind: "user with email (deleted while being created)",
+        id: new.email.to_string(),
     })
 }
 
-/// The user with this id; [`DbError::NotFound`] if there is none.
-pub fn get_by_id(conn: &mut PgConnection, id: &str) -> Result<model::User, DbError> {
+/// The user with this id; [`QueryError::NotFound`] if there is none.
+pub fn get_by_id(conn: &mut PgConnection, id: &str) -> Result<model::User, QueryError> {
     check_text("id", id)?;
     users::table
         .find(id)
-        .select(User::as_select())
+        .select(UserRow::as_select())
         .first(conn)
         .map(Into::into)
-        .map_err(DbError::from)
-        .map_err(DbError::not_found("user", format!("id {id:?}")))
+        .map_err(QueryError::not_found("user with id", id))
 }
 
-/// The user with this email (exact match); [`DbError::NotFound`] if there is none.
-pub fn get_by_email(conn: &mut PgConnection, email: &str) -> Result<model::User, DbError> {
+/// The user with this email (exact match); [`QueryError::NotFound`] if there is none.
+pub fn get_by_email(conn: &mut PgConnection, email: &str) -> Result<model::User, QueryError> {
     check_text("email", email)?;
     users::table
         .filter(users::email.eq(email))
-        .select(User::as_select())
+        .select(UserRow::as_select())
         .first(conn)
         .map(Into::into)
-        .map_err(DbError::from)
-        .map_err(DbError::not_found("user", format!("email {email:?}")))
+        .map_err(QueryError::not_found("user with email", email))
 }
 
-/// The user with this username (exact match); [`DbError::NotFound`] if there is none.
-pub fn get_by_username(conn: &mut PgConnection, username: &str) -> Result<model::User, DbError> {
+/// The user with this username (exact match); [`QueryError::NotFound`] if there is none.
+pub fn get_by_username(conn: &mut PgConnection, username: &str) -> Result<model::User, QueryError> {
     check_text("username", username)?;
     users::table
         .filter(users::username.eq(username))
-        .select(User::as_select())
+        .select(UserRow::as_select())
         .first(conn)
         .map(Into::into)
-        .map_err(DbError::from)
-        .map_err(DbError::not_found("user", format!("username {username:?}")))
+        .map_err(QueryError::not_found("user with username", username))
 }
 
-/// Where a page of users ends: pass it to [`list`] to get the next page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserCursor {
-    /// `created_at` of the last user on the page.
-    pub created_at: Option<DateTime<Utc>>,
-    /// `id` of the last user on the page.
-    pub id: String,
+/// Which rule of [`find_by_key`] matched a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchedBy {
+    /// The key is the user's id.
+    Id,
+    /// The key is the user's email.
+    Email,
+    /// The key is the user's username.
+    Username,
 }
 
-/// The text form of a [`UserCursor`]: an opaque token (base64url, without padding, of
-/// `<created_at in RFC 3339, or "null">,<id>`), made only of `A-Z a-z 0-9 - _`, so a cursor can
-/// travel through a URL, a command line (pasted into a shell as is: an id may hold any text,
-/// quotes and `;` included) or a JSON response and come back unchanged.
-///
-/// Parsing also takes the plain `<created_at>,<id>` form earlier versions printed.
-///
-/// ```
-/// use viben_db::users::UserCursor;
-/// let cursor: UserCursor = "2026-01-02T03:04:05.123456+00:00,u1".parse()?;
-/// assert_eq!(cursor.id, "u1");
-/// let token = cursor.to_string();
-/// assert!(token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
-/// assert_eq!(token.parse::<UserCursor>()?, cursor);
-/// # Ok::<(), viben_db::users::ParseCursorError>(())
-/// ```
-impl fmt::Display for UserCursor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let plain = match self.created_at {
-            Some(created_at) => format!("{},{}", created_at.to_rfc3339(), self.id),
-            None => format!("null,{}", self.id),
-        };
-        f.write_str(&base64url::encode(plain.as_bytes()))
-    }
-}
-
-impl FromStr for UserCursor {
-    type Err = ParseCursorError;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let invalid = || ParseCursorError(text.to_owned());
-        // A token has no comma; the plain form always has one.
-        let plain = if text.contains(',') {
-            text.to_owned()
-        } else {
-            base64url::decode(text)
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .ok_or_else(invalid)?
-        };
-        // Timestamps have no comma; ids may, so split at the first one.
-        let (created, id) = plain.split_once(',').ok_or_else(invalid)?;
-        let created_at = match created {
-            "null" => None,
-            other => Some(
-                DateTime::parse_from_rfc3339(other)
-                    .map_err(|_| invalid())?
-                    .to_utc(),
-            ),
-        };
-        Ok(Self {
-            created_at,
-            id: id.to_owned(),
-        })
-    }
-}
-
-/// A cursor text that is neither a token [`UserCursor`] printed nor `<RFC 3339 time or
-/// null>,<id>`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid cursor {0:?}; pass the cursor the previous page printed, unchanged")]
-pub struct ParseCursorError(String);
-
-/// base64url without padding (RFC 4648 section 5): the alphabet safe in URLs and shells.
-mod base64url {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-    pub(super) fn encode(bytes: &[u8]) -> String {
-        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-        for chunk in bytes.chunks(3) {
-            let n = chunk
-                .iter()
-                .enumerate()
-                .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-            for i in 0..=chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            }
-        }
-        out
-    }
-
-    /// `None` for a character outside the alphabet or a length no encoding has.
-    pub(super) fn decode(text: &str) -> Option<Vec<u8>> {
-        if text.len() % 4 == 1 {
-            return None;
-        }
-        let mut out = Vec::with_capacity(text.len() * 3 / 4);
-        for chunk in text.as_bytes().chunks(4) {
-            let mut n = 0u32;
-            for (i, &c) in chunk.iter().enumerate() {
-                let value = ALPHABET.iter().position(|&a| a == c)?;
-                n |= (value as u32) << (18 - 6 * i);
-            }
-            for i in 0..chunk.len() - 1 {
-                out.push((n >> (16 - 8 * i)) as u8);
-            }
-        }
-        Some(out)
-    }
-
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn round_trips_every_length() {
-            let data: Vec<u8> = (0..=255).collect();
-            for len in 0..40 {
-                let encoded = super::encode(&data[..len]);
-                assert_eq!(super::decode(&encoded).as_deref(), Some(&data[..len]));
-            }
-            assert_eq!(super::encode(b"hello"), "aGVsbG8");
-            assert_eq!(super::decode("a"), None);
-            assert_eq!(super::decode("a+b/"), None);
+impl MatchedBy {
+    /// `id`, `email` or `username`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::Email => "email",
+            Self::Username => "username",
         }
     }
 }
 
-/// One page of a keyset-paginated list.
+impl std::fmt::Display for MatchedBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A user found by [`find_by_key`], and the rule that found it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Page<T> {
-    /// The items, oldest first.
-    pub items: Vec<T>,
-    /// The cursor for the next page; `None` on the last page.
-    pub next: Option<UserCursor>,
+pub struct UserMatch {
+    /// The user.
+    pub user: model::User,
+    /// Which rule matched.
+    pub matched_by: MatchedBy,
+}
+
+/// What [`find_by_key`] found: the user the first matching rule names, and the other users
+/// the key matches by a later rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyMatches {
+    /// The user found by the first rule that matched (id, then email, then username).
+    pub found: UserMatch,
+    /// Other users the key also matches by a later rule (a key that is one user's id and
+    /// another's username), in rule order; a caller should say so, so the choice is never
+    /// silent.
+    pub others: Vec<UserMatch>,
+}
+
+/// The user whose id, email or username is `key`, tried in that order.
+/// [`QueryError::NotFound`] when no rule matches.
+pub fn find_by_key(conn: &mut PgConnection, key: &str) -> Result<KeyMatches, QueryError> {
+    type Lookup = fn(&mut PgConnection, &str) -> Result<model::User, QueryError>;
+    let lookups: [(MatchedBy, Lookup); 3] = [
+        (MatchedBy::Id, get_by_id),
+        (MatchedBy::Email, get_by_email),
+        (MatchedBy::Username, get_by_username),
+    ];
+    let mut matches = Vec::new();
+    for (matched_by, lookup) in lookups {
+        match lookup(conn, key) {
+            Ok(user) => matches.push(UserMatch { user, matched_by }),
+            Err(QueryError::NotFound { .. }) => continue,
+            Err(err) => return Err(err),
+        }
+    }
+    let mut matches = matches.into_iter();
+    let Some(found) = matches.next() else {
+        return Err(QueryError::NotFound {
+            kind: "user with the id, email or username",
+            id: key.to_owned(),
+        });
+    };
+    let others = matches.filter(|m| m.user.id != found.user.id).collect();
+    Ok(KeyMatches { found, others })
 }
 
 /// Users ordered by `(created_at, id)`, oldest first (a NULL `created_at` sorts first), starting
@@ -478,7 +417,7 @@ pub fn list(
     conn: &mut PgConnection,
     after: Option<&UserCursor>,
     limit: u32,
-) -> Result<Page<model::User>, DbError> {
+) -> Result<Page<model::User>, QueryError> {
     let rows = page_rows(conn, after, limit)?;
     let next = cursor_after(&rows, limit);
     Ok(Page {
@@ -491,9 +430,9 @@ fn page_rows(
     conn: &mut PgConnection,
     after: Option<&UserCursor>,
     limit: u32,
-) -> Result<Vec<User>, DbError> {
+) -> Result<Vec<UserRow>, QueryError> {
     let mut query = users::table
-        .select(User::as_select())
+        .select(UserRow::as_select())
         .order((users::created_at.asc().nulls_first(), users::id.asc()))
         .limit(i64::from(limit))
         .into_boxed();
@@ -518,7 +457,7 @@ fn page_rows(
     Ok(query.load(conn)?)
 }
 
-fn cursor_after(rows: &[User], limit: u32) -> Option<UserCursor> {
+fn cursor_after(rows: &[UserRow], limit: u32) -> Option<UserCursor> {
     if rows.len() < limit as usize {
         return None;
     }
@@ -534,11 +473,11 @@ pub fn list_with_connections(
     conn: &mut PgConnection,
     after: Option<&UserCursor>,
     limit: u32,
-) -> Result<Page<model::UserWithConnections>, DbError> {
+) -> Result<Page<model::UserWithConnections>, QueryError> {
     let rows = page_rows(conn, after, limit)?;
     let next = cursor_after(&rows, limit);
-    let connections = OAuthConnection::belonging_to(&rows)
-        .select(OAuthConnection::as_select())
+    let connections = OAuthConnectionRow::belonging_to(&rows)
+        .select(OAuthConnectionRow::as_select())
         .order((
             oauth_connections::created_at.asc().nulls_first(),
             oauth_connections::id.asc(),
@@ -561,7 +500,7 @@ pub fn list_with_connections(
 pub fn get_with_connections(
     conn: &mut PgConnection,
     id: &str,
-) -> Result<model::UserWithConnections, DbError> {
+) -> Result<model::UserWithConnections, QueryError> {
     let user = get_by_id(conn, id)?;
     let oauth_connections = oauth_connection::list_for_user(conn, id)?;
     Ok(model::UserWithConnections {
@@ -578,7 +517,7 @@ pub fn update(
     conn: &mut PgConnection,
     id: &str,
     patch: &model::UserPatch,
-) -> Result<model::User, DbError> {
+) -> Result<model::User, QueryError> {
     patch.validate()?;
     check_text("id", id)?;
     for (field, value) in [
@@ -593,7 +532,7 @@ pub fn update(
     if let Some(role) = &patch.role {
         check_text("role", role.as_str())?;
     }
-    let changes = UserChangeset {
+    let changes = UserChangesetRow {
         email: patch.email.as_deref(),
         username: patch.username.as_deref(),
         display_name: patch.display_name.as_ref().map(Option::as_deref),
@@ -604,18 +543,17 @@ pub fn update(
     };
     diesel::update(users::table.find(id))
         .set((changes, users::updated_at.eq(UtcNow)))
-        .returning(User::as_returning())
+        .returning(UserRow::as_returning())
         .get_result(conn)
         .map(Into::into)
-        .map_err(DbError::from)
-        .map_err(DbError::not_found("user", format!("id {id:?}")))
+        .map_err(QueryError::not_found("user with id", id))
 }
 
 /// Deletes a user and its OAuth connections in one transaction (the foreign key has no
 /// cascade). The user row is locked first, so a concurrent link to it waits and then fails
-/// with [`DbError::ForeignKey`] instead of blocking the delete. Returns how many connections
-/// were removed; [`DbError::NotFound`] if there is no such user.
-pub fn delete(conn: &mut PgConnection, id: &str) -> Result<usize, DbError> {
+/// with [`QueryError::ForeignKey`] instead of blocking the delete. Returns how many connections
+/// were removed; [`QueryError::NotFound`] if there is no such user.
+pub fn delete(conn: &mut PgConnection, id: &str) -> Result<usize, QueryError> {
     check_text("id", id)?;
     conn.transaction(|conn| {
         users::table
@@ -623,8 +561,7 @@ pub fn delete(conn: &mut PgConnection, id: &str) -> Result<usize, DbError> {
             .select(users::id)
             .for_update()
             .first::<String>(conn)
-            .map_err(DbError::from)
-            .map_err(DbError::not_found("user", format!("id {id:?}")))?;
+            .map_err(QueryError::not_found("user with id", id))?;
         let removed =
             diesel::delete(oauth_connections::table.filter(oauth_connections::user_id.eq(id)))
                 .execute(conn)?;
@@ -634,8 +571,28 @@ pub fn delete(conn: &mut PgConnection, id: &str) -> Result<usize, DbError> {
 }
 
 /// How many users there are.
-pub fn count(conn: &mut PgConnection) -> Result<i64, DbError> {
+pub fn count(conn: &mut PgConnection) -> Result<i64, QueryError> {
     Ok(users::table.count().get_result(conn)?)
+}
+
+/// Checks every user of a batch, and gives each its id (a generated one where it has none).
+fn checked_ids(new: &[model::NewUser]) -> Result<Vec<String>, QueryError> {
+    for user in new {
+        check_new(user)?;
+    }
+    Ok(new
+        .iter()
+        .map(|u| u.id.clone().unwrap_or_else(model::new_id))
+        .collect())
+}
+
+/// The rows of a batch, with one timestamp (this machine's clock, UTC) for all of them.
+fn copied_rows<'a>(new: &'a [model::NewUser], ids: &'a [String]) -> Vec<CopiedUserRow<'a>> {
+    let at = Utc::now().naive_utc();
+    new.iter()
+        .zip(ids)
+        .map(|(u, id)| CopiedUserRow::of(row_of(u, id), at))
+        .collect()
 }
 
 /// Inserts many users at once with `COPY users (...) FROM STDIN` (binary), after validating all
@@ -645,23 +602,12 @@ pub fn count(conn: &mut PgConnection) -> Result<i64, DbError> {
 /// (one value for the whole batch), not the server's.
 ///
 /// `COPY` measured faster than multi-row `INSERT`s in chunks (see `docs/performance.md`).
-pub fn bulk_insert(conn: &mut PgConnection, new: &[model::NewUser]) -> Result<usize, DbError> {
+pub fn bulk_insert(conn: &mut PgConnection, new: &[model::NewUser]) -> Result<usize, QueryError> {
     if new.is_empty() {
         return Ok(0);
     }
-    for user in new {
-        check_new(user)?;
-    }
-    let ids: Vec<String> = new
-        .iter()
-        .map(|u| u.id.clone().unwrap_or_else(model::new_id))
-        .collect();
-    let at = Utc::now().naive_utc();
-    let rows: Vec<CopiedUser<'_>> = new
-        .iter()
-        .zip(&ids)
-        .map(|(u, id)| CopiedUser::of(row_of(u, id), at))
-        .collect();
+    let ids = checked_ids(new)?;
+    let rows = copied_rows(new, &ids);
     Ok(diesel::copy_from(users::table)
         .from_insertable(&rows)
         .execute(conn)?)
@@ -669,26 +615,17 @@ pub fn bulk_insert(conn: &mut PgConnection, new: &[model::NewUser]) -> Result<us
 
 /// Inserts many users with multi-row `INSERT`s of `chunk` rows each, in one transaction.
 /// Kept for comparison with [`bulk_insert`] (the benchmark measures both); not part of the
-/// API: use [`bulk_insert`].
+/// API (only with the `bench` feature, which this crate's own tests and benchmarks turn on):
+/// use [`bulk_insert`].
+#[cfg(feature = "bench")]
 #[doc(hidden)]
 pub fn bulk_insert_chunked(
     conn: &mut PgConnection,
     new: &[model::NewUser],
     chunk: usize,
-) -> Result<usize, DbError> {
-    for user in new {
-        check_new(user)?;
-    }
-    let ids: Vec<String> = new
-        .iter()
-        .map(|u| u.id.clone().unwrap_or_else(model::new_id))
-        .collect();
-    let at = Utc::now().naive_utc();
-    let rows: Vec<CopiedUser<'_>> = new
-        .iter()
-        .zip(&ids)
-        .map(|(u, id)| CopiedUser::of(row_of(u, id), at))
-        .collect();
+) -> Result<usize, QueryError> {
+    let ids = checked_ids(new)?;
+    let rows = copied_rows(new, &ids);
     conn.transaction(|conn| {
         let mut total = 0;
         for part in rows.chunks(chunk.max(1)) {
@@ -706,7 +643,7 @@ mod tests {
 
     #[test]
     fn nulls_read_as_the_column_defaults_and_timestamps_as_none() {
-        let row = User {
+        let row = UserRow {
             id: "u1".into(),
             email: "a@example.com".into(),
             username: "ada".into(),
@@ -726,7 +663,7 @@ mod tests {
         let at = chrono::NaiveDate::from_ymd_opt(2026, 1, 2)
             .and_then(|d| d.and_hms_opt(3, 4, 5))
             .expect("a valid date");
-        let user = model::User::from(User {
+        let user = model::User::from(UserRow {
             email_verified: Some(true),
             role: Some("moderator".into()),
             created_at: Some(at),

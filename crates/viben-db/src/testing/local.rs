@@ -1,0 +1,365 @@
+//! A PostgreSQL server started from the installed binaries, in a temporary folder.
+
+use std::io;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+
+use crate::DatabaseUrl;
+
+/// The environment variable naming the folder that holds PostgreSQL's server binaries
+/// (`initdb`, `pg_ctl`). When set, it is the only folder searched: pointing it at an empty
+/// folder shows what a machine without PostgreSQL sees.
+pub const PG_BINDIR: &str = "VIBEN_PG_BINDIR";
+
+/// Why a [`LocalServer`] could not be started, stopped or restarted.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LocalServerError {
+    /// `initdb` and `pg_ctl` are not in the folder [`PG_BINDIR`] names.
+    #[error(
+        "PostgreSQL's server binaries (initdb and pg_ctl) were not found in {}, the folder \
+         {PG_BINDIR} names",
+        .0.display()
+    )]
+    NotInBindir(PathBuf),
+
+    /// `initdb` and `pg_ctl` are nowhere this looks.
+    #[error(
+        "PostgreSQL's server binaries (initdb and pg_ctl) were not found (looked in \
+         `pg_config --bindir`, /usr/lib/postgresql/*/bin and PATH)"
+    )]
+    NotInstalled,
+
+    /// Running as root, with no `postgres` OS user to run the server as.
+    #[error(
+        "running as root, and there is no postgres OS user to run PostgreSQL as (PostgreSQL \
+         refuses root); create one (`useradd -r postgres`) or run the tests as another user"
+    )]
+    NoPostgresUser,
+
+    /// A step failed on the system: a folder, a port, a process.
+    #[error("cannot {action}")]
+    System {
+        /// What was being done: `make a temporary folder`, `run initdb`, ...
+        action: String,
+        /// The system's error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// `initdb` or `pg_ctl` ran and failed.
+    #[error("{program} failed ({status}): {output}")]
+    Failed {
+        /// The program.
+        program: String,
+        /// How it exited.
+        status: ExitStatus,
+        /// What it printed.
+        output: String,
+    },
+
+    /// A path the server's tools are given is not UTF-8.
+    #[error("{} is not UTF-8", .0.display())]
+    NotUtf8(PathBuf),
+}
+
+/// A [`LocalServerError::System`] for `action`.
+fn system(action: impl Into<String>) -> impl FnOnce(io::Error) -> LocalServerError {
+    move |source| LocalServerError::System {
+        action: action.into(),
+        source,
+    }
+}
+
+/// A PostgreSQL server this process started from the installed binaries, in a temporary
+/// folder; stopped and removed when dropped (and by a watchdog when the process exits).
+#[derive(Debug)]
+pub struct LocalServer {
+    dir: PathBuf,
+    bin: PathBuf,
+    port: u16,
+    as_postgres_user: bool,
+}
+
+impl LocalServer {
+    /// Starts a new server (initdb, then pg_ctl start) on a free port.
+    pub fn start() -> Result<Self, LocalServerError> {
+        let bin = find_bin_dir()?;
+        let as_postgres_user = running_as_root();
+        // As root, under /tmp: the postgres user must be able to reach the folder, and TMPDIR
+        // may point somewhere only root can enter.
+        let parent = if as_postgres_user && Path::new("/tmp").is_dir() {
+            PathBuf::from("/tmp")
+        } else {
+            std::env::temp_dir()
+        };
+        let dir = tempfile::Builder::new()
+            .prefix("viben-pg-")
+            .tempdir_in(parent)
+            .map_err(system("make a temporary folder"))?
+            .keep();
+        let server = Self {
+            dir,
+            bin,
+            port: 0,
+            as_postgres_user,
+        };
+        server.init()?;
+        server.started()
+    }
+
+    /// [`LocalServer::start`], plus the watchdog that stops the server when this process exits
+    /// (for servers kept in statics, which are never dropped).
+    pub fn start_watched() -> Result<Self, LocalServerError> {
+        let server = Self::start()?;
+        server.spawn_watchdog()?;
+        Ok(server)
+    }
+
+    fn init(&self) -> Result<(), LocalServerError> {
+        if self.as_postgres_user {
+            let uid = id_of("-u")?;
+            let gid = id_of("-g")?;
+            std::os::unix::fs::chown(&self.dir, Some(uid), Some(gid)).map_err(system(format!(
+                "give {} to the postgres user",
+                self.dir.display()
+            )))?;
+        }
+        let data = self.data_dir();
+        self.run(
+            "initdb",
+            &[
+                "-D",
+                path_str(&data)?,
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+        )
+        .map(|_| ())
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let path = self.bin.join(program);
+        if self.as_postgres_user {
+            let mut cmd = Command::new("runuser");
+            cmd.args(["-u", "postgres", "--"]).arg(path);
+            cmd
+        } else {
+            Command::new(path)
+        }
+    }
+
+    fn run(&self, program: &str, args: &[&str]) -> Result<String, LocalServerError> {
+        let output = self
+            .command(program)
+            .args(args)
+            .current_dir(&self.dir)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(system(format!("run {program}")))?;
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        } else {
+            Err(LocalServerError::Failed {
+                program: program.to_owned(),
+                status: output.status,
+                output: format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&output.stderr)
+                ),
+            })
+        }
+    }
+
+    fn pg_ctl_start(&self, port: u16) -> Result<(), LocalServerError> {
+        let options = format!(
+            "-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=off \
+             -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+            path_str(&self.dir)?
+        );
+        let log = self.dir.join("server.log");
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                path_str(&self.data_dir())?,
+                "-l",
+                path_str(&log)?,
+                "-o",
+                &options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+        )
+        .map(|_| ())
+    }
+
+    fn spawn_watchdog(&self) -> Result<(), LocalServerError> {
+        use std::os::unix::process::CommandExt;
+        let run_as = if self.as_postgres_user {
+            "runuser -u postgres -- "
+        } else {
+            ""
+        };
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+             {run_as}'{pg_ctl}' -D '{data}' stop -m immediate >/dev/null 2>&1; rm -rf '{dir}'",
+            pid = std::process::id(),
+            pg_ctl = self.bin.join("pg_ctl").display(),
+            data = self.data_dir().display(),
+            dir = self.dir.display(),
+        );
+        Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .map(|_| ())
+            .map_err(system("start the watchdog"))
+    }
+
+    /// The port it listens on (127.0.0.1).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `postgres://postgres@127.0.0.1:<port>/postgres`.
+    pub fn url(&self) -> DatabaseUrl {
+        DatabaseUrl::new(format!(
+            "postgres://postgres@127.0.0.1:{}/postgres",
+            self.port
+        ))
+    }
+
+    /// Stops the server (`pg_ctl stop -m fast`: open connections are cut).
+    pub fn stop(&self) -> Result<(), LocalServerError> {
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                path_str(&self.data_dir())?,
+                "-m",
+                "fast",
+                "-w",
+                "stop",
+            ],
+        )
+        .map(|_| ())
+    }
+
+    /// Starts the stopped server again on the same port.
+    pub fn restart(&self) -> Result<(), LocalServerError> {
+        self.pg_ctl_start(self.port)
+    }
+}
+
+impl LocalServer {
+    fn started(mut self) -> Result<Self, LocalServerError> {
+        let mut last = None;
+        for _ in 0..5 {
+            let port = free_port()?;
+            match self.pg_ctl_start(port) {
+                Ok(()) => {
+                    self.port = port;
+                    return Ok(self);
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or(LocalServerError::NotInstalled))
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        if let Ok(data) = path_str(&self.data_dir()) {
+            let _ = self.run("pg_ctl", &["-D", data, "-m", "immediate", "-w", "stop"]);
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn path_str(path: &Path) -> Result<&str, LocalServerError> {
+    path.to_str()
+        .ok_or_else(|| LocalServerError::NotUtf8(path.to_owned()))
+}
+
+fn free_port() -> Result<u16, LocalServerError> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(system("find a free port"))
+}
+
+fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn id_of(flag: &str) -> Result<u32, LocalServerError> {
+    let output = Command::new("id")
+        .args([flag, "postgres"])
+        .output()
+        .map_err(system("run id"))?;
+    String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .map_err(|_| LocalServerError::NoPostgresUser)
+}
+
+/// The folder holding `initdb` and `pg_ctl`.
+fn find_bin_dir() -> Result<PathBuf, LocalServerError> {
+    let has_tools = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
+    if let Some(dir) = std::env::var_os(PG_BINDIR) {
+        let dir = PathBuf::from(dir);
+        return if has_tools(&dir) {
+            Ok(dir)
+        } else {
+            Err(LocalServerError::NotInBindir(dir))
+        };
+    }
+    if let Ok(output) = Command::new("pg_config").arg("--bindir").output() {
+        let dir = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+        if has_tools(&dir) {
+            return Ok(dir);
+        }
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_string_lossy().parse().ok()?;
+            Some((version, e.path().join("bin")))
+        })
+        .filter(|(_, dir)| has_tools(dir))
+        .collect();
+    versions.sort();
+    if let Some((_, dir)) = versions.pop() {
+        return Ok(dir);
+    }
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .find(|dir| has_tools(dir))
+        .ok_or(LocalServerError::NotInstalled)
+}
