@@ -377,6 +377,13 @@ pub(crate) enum SchemaCommand {
         #[arg(long)]
         allow_data_loss: bool,
     },
+    /// The indexes viben recommends beyond the web app's schema: present or missing, with the
+    /// size of their tables
+    Indexes {
+        /// Create the missing ones (CREATE INDEX CONCURRENTLY: writes go on meanwhile)
+        #[arg(long)]
+        apply: bool,
+    },
     /// Revert the last migration (drops the tables of the last migration and the data in them)
     Revert {
         /// Confirm that data may be dropped (required)

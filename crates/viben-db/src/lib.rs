@@ -2,6 +2,7 @@
 
 pub mod catalog;
 mod error;
+pub mod indexes;
 pub mod migrate;
 pub mod models;
 mod pool;

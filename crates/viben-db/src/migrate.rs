@@ -231,7 +231,11 @@ impl MigrationSet {
     pub fn check_drift(&self, conn: &mut PgConnection) -> Result<Vec<Difference>, MigrationError> {
         let expected = self.expected_schema(conn)?;
         let live = Schema::of(&catalog::read(conn)?);
-        Ok(catalog::diff(&expected, &live))
+        // The recommended indexes are known extras, not drift.
+        Ok(catalog::diff(&expected, &live)
+            .into_iter()
+            .filter(|d| !crate::indexes::is_recommended(d))
+            .collect())
     }
 
     /// Adopts a database whose tables the web app's Drizzle tooling made.
@@ -261,7 +265,7 @@ impl MigrationSet {
                 // The column order alone changes no query, and no SQL but a rebuilt table
                 // restores it: refusing it would leave a database repaired with the SQL of
                 // `Difference::repair_sql` unadoptable.
-                differences.retain(|d| !d.is_cosmetic());
+                differences.retain(|d| !d.is_cosmetic() && !crate::indexes::is_recommended(d));
                 if differences.is_empty() {
                     let recorded = versions[..=index].to_vec();
                     record_applied(conn, &recorded)?;

@@ -144,7 +144,11 @@ pub fn plan(
 ) -> Result<PushPlan, MigrationError> {
     let expected = migrations.latest_schema()?;
     let live = Schema::of(&catalog::read(conn)?);
-    let differences = catalog::diff(&expected, &live);
+    // The recommended indexes are known extras: not drift, and not worth listing.
+    let differences: Vec<Difference> = catalog::diff(&expected, &live)
+        .into_iter()
+        .filter(|d| !crate::indexes::is_recommended(d))
+        .collect();
     let mut plan = PushPlan::default();
     // Tables and columns first, then column changes, keys, foreign keys (which need the keys
     // they reference) and indexes, so every statement finds what it needs.

@@ -132,6 +132,7 @@ fn schema(context: &Context, command: SchemaCommand) -> Result<(), Failure> {
             dry_run,
             allow_data_loss,
         } => push(&mut conn, yes, dry_run, allow_data_loss),
+        SchemaCommand::Indexes { apply } => indexes(&mut conn, apply),
         SchemaCommand::Revert { .. } => match migrate::revert_last(&mut conn)? {
             Some(version) => done(&format!("reverted {version}")),
             None => done("nothing to revert"),
@@ -318,4 +319,92 @@ fn confirm(question: &str) -> Result<bool, Failure> {
         .read_line(&mut answer)
         .map_err(Failure::output)?;
     Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
+}
+
+/// `viben db indexes [--apply]`: the recommended indexes, their state and their tables' sizes.
+fn indexes(conn: &mut PgConnection, apply: bool) -> Result<(), Failure> {
+    use viben_db::indexes::{self, Applied, IndexState};
+    let applied = if apply {
+        indexes::apply(conn)?
+    } else {
+        Vec::new()
+    };
+    let status = indexes::status(conn)?;
+    let state_word = |state: &IndexState| match state {
+        IndexState::Present => "present",
+        IndexState::Missing => "missing",
+        IndexState::Invalid => "invalid (an interrupted build)",
+        IndexState::Different { .. } => "another index has this name",
+    };
+    let applied_word = |name: &str| {
+        applied
+            .iter()
+            .find(|(index, _)| index.name == name)
+            .map(|(_, a)| match a {
+                Applied::AlreadyPresent => "already present",
+                Applied::Created => "created",
+                Applied::Rebuilt => "rebuilt",
+                Applied::LeftAlone => "left alone",
+            })
+    };
+    if output::json() {
+        let items: Vec<Value> = status
+            .iter()
+            .map(|s| {
+                json!({
+                    "name": s.index.name,
+                    "table": s.index.table,
+                    "state": state_word(&s.state),
+                    "applied": applied_word(s.index.name),
+                    "table_rows": s.table_rows,
+                    "table_bytes": s.table_bytes,
+                    "serves": s.index.serves,
+                    "definition": s.index.definition,
+                })
+            })
+            .collect();
+        return print_json(&json!({ "indexes": items }));
+    }
+    let mut table = Table::new(&["INDEX", "TABLE", "STATE", "ROWS", "SIZE", "SERVES"]);
+    for s in &status {
+        table.row(vec![
+            s.index.name.to_owned(),
+            s.index.table.to_owned(),
+            match applied_word(s.index.name) {
+                Some(done) if done != "already present" => {
+                    format!("{} ({done})", state_word(&s.state))
+                }
+                _ => state_word(&s.state).to_owned(),
+            },
+            s.table_rows
+                .map_or_else(|| "-".to_owned(), |n| n.to_string()),
+            s.table_bytes.map_or_else(|| "-".to_owned(), human_bytes),
+            s.index.serves.to_owned(),
+        ]);
+    }
+    table.print()?;
+    let missing = status
+        .iter()
+        .filter(|s| matches!(s.state, IndexState::Missing | IndexState::Invalid))
+        .count();
+    if missing > 0 {
+        say!("create the missing ones with `viben db indexes --apply` (safe on a live database)")?;
+    }
+    Ok(())
+}
+
+/// Bytes as people read them: `8.0 kB`, `1.5 GB`.
+fn human_bytes(bytes: i64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < units.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", units[unit])
+    }
 }

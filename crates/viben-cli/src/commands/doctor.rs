@@ -183,6 +183,27 @@ fn database(context: &Context, report: &mut Report) -> Result<(), Failure> {
         }
         Err(err) => report.check(false, &format!("schema drift: {err}"), None, &[])?,
     }
+    // Past a size, a missing recommended index makes lookups and pages scan whole tables.
+    if let Ok(status) = viben_db::indexes::status(&mut conn) {
+        for s in status {
+            let rows = s.table_rows.unwrap_or_default();
+            if rows < viben_db::indexes::RECOMMEND_FROM_ROWS {
+                continue;
+            }
+            let present = s.state == viben_db::indexes::IndexState::Present;
+            report.check(
+                present,
+                &format!(
+                    "recommended index {} on {} ({rows} rows): {}",
+                    s.index.name,
+                    s.index.table,
+                    if present { "present" } else { "missing" }
+                ),
+                Some("run `viben db indexes --apply` (CREATE INDEX CONCURRENTLY: safe on a live database)"),
+                &[],
+            )?;
+        }
+    }
     // Advice, not a failure: the web app owns the schema.
     if let Ok(naming) = catalog::check_naming(&mut conn) {
         report.check(

@@ -4,8 +4,10 @@
 //! return viben-model's types, the row structs are for code that writes its own Diesel queries.
 
 use chrono::{NaiveDateTime, Utc};
+use diesel::dsl::sql;
 use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text, Timestamp};
 use viben_model as model;
 
 use crate::QueryError;
@@ -431,30 +433,52 @@ fn page_rows(
     after: Option<&UserCursor>,
     limit: u32,
 ) -> Result<Vec<UserRow>, QueryError> {
-    let mut query = users::table
-        .select(UserRow::as_select())
-        .order((users::created_at.asc().nulls_first(), users::id.asc()))
-        .limit(i64::from(limit))
-        .into_boxed();
-    if let Some(cursor) = after {
-        check_text("cursor id", &cursor.id)?;
-        query = match cursor.created_at {
-            None => query.filter(
-                users::created_at.is_not_null().or(users::created_at
-                    .is_null()
-                    .and(users::id.gt(cursor.id.clone()))),
-            ),
-            Some(at) => {
-                let at = at.naive_utc();
-                query.filter(
-                    users::created_at.gt(at).or(users::created_at
-                        .eq(at)
-                        .and(users::id.gt(cursor.id.clone()))),
+    let page = |limit: u32| {
+        users::table
+            .select(UserRow::as_select())
+            .order((users::created_at.asc().nulls_first(), users::id.asc()))
+            .limit(i64::from(limit))
+            .into_boxed()
+    };
+    let Some(cursor) = after else {
+        return Ok(page(limit).load(conn)?);
+    };
+    check_text("cursor id", &cursor.id)?;
+    match cursor.created_at {
+        // A row comparison, which the recommended index on (created_at NULLS FIRST, id) serves
+        // as one range scan, so a page costs the same at any depth; `OR` of the two conditions
+        // it stands for is served by no index. Rows without created_at sort first, so none is
+        // after a dated cursor, and the comparison (NULL for them) leaves them out.
+        Some(at) => Ok(page(limit)
+            .filter(
+                sql::<Bool>("(users.created_at, users.id) > (")
+                    .bind::<Timestamp, _>(at.naive_utc())
+                    .sql(", ")
+                    .bind::<Text, _>(cursor.id.clone())
+                    .sql(")"),
+            )
+            .load(conn)?),
+        // Still among the rows without created_at (the web app's legacy rows): the rest of
+        // them by id, then, if the page is not full, the first dated rows: two range scans.
+        None => {
+            let mut rows = page(limit)
+                .filter(
+                    users::created_at
+                        .is_null()
+                        .and(users::id.gt(cursor.id.clone())),
                 )
+                .load(conn)?;
+            let room = limit.saturating_sub(u32::try_from(rows.len()).unwrap_or(u32::MAX));
+            if room > 0 {
+                rows.extend(
+                    page(room)
+                        .filter(users::created_at.is_not_null())
+                        .load::<UserRow>(conn)?,
+                );
             }
-        };
+            Ok(rows)
+        }
     }
-    Ok(query.load(conn)?)
 }
 
 fn cursor_after(rows: &[UserRow], limit: u32) -> Option<UserCursor> {
