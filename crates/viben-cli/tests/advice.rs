@@ -4,7 +4,7 @@
 #[allow(dead_code, reason = "each test file uses a part of the shared helpers")]
 mod common;
 
-use common::viben;
+use common::{create_agent, viben};
 
 fn home() -> tempfile::TempDir {
     let home = tempfile::tempdir().expect("a temporary folder");
@@ -31,21 +31,7 @@ fn missing_required_flags_are_usage_errors_with_exit_2() {
 fn agents_edit_with_no_field_is_a_usage_error_and_changes_nothing() {
     let home = home();
     let h = home.path();
-    viben(
-        h,
-        &[
-            "agents",
-            "create",
-            "a",
-            "--name",
-            "A",
-            "--model",
-            "m",
-            "--provider",
-            "p",
-        ],
-    )
-    .ok();
+    create_agent(h, "a");
     let config = h.join("agents/a/config.yaml");
     let before = std::fs::read(&config).unwrap();
     let run = viben(h, &["agents", "edit", "a"]);

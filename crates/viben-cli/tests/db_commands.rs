@@ -1,5 +1,6 @@
 //! The database commands, run as a user runs them, each test on a database of its own.
 
+#[allow(dead_code, reason = "each test file uses a part of the shared helpers")]
 mod common;
 
 use common::{viben, viben_with};

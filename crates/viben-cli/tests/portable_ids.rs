@@ -1,6 +1,7 @@
 //! Agent and provider ids become file and folder names: the CLI refuses those Windows or
 //! macOS cannot hold, and ids differing only in case, saying why; model ids stay free.
 
+#[allow(dead_code, reason = "each test file uses a part of the shared helpers")]
 mod common;
 
 use common::viben;

@@ -4,7 +4,7 @@
 #[allow(dead_code, reason = "each test file uses a part of the shared helpers")]
 mod common;
 
-use common::{viben, viben_with};
+use common::{create_agent, viben, viben_with};
 
 fn home() -> tempfile::TempDir {
     let home = tempfile::tempdir().expect("a temporary folder");
@@ -174,21 +174,7 @@ fn secrets_added_by_hand_to_agents_and_models_are_masked_everywhere() {
         "models:\n- id: m\n  provider: p\n  x-api-key: modelsecret\n",
     )
     .expect("the file is written");
-    viben(
-        h,
-        &[
-            "agents",
-            "create",
-            "a",
-            "--name",
-            "A",
-            "--model",
-            "m",
-            "--provider",
-            "p",
-        ],
-    )
-    .ok();
+    create_agent(h, "a");
     let file = h.join("agents/a/config.yaml");
     let mut text = std::fs::read_to_string(&file).expect("the config is there");
     text.push_str("api_key: agentsecret\nproxy: https://u:proxysecret@proxy.example.com\n");

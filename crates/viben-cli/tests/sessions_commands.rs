@@ -1,33 +1,20 @@
 //! `viben sessions create | append | show | delete`, run as a user runs them, so a session can
 //! be driven from outside the Rust API.
 
+#[allow(dead_code, reason = "each test file uses a part of the shared helpers")]
 mod common;
 
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{viben, viben_with};
+use common::{create_agent, viben, viben_with};
 
 /// A home with an agent, and a session for it; returns the session's id.
 fn home_with_session() -> (tempfile::TempDir, String) {
     let home = tempfile::tempdir().expect("a temporary folder");
     let h = home.path();
-    viben(
-        h,
-        &[
-            "agents",
-            "create",
-            "my-agent",
-            "--name",
-            "A",
-            "--model",
-            "m",
-            "--provider",
-            "p",
-        ],
-    )
-    .ok();
+    create_agent(h, "my-agent");
     let created = viben(
         h,
         &[

@@ -1,5 +1,6 @@
 //! The store commands, run as a user runs them: a real binary on a temporary home.
 
+#[allow(dead_code, reason = "each test file uses a part of the shared helpers")]
 mod common;
 
 use common::{viben, viben_with};

@@ -2,6 +2,7 @@
 //! is in; commands that write create what they need. And `telemetry prune` goes on past
 //! entries it cannot prune, naming each.
 
+#[allow(dead_code, reason = "each test file uses a part of the shared helpers")]
 mod common;
 
 use std::path::Path;

@@ -57,7 +57,24 @@ fn main() {
         }
     }
     let [(small, small_bare), (large, large_bare)] = [&results[0], &results[1]];
-    for (name, s, l) in [
+    for (name, s, l) in rows(small, large) {
+        println!(
+            "BENCH name={name}_1m value={l:.1} unit=us_per_op baseline={name}_10k \
+             baseline_value={s:.1} ratio={:.3}",
+            l / s
+        );
+    }
+    for (name, s, l) in rows(small_bare, large_bare) {
+        println!(
+            "# without the indexes: {name} 10k {s:.1} us/op, 1m {l:.1} us/op, growth {:.1}",
+            l / s
+        );
+    }
+}
+
+/// Each figure's name, its value at the small size and at the large one.
+fn rows(small: &Sizes, large: &Sizes) -> [(&'static str, f64, f64); 4] {
+    [
         ("users_show", small.show, large.show),
         ("users_deep_page", small.deep_page, large.deep_page),
         (
@@ -66,28 +83,7 @@ fn main() {
             large.page_with_connections,
         ),
         ("users_delete", small.delete, large.delete),
-    ] {
-        println!(
-            "BENCH name={name}_1m value={l:.1} unit=us_per_op baseline={name}_10k \
-             baseline_value={s:.1} ratio={:.3}",
-            l / s
-        );
-    }
-    for (name, s, l) in [
-        ("users_show", small_bare.show, large_bare.show),
-        ("users_deep_page", small_bare.deep_page, large_bare.deep_page),
-        (
-            "users_page_with_connections",
-            small_bare.page_with_connections,
-            large_bare.page_with_connections,
-        ),
-        ("users_delete", small_bare.delete, large_bare.delete),
-    ] {
-        println!(
-            "# without the indexes: {name} 10k {s:.1} us/op, 1m {l:.1} us/op, growth {:.1}",
-            l / s
-        );
-    }
+    ]
 }
 
 /// The figures with the recommended indexes, then without them.

@@ -268,6 +268,21 @@ struct Uri<'a> {
     query: Vec<(&'a str, Option<&'a str>)>,
 }
 
+/// What follows a URI's user info, split by libpq's rules: the host list up to the first `/`
+/// or `?`, then the database (after `/`) and the query (after `?`).
+pub(crate) fn split_after_userinfo(rest: &str) -> (&str, Option<&str>, Option<&str>) {
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (hosts, rest) = rest.split_at(end);
+    let (path, query) = match rest.strip_prefix('/') {
+        Some(after) => match after.split_once('?') {
+            Some((path, query)) => (Some(path), Some(query)),
+            None => (Some(after), None),
+        },
+        None => (None, rest.strip_prefix('?')),
+    };
+    (hosts, path, query)
+}
+
 fn parse(raw: &str) -> Parsed<'_> {
     let scheme_len = ["postgresql://", "postgres://"]
         .iter()
@@ -294,15 +309,7 @@ fn parse_uri<'a>(scheme: &'a str, rest: &'a str) -> Uri<'a> {
         }
         None => (None, None, rest),
     };
-    let end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (hosts, rest) = rest.split_at(end);
-    let (path, query) = match rest.strip_prefix('/') {
-        Some(after) => match after.split_once('?') {
-            Some((path, query)) => (Some(path), Some(query)),
-            None => (Some(after), None),
-        },
-        None => (None, rest.strip_prefix('?')),
-    };
+    let (hosts, path, query) = split_after_userinfo(rest);
     Uri {
         scheme,
         user,

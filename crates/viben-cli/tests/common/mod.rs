@@ -69,3 +69,23 @@ pub(crate) fn viben_with(home: &Path, url: Option<&str>, stdin: &str, args: &[&s
 pub(crate) fn viben(home: &Path, args: &[&str]) -> Run {
     viben_with(home, None, "", args)
 }
+
+/// Creates agent `id` (name `A`, model `m`, provider `p`, neither of which needs to exist) and
+/// asserts it worked.
+pub(crate) fn create_agent(home: &Path, id: &str) {
+    viben(
+        home,
+        &[
+            "agents",
+            "create",
+            id,
+            "--name",
+            "A",
+            "--model",
+            "m",
+            "--provider",
+            "p",
+        ],
+    )
+    .ok();
+}

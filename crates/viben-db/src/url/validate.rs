@@ -285,15 +285,7 @@ fn uri_problem(rest: &str) -> Option<Problem> {
         Some(&at) => (Some(&rest[..at]), &rest[at + 1..]),
         None => (None, rest),
     };
-    let host_end = after.find(['/', '?']).unwrap_or(after.len());
-    let (hosts, after) = after.split_at(host_end);
-    let (path, query) = match after.strip_prefix('/') {
-        Some(path) => match path.split_once('?') {
-            Some((path, query)) => (Some(path), Some(query)),
-            None => (Some(path), None),
-        },
-        None => (None, after.strip_prefix('?')),
-    };
+    let (hosts, path, query) = super::split_after_userinfo(after);
     if path.is_some_and(|p| p.contains('@')) {
         return refuse(
             "an '@' comes after the first '/'",
