@@ -31,6 +31,11 @@ pub(crate) struct Cli {
     #[arg(long, global = true)]
     pub(crate) json: bool,
 
+    /// Trace what the libraries do on stderr: -v connections, migrations and store writes,
+    /// -vv every statement and pool checkout too (RUST_LOG, when set, chooses instead)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+
     #[command(subcommand)]
     pub(crate) command: Command,
 }

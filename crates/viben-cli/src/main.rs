@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Err(err) => return usage_error(err),
     };
     output::set_json(cli.json);
+    trace(cli.verbose);
     let context = context::Context::new(cli.home, cli.database_url);
     let result = commands::run(&context, cli.command).and_then(|()| {
         // Output is line-buffered: the last bytes may only fail here, and must not be lost
@@ -36,6 +37,27 @@ fn main() -> ExitCode {
             failure.exit_code()
         }
     }
+}
+
+/// Sends the libraries' `tracing` events to stderr: with `RUST_LOG` set, as it says;
+/// otherwise nothing without `-v`, connections, migrations and writes at `info` with `-v`,
+/// and every statement and checkout at `debug` with `-vv`.
+fn trace(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(directives) if !directives.trim().is_empty() => EnvFilter::new(directives),
+        _ => match verbose {
+            0 => return,
+            1 => EnvFilter::new("viben_db=info,viben_store=info"),
+            _ => EnvFilter::new("viben_db=debug,viben_store=debug"),
+        },
+    };
+    // Only fails when a subscriber is already set, which nothing else here does.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
 }
 
 /// Reports what clap refused (exit 2), or prints `--help`/`--version` (exit 0); with `--json`

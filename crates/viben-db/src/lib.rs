@@ -16,6 +16,7 @@ pub mod schema;
 mod server;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod trace;
 mod url;
 
 // The database guide's Rust snippets compile, so the guide cannot drift from the API.

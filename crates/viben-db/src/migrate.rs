@@ -157,6 +157,8 @@ impl MigrationSet {
     /// Drizzle), it refuses with [`MigrationError::NeedsAdopt`] instead of failing on "relation
     /// already exists": run [`MigrationSet::adopt`] first.
     pub fn run_pending(&self, conn: &mut PgConnection) -> Result<Vec<String>, MigrationError> {
+        let _span = tracing::info_span!(target: "viben_db::migrate", "run_pending").entered();
+
         with_lock(conn, |conn| {
             if !diesel_recorded_any(conn)? {
                 let tables = existing_app_tables(conn)?;
@@ -169,7 +171,14 @@ impl MigrationSet {
             let applied = conn
                 .run_pending_migrations(self.source())
                 .map_err(migration_error)?;
-            Ok(applied.iter().map(ToString::to_string).collect())
+            let applied: Vec<String> = applied.iter().map(ToString::to_string).collect();
+            tracing::info!(
+                target: "viben_db::migrate",
+                applied = %applied.join(", "),
+                "migrations applied: {}",
+                applied.len()
+            );
+            Ok(applied)
         })
     }
 
@@ -194,6 +203,8 @@ impl MigrationSet {
     /// Reverting the initial migration drops `users` and `oauth_connections` with every row in
     /// them, the web app's included: it is for development databases.
     pub fn revert_last(&self, conn: &mut PgConnection) -> Result<Option<String>, MigrationError> {
+        let _span = tracing::info_span!(target: "viben_db::migrate", "revert_last").entered();
+
         with_lock(conn, |conn| {
             if !diesel_recorded_any(conn)? {
                 return Ok(None);
@@ -229,6 +240,8 @@ impl MigrationSet {
     /// Reads the live catalog and compares it with [`MigrationSet::expected_schema`]; an
     /// empty list means no drift. Read-only.
     pub fn check_drift(&self, conn: &mut PgConnection) -> Result<Vec<Difference>, MigrationError> {
+        let _span = tracing::info_span!(target: "viben_db::migrate", "check_drift").entered();
+
         let expected = self.expected_schema(conn)?;
         let live = Schema::of(&catalog::read(conn)?);
         // The recommended indexes are known extras, not drift.
@@ -250,6 +263,8 @@ impl MigrationSet {
     /// tables exists (run the migrations instead). Drizzle's own bookkeeping (schema
     /// `drizzle`) is left alone, so the web app's tooling keeps working.
     pub fn adopt(&self, conn: &mut PgConnection) -> Result<Adopted, MigrationError> {
+        let _span = tracing::info_span!(target: "viben_db::migrate", "adopt").entered();
+
         with_lock(conn, |conn| {
             if diesel_recorded_any(conn)? {
                 return Ok(Adopted::AlreadyManaged);
@@ -269,6 +284,11 @@ impl MigrationSet {
                 if differences.is_empty() {
                     let recorded = versions[..=index].to_vec();
                     record_applied(conn, &recorded)?;
+                    tracing::info!(
+                        target: "viben_db::migrate",
+                        recorded = %recorded.join(", "),
+                        "adopted"
+                    );
                     return Ok(Adopted::Recorded(recorded));
                 }
                 if closest.as_ref().is_none_or(|c| differences.len() < c.len()) {

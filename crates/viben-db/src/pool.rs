@@ -58,11 +58,13 @@ struct Health {
     epoch: Instant,
     last_used_ms: u64,
     lost: bool,
+    statements: crate::trace::Statements,
     inner: Option<Box<dyn Instrumentation>>,
 }
 
 impl Instrumentation for Health {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        self.statements.on_event(&event);
         if let InstrumentationEvent::FinishQuery { error, .. } = &event {
             let elapsed = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
             self.last_used_ms = elapsed;
@@ -71,6 +73,9 @@ impl Instrumentation for Health {
                 _,
             )) = error
             {
+                if !self.lost {
+                    tracing::warn!(target: "viben_db::connection", "connection lost");
+                }
                 self.lost = true;
             }
         }
@@ -89,7 +94,24 @@ impl Health {
 impl PgManager {
     /// Opens a connection set up for viben-db, noting the error for [`ConnectError::PoolTimeout`].
     fn establish(&self) -> Result<PgConnection, ConnectError> {
+        let started = Instant::now();
         let opened = self.open();
+        let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match &opened {
+            Ok(_) => tracing::info!(
+                target: "viben_db::connection",
+                url = %self.settings.url,
+                millis,
+                "connection opened"
+            ),
+            Err(error) => tracing::warn!(
+                target: "viben_db::connection",
+                url = %self.settings.url,
+                millis,
+                error = %viben_model::Report(error),
+                "connecting failed"
+            ),
+        }
         // The last attempt's error, or none after a success (as r2d2 keeps it).
         *self
             .settings
@@ -123,6 +145,7 @@ impl PgManager {
             epoch: Instant::now(),
             last_used_ms: 0,
             lost: false,
+            statements: crate::trace::Statements::default(),
             inner: diesel::connection::get_default_instrumentation(),
         });
         Ok(conn)
@@ -209,8 +232,19 @@ impl r2d2::ManageConnection for PgManager {
     fn has_broken(&self, conn: &mut PgConnection) -> bool {
         use diesel::connection::TransactionManager;
         let lost = Health::of(conn).is_some_and(|h| h.lost);
-        lost || std::thread::panicking()
-            || <PgConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+        let broken = lost
+            || std::thread::panicking()
+            || <PgConnection as Connection>::TransactionManager::is_broken_transaction_manager(
+                conn,
+            );
+        if broken {
+            tracing::info!(
+                target: "viben_db::connection",
+                lost,
+                "connection dropped from the pool; a new one replaces it when needed"
+            );
+        }
+        broken
     }
 }
 
@@ -246,7 +280,19 @@ impl Pool {
 
     /// A connection from the pool, waiting up to the checkout timeout.
     pub fn get(&self) -> Result<PooledConnection, ConnectError> {
-        self.inner.get().map_err(|_| ConnectError::PoolTimeout {
+        let started = Instant::now();
+        let got = self.inner.get();
+        let wait_micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        match &got {
+            Ok(_) => tracing::debug!(target: "viben_db::pool", wait_micros, "checkout"),
+            Err(_) => tracing::warn!(
+                target: "viben_db::pool",
+                wait_micros,
+                timeout_ms = u64::try_from(self.checkout_timeout.as_millis()).unwrap_or(u64::MAX),
+                "checkout timed out"
+            ),
+        }
+        got.map_err(|_| ConnectError::PoolTimeout {
             timeout: self.checkout_timeout,
             last_error: self
                 .settings
@@ -429,13 +475,28 @@ impl PoolBuilder {
             .idle_timeout(self.idle_timeout)
             .max_lifetime(self.max_lifetime)
             .test_on_check_out(true)
-            .error_handler(Box::new(r2d2::NopErrorHandler))
+            .error_handler(Box::new(TracingErrors))
             .build_unchecked(manager);
         Ok(Pool {
             inner,
             settings,
             checkout_timeout,
         })
+    }
+}
+
+/// r2d2's own errors (a connection it could not open in the background) go to `tracing`
+/// rather than nowhere.
+#[derive(Debug)]
+struct TracingErrors;
+
+impl r2d2::HandleError<ConnectError> for TracingErrors {
+    fn handle_error(&self, error: ConnectError) {
+        tracing::warn!(
+            target: "viben_db::pool",
+            error = %viben_model::Report(&error),
+            "the pool could not open a connection"
+        );
     }
 }
 

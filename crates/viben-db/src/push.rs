@@ -283,6 +283,8 @@ pub fn push(
     shown: &PushPlan,
     data_loss: DataLoss,
 ) -> Result<Pushed, PushError> {
+    let _span = tracing::info_span!(target: "viben_db::migrate", "push").entered();
+
     migrate::with_lock(conn, |conn| {
         let plan = plan(conn, migrations)?;
         if &plan != shown {
