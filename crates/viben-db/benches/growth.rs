@@ -103,10 +103,14 @@ fn measure(url: &DatabaseUrl, size: i64) -> (Sizes, Sizes) {
          FROM generate_series(1, {size}) n;
          INSERT INTO oauth_connections (id, user_id, provider, provider_id) \
          SELECT 'c' || n, 'u' || lpad(n::text, 7, '0'), 'github', 'gh' || n \
-         FROM generate_series(1, {size}) n;
-         VACUUM ANALYZE users; VACUUM ANALYZE oauth_connections;"
+         FROM generate_series(1, {size}) n;"
     ))
     .expect("seeding");
+    // One statement per call: VACUUM cannot run in the implicit transaction of a batch.
+    for table in ["users", "oauth_connections"] {
+        conn.batch_execute(&format!("VACUUM ANALYZE {table}"))
+            .expect("vacuuming");
+    }
     let bare = figures(&mut conn, size, "without");
     indexes::apply(&mut conn).expect("creating the recommended indexes");
     conn.batch_execute("ANALYZE users; ANALYZE oauth_connections;")
