@@ -3,7 +3,6 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::fs;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use viben_model::{
@@ -181,7 +180,7 @@ impl Store {
                 if provider.name != name {
                     c.id_mismatch(&path, &text, "name", &name, &provider.name);
                 }
-                let mode = fs::metadata(&path).map_or(0, |m| m.mode() & 0o777);
+                let mode = fs::metadata(&path).map_or(0, |m| crate::platform::mode(&m));
                 if provider.api_key.is_some() && mode & 0o077 != 0 {
                     c.push(
                         Severity::Error,

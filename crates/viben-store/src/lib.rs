@@ -9,6 +9,7 @@ mod jsonl;
 mod layout;
 mod lock;
 mod models;
+mod platform;
 mod profile;
 mod providers;
 mod resolve;

@@ -2,7 +2,6 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -13,6 +12,7 @@ use crate::atomic::{self, PRIVATE_MODE};
 use crate::error::{Result, StoreError};
 use crate::layout::{Layout, create_private_dir};
 use crate::lock;
+use crate::platform;
 use crate::revision::Revision;
 use crate::yaml;
 
@@ -220,13 +220,10 @@ impl Store {
         }
         // `O_NONBLOCK`: opening a FIFO (or a device) put where a file belongs must not wait
         // for a writer; anything but a regular file is then refused.
-        let opened = OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-            .open(path);
+        let opened = platform::no_follow_non_blocking(OpenOptions::new().read(true)).open(path);
         let file = match opened {
             Ok(file) => file,
-            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            Err(e) if platform::is_link_refused(&e) => {
                 self.confine_below(checked, path)?;
                 match open_regular(OpenOptions::new().read(true), path, "read")? {
                     Some(file) => file,
@@ -401,14 +398,14 @@ pub(crate) fn open_regular(
     path: &Path,
     action: &'static str,
 ) -> Result<Option<File>> {
-    match options.custom_flags(libc::O_NONBLOCK).open(path) {
+    match platform::non_blocking(options).open(path) {
         Ok(file) => {
             regular_len(&file, path)?;
             Ok(Some(file))
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         // A FIFO opened for writing without a reader.
-        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => Err(StoreError::NotAFile {
+        Err(e) if platform::is_no_reader(&e) => Err(StoreError::NotAFile {
             path: path.to_owned(),
         }),
         Err(e) => Err(StoreError::io(action, path, e)),
@@ -421,7 +418,7 @@ pub(crate) fn refuse_linked(file: &File, path: &Path) -> Result<()> {
     let meta = file
         .metadata()
         .map_err(|e| StoreError::io("inspect", path, e))?;
-    if meta.nlink() > 1 {
+    if platform::link_count(&meta) > 1 {
         return Err(StoreError::Linked {
             path: path.to_owned(),
         });

@@ -2,7 +2,6 @@
 //! signal (`telemetry/<signal>/<YYYY-MM-DD>.jsonl`), close to OpenTelemetry's file exporter.
 
 use std::fs;
-use std::os::unix::fs::FileTypeExt;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
@@ -265,7 +264,7 @@ impl Store {
                     "a folder"
                 } else if file_type.is_symlink() {
                     "a symbolic link"
-                } else if file_type.is_fifo() {
+                } else if crate::platform::is_fifo(&file_type) {
                     "a FIFO"
                 } else {
                     "a special file"
