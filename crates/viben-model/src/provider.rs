@@ -54,6 +54,22 @@ impl ProviderConfig {
         }
     }
 
+    /// Keeps the key inline (`api_key`) and clears `api_key_env`: a provider has one source
+    /// for its key, and [`ProviderConfig::problems`] refuses both
+    /// ([`ValidationError::ConflictingApiKey`]).
+    pub fn set_api_key(&mut self, key: Secret) {
+        self.api_key = Some(key);
+        self.api_key_env = None;
+    }
+
+    /// Takes the key from the environment variable `name` (`api_key_env`) and clears the
+    /// inline `api_key` (see [`ProviderConfig::set_api_key`]). A `name` that is not a variable
+    /// name is refused by [`ProviderConfig::problems`] without being echoed.
+    pub fn set_api_key_env(&mut self, name: impl Into<String>) {
+        self.api_key_env = Some(name.into());
+        self.api_key = None;
+    }
+
     /// Whether agents may use it (absent means yes).
     pub fn is_enabled(&self) -> bool {
         self.enabled.unwrap_or(true)

@@ -10,6 +10,7 @@ use viben_model::{
     ValidationError,
 };
 
+use crate::document::{Document, Record, Scanned};
 use crate::error::StoreError;
 use crate::store::Store;
 use crate::yaml;
@@ -174,7 +175,7 @@ impl Store {
 
         // Providers.
         let mut providers = HashSet::new();
-        for (name, path) in self.named_files(&mut c, &layout.providers_dir(), ".yaml", "provider") {
+        for (name, path) in self.named_files::<ProviderConfig>(&mut c) {
             providers.insert(name.clone());
             if let Some((provider, text)) = c.load::<ProviderConfig>(&path, None) {
                 if provider.name != name {
@@ -221,7 +222,7 @@ impl Store {
 
         // Agents.
         let mut agents = HashSet::new();
-        for (id, dir) in self.named_files(&mut c, &layout.agents_dir(), "", "agent") {
+        for (id, dir) in self.named_files::<AgentConfig>(&mut c) {
             agents.insert(id.clone());
             temp_files(&mut c, &dir);
             let path = dir.join("config.yaml");
@@ -296,11 +297,11 @@ impl Store {
         // The signed-in profile.
         let profile_path = layout.profile_file();
         if let Some((profile, text)) = c.load::<Profile>(&profile_path, None) {
-            c.invalid(&profile_path, &text, crate::profile::problems(&profile));
+            c.invalid(&profile_path, &text, Document::problems(&profile));
         }
 
         // Sessions.
-        for (id, dir) in self.named_files(&mut c, &layout.sessions_dir(), "", "session") {
+        for (id, dir) in self.named_files::<SessionMeta>(&mut c) {
             temp_files(&mut c, &dir);
             let path = dir.join("session.yaml");
             if let Err(err) = self.confine(&path) {
@@ -338,65 +339,33 @@ impl Store {
         c.problems
     }
 
-    /// The entries of `dir` named `<id><suffix>` (ids checked), skipping hidden ones and
-    /// reporting bad names.
-    fn named_files(
-        &self,
-        c: &mut Checker<'_>,
-        dir: &Path,
-        suffix: &str,
-        kind: &'static str,
-    ) -> Vec<(String, PathBuf)> {
-        let entries = match fs::read_dir(dir) {
-            Ok(entries) => entries,
-            // A folder not made yet (the store is made as it is written) holds nothing.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
-            Err(e) => {
-                c.error(StoreError::io("list", dir, e));
+    /// The records of the kind `K`, by the listing policy of every listing
+    /// ([`Store::scan`]): bad names are reported, leftover temporary files warned about,
+    /// entries that escape the root reported, names not usable everywhere warned about.
+    fn named_files<K: Record>(&self, c: &mut Checker<'_>) -> Vec<(String, PathBuf)> {
+        let scanned = match self.scan(&K::folder(self.layout()), K::KIND, K::SHAPE) {
+            Ok(scanned) => scanned,
+            Err(err) => {
+                c.error(err);
                 return Vec::new();
             }
         };
+        let kind = K::KIND;
         let mut found = Vec::new();
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-                c.push(
-                    Severity::Error,
-                    &path,
-                    None,
-                    "the name is not valid UTF-8; rename it".to_owned(),
-                );
-                continue;
-            };
-            if name.starts_with('.') {
-                if crate::atomic::is_temp_name(&name) {
-                    c.push(Severity::Warning, &path, None, TEMP_WARNING.to_owned());
-                }
-                continue;
-            }
-            let is_dir = entry
-                .file_type()
-                .is_ok_and(|t| t.is_dir() || t.is_symlink());
-            let id = if suffix.is_empty() {
-                if !is_dir {
+        for entry in scanned {
+            let (id, path) = match entry {
+                Scanned::Record { id, path, .. } => (id, path),
+                Scanned::Bad(err) => {
+                    c.error(err);
                     continue;
                 }
-                name
-            } else {
-                match name.strip_suffix(suffix) {
-                    Some(id) if !is_dir => id.to_owned(),
-                    _ => continue,
+                Scanned::Hidden { name, path } => {
+                    if crate::atomic::is_temp_name(&name) {
+                        c.push(Severity::Warning, &path, None, TEMP_WARNING.to_owned());
+                    }
+                    continue;
                 }
             };
-            if let Err(problem) = viben_model::validate_path_id(kind, &id) {
-                c.push(
-                    Severity::Error,
-                    &path,
-                    None,
-                    format!("{problem}; rename it"),
-                );
-                continue;
-            }
             if let Err(err) = self.confine(&path) {
                 c.error(err);
                 continue;
