@@ -123,8 +123,16 @@ impl Failure {
     }
 }
 
-impl<E: std::error::Error> From<E> for Failure {
+impl<E: std::error::Error + 'static> From<E> for Failure {
     fn from(err: E) -> Self {
+        // The store's errors carry their hint as data (issue 9): message with causes, and hint.
+        if let Some(err) = (&err as &dyn std::any::Any).downcast_ref::<viben_store::StoreError>() {
+            let message = viben_store::causes(err);
+            return match viben_model::Hint::hint(err) {
+                Some(hint) => Self::with_hint(message, hint),
+                None => Self::from_message(&message),
+            };
+        }
         Self::from_message(&err.to_string())
     }
 }

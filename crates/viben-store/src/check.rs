@@ -11,12 +11,13 @@ use viben_model::{
 };
 
 use crate::document::{Document, Record, Scanned};
-use crate::error::StoreError;
+use crate::error::{Causes, StoreError};
 use crate::store::Store;
 use crate::yaml;
+use viben_model::Hint;
 
-const TEMP_WARNING: &str = "leftover temporary file of an interrupted write; it is removed \
-                            automatically once ten minutes old";
+const TEMP_WARNING: &str = "leftover temporary file of an interrupted write (removed \
+                            automatically once ten minutes old)";
 
 /// How bad a [`Problem`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -30,7 +31,8 @@ pub enum Severity {
 /// One problem [`Store::check`] found.
 ///
 /// `Display` prints `path:line:column: message` (line and column when known), with the path
-/// relative to the store's root, the form editors and terminals make clickable.
+/// relative to the store's root, the form editors and terminals make clickable; the hint, what
+/// to do about it, is a field of its own for the front end to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// How bad it is.
@@ -41,8 +43,10 @@ pub struct Problem {
     pub line: Option<usize>,
     /// The 1-based column, when known.
     pub column: Option<usize>,
-    /// What is wrong and what to do.
+    /// What is wrong.
     pub message: String,
+    /// What to do about it, when there is something to say.
+    pub hint: Option<String>,
 }
 
 impl fmt::Display for Problem {
@@ -62,19 +66,29 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
+    /// `path` relative to the root, `.` for the root itself.
+    fn relative(&self, path: &Path) -> PathBuf {
+        match self.store.layout().relative(path) {
+            rel if rel.as_os_str().is_empty() => PathBuf::from("."),
+            rel => rel.to_owned(),
+        }
+    }
+
     fn push(
         &mut self,
         severity: Severity,
         path: &Path,
         at: Option<(usize, usize)>,
         message: String,
+        hint: Option<&str>,
     ) {
         self.problems.push(Problem {
             severity,
-            path: self.store.layout().relative(path).to_owned(),
+            path: self.relative(path),
             line: at.map(|a| a.0),
             column: at.map(|a| a.1),
             message,
+            hint: hint.map(str::to_owned),
         });
     }
 
@@ -85,10 +99,10 @@ impl Checker<'_> {
             .unwrap_or_else(|| self.store.layout().root().to_owned());
         let (line, column) = err.line_column();
         let message = match &err {
-            StoreError::Parse { message, .. } => format!("{message}; fix the file by hand"),
-            StoreError::Invalid { source, .. } => viben_model::Report(source).to_string(),
+            StoreError::Parse { message, .. } => message.clone(),
+            StoreError::Invalid { source, .. } => source.to_string(),
             other => {
-                let text = other.to_string();
+                let text = Causes(other).to_string();
                 let prefix = format!("{}: ", path.display());
                 text.strip_prefix(&prefix)
                     .map(str::to_owned)
@@ -97,10 +111,11 @@ impl Checker<'_> {
         };
         self.problems.push(Problem {
             severity: Severity::Error,
-            path: self.store.layout().relative(&path).to_owned(),
+            path: self.relative(&path),
             line,
             column: line.and(column),
             message,
+            hint: err.hint(),
         });
     }
 
@@ -134,7 +149,8 @@ impl Checker<'_> {
                 Severity::Error,
                 path,
                 at,
-                viben_model::Report(&problem).to_string(),
+                problem.to_string(),
+                problem.hint().as_deref(),
             );
         }
     }
@@ -147,11 +163,18 @@ impl Checker<'_> {
         expected: &str,
         found: &str,
     ) {
+        let err = StoreError::IdMismatch {
+            path: path.to_owned(),
+            field,
+            expected: expected.to_owned(),
+            found: found.to_owned(),
+        };
         self.push(
             Severity::Error,
             path,
             find_key(text, field, None),
-            format!("{field} is {found:?} but the file belongs to {expected:?}; set {field} to {expected:?}"),
+            format!("{field} is {found:?} but the file belongs to {expected:?}"),
+            err.hint().as_deref(),
         );
     }
 }
@@ -170,6 +193,7 @@ impl Store {
         };
         let layout = self.layout();
 
+        c.problems.extend(self.check_root());
         // Leftover temporary files in the root (the sub-folders are scanned below).
         temp_files(&mut c, layout.root());
 
@@ -187,10 +211,10 @@ impl Store {
                         Severity::Error,
                         &path,
                         find_key(&text, "api_key", None),
-                        format!(
-                            "the file holds an api_key but others may read it (mode {mode:o}); \
-                             run `chmod 600` on it, or better, move the key to an environment \
-                             variable named by api_key_env"
+                        format!("the file holds an api_key but others may read it (mode {mode:o})"),
+                        Some(
+                            "run `chmod 600` on it, or better, move the key to an environment \
+                             variable named by api_key_env",
                         ),
                     );
                 }
@@ -211,10 +235,10 @@ impl Store {
                         &models_path,
                         at,
                         format!(
-                            "model {:?} uses provider {:?}, which has no providers/{}.yaml; add \
-                             the provider or fix the name",
+                            "model {:?} uses provider {:?}, which has no providers/{}.yaml",
                             entry.id, entry.provider, entry.provider
                         ),
+                        Some("add the provider or fix the name"),
                     );
                 }
             }
@@ -235,7 +259,8 @@ impl Store {
                     Severity::Error,
                     &path,
                     None,
-                    format!("agent folder {id:?} has no config.yaml; add one or delete the folder"),
+                    format!("agent folder {id:?} has no config.yaml"),
+                    Some("add one or delete the folder"),
                 );
                 continue;
             }
@@ -253,10 +278,8 @@ impl Store {
                     Severity::Error,
                     &path,
                     find_key(&text, "model", None),
-                    format!(
-                        "model {:?} is not in models.yaml; add it there or pick a listed model",
-                        agent.model
-                    ),
+                    format!("model {:?} is not in models.yaml", agent.model),
+                    Some("add it there or pick a listed model"),
                 );
             }
             if !providers.contains(&agent.provider) {
@@ -265,9 +288,10 @@ impl Store {
                     &path,
                     find_key(&text, "provider", None),
                     format!(
-                        "provider {:?} has no providers/{}.yaml; add the provider or fix the name",
+                        "provider {:?} has no providers/{}.yaml",
                         agent.provider, agent.provider
                     ),
+                    Some("add the provider or fix the name"),
                 );
             }
         }
@@ -285,10 +309,10 @@ impl Store {
                         &channels_path,
                         find_key(&text, "agent", Some(&channel.agent)),
                         format!(
-                            "channel {:?} routes to agent {:?}, which does not exist; create the \
-                             agent or change the channel",
+                            "channel {:?} routes to agent {:?}, which does not exist",
                             channel.id, channel.agent
                         ),
+                        Some("create the agent or change the channel"),
                     );
                 }
             }
@@ -320,6 +344,7 @@ impl Store {
                         &path,
                         find_key(&text, "agent_id", None),
                         format!("agent {:?} does not exist (it was deleted)", meta.agent_id),
+                        None,
                     );
                 }
             } else if !path.exists() {
@@ -327,7 +352,8 @@ impl Store {
                     Severity::Error,
                     &path,
                     None,
-                    "session folder has no session.yaml; delete the folder".to_owned(),
+                    "session folder has no session.yaml".to_owned(),
+                    Some("delete the folder"),
                 );
             }
             let log = dir.join("messages.jsonl");
@@ -337,6 +363,22 @@ impl Store {
             }
         }
         c.problems
+    }
+
+    /// The problem of the root folder itself, when it has one: group or others may enter it
+    /// (a warning: the files holding secrets are 0600 anyway). `None` for a store not created
+    /// yet. [`Store::check`] includes it; `viben doctor` shows it as a check of its own.
+    pub fn check_root(&self) -> Option<Problem> {
+        let root = self.layout().root();
+        let mode = crate::platform::mode(&fs::metadata(root).ok()?);
+        (mode & 0o077 != 0).then(|| Problem {
+            severity: Severity::Warning,
+            path: PathBuf::from("."),
+            line: None,
+            column: None,
+            message: format!("store folder permissions are {mode:o}: others may enter it"),
+            hint: Some(format!("run `chmod 700 {}`", root.display())),
+        })
     }
 
     /// The records of the kind `K`, by the listing policy of every listing
@@ -361,7 +403,13 @@ impl Store {
                 }
                 Scanned::Hidden { name, path } => {
                     if crate::atomic::is_temp_name(&name) {
-                        c.push(Severity::Warning, &path, None, TEMP_WARNING.to_owned());
+                        c.push(
+                            Severity::Warning,
+                            &path,
+                            None,
+                            TEMP_WARNING.to_owned(),
+                            None,
+                        );
                     }
                     continue;
                 }
@@ -376,7 +424,10 @@ impl Store {
                     Severity::Warning,
                     &path,
                     None,
-                    format!("{problem}; the desktop app cannot use this name on Windows or macOS"),
+                    format!(
+                        "{problem}, so the desktop app cannot use this name on Windows or macOS"
+                    ),
+                    problem.hint().as_deref(),
                 );
             }
             found.push((id, path));
@@ -391,10 +442,11 @@ impl Store {
                     path,
                     None,
                     format!(
-                        "{kind} {id:?} differs from {kind} {:?} only in case; on macOS and Windows \
-                         they are one file; rename one of them",
+                        "{kind} {id:?} differs from {kind} {:?} only in case (on macOS and \
+                         Windows they are one file)",
                         first.get()
                     ),
+                    Some("rename one of them"),
                 ),
                 std::collections::hash_map::Entry::Vacant(slot) => {
                     slot.insert(id);
@@ -419,6 +471,7 @@ fn temp_files(c: &mut Checker<'_>, dir: &Path) {
                     &entry.path(),
                     None,
                     TEMP_WARNING.to_owned(),
+                    None,
                 );
             }
         }
@@ -452,7 +505,8 @@ fn check_log<T: serde::de::DeserializeOwned>(c: &mut Checker<'_>, path: &Path) {
                         Severity::Error,
                         path,
                         line.map(|line| (line, column.unwrap_or(1))),
-                        format!("{message}; readers skip this line: fix it or delete it by hand"),
+                        message,
+                        Some("readers skip this line: fix it or delete it by hand"),
                     );
                 }
             }
@@ -464,10 +518,8 @@ fn check_log<T: serde::de::DeserializeOwned>(c: &mut Checker<'_>, path: &Path) {
             Severity::Error,
             path,
             None,
-            format!(
-                "{} more bad lines not listed here; fix or delete them by hand",
-                bad - MAX_BAD_LINES
-            ),
+            format!("{} more bad lines not listed here", bad - MAX_BAD_LINES),
+            Some("fix or delete them by hand"),
         );
     }
     let blank = reader.blank_lines();
@@ -477,10 +529,11 @@ fn check_log<T: serde::de::DeserializeOwned>(c: &mut Checker<'_>, path: &Path) {
             path,
             blank.first.map(|line| (line, 1)),
             format!(
-                "{} blank line(s), the first here; viben skips them, but tools that parse each \
-                 line as JSON (jq, json.loads) stop at them; delete them",
+                "{} blank line(s), the first here (viben skips them, but tools that parse each \
+                 line as JSON, such as jq or json.loads, stop at them)",
                 blank.count
             ),
+            Some("delete them"),
         );
     }
     for warning in reader.warnings() {
@@ -489,9 +542,10 @@ fn check_log<T: serde::de::DeserializeOwned>(c: &mut Checker<'_>, path: &Path) {
                 Severity::Warning,
                 path,
                 warning.line.map(|line| (line, 1)),
-                "the last line is incomplete (a write was interrupted); it is ignored and the \
+                "the last line is incomplete (a write was interrupted), and is ignored: the \
                  next append starts a new line"
                     .to_owned(),
+                None,
             );
         }
     }

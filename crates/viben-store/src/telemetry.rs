@@ -170,7 +170,7 @@ impl Store {
                     NaiveDate::MIN,
                     PruneSkip {
                         path: self.layout().telemetry_signal_dir(signal),
-                        reason: err.to_string(),
+                        reason: viben_model::Report(&err).to_string(),
                     },
                 )),
             }
@@ -208,7 +208,7 @@ impl Store {
                         file.day,
                         PruneSkip {
                             path: file.path,
-                            reason: err.to_string(),
+                            reason: viben_model::Report(&err).to_string(),
                         },
                     ));
                     continue;
@@ -279,7 +279,12 @@ impl Store {
                 // Removed since the listing (by a concurrent prune).
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => {
-                    found.push(odd(StoreError::io("inspect", entry.path(), e).to_string()));
+                    found.push(odd(viben_model::Report(&StoreError::io(
+                        "inspect",
+                        entry.path(),
+                        e,
+                    ))
+                    .to_string()));
                     continue;
                 }
             };

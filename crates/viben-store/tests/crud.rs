@@ -208,6 +208,8 @@ fn opening_and_reading_a_missing_store_creates_nothing() {
 fn reading_a_partial_store_creates_nothing_and_finds_what_is_there() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
+    // Private, as the store makes its root (`check` warns about a root others may enter).
+    std::fs::set_permissions(root, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
     // A store with only some of its files: no agents/, sessions/ or telemetry/.
     write(root, "notes.txt", "mine");
     write(root, "providers/.keep", "");
@@ -352,9 +354,10 @@ fn creating_an_existing_agent_is_already_exists() {
         matches!(err, StoreError::AlreadyExists { kind: "agent", .. }),
         "{err:?}"
     );
+    assert_eq!(err.to_string(), "agent \"a\" already exists");
     assert_eq!(
-        err.to_string(),
-        "agent \"a\" already exists; pick another id, or update the existing one"
+        viben_model::Hint::hint(&err).as_deref(),
+        Some("pick another id, or update the existing one")
     );
 }
 
@@ -375,8 +378,9 @@ fn an_invalid_agent_is_refused_before_anything_is_written() {
         "{err:?}"
     );
     assert!(
-        err.to_string()
-            .contains("agents/a/config.yaml: temperature 3 is out of range"),
+        viben_model::Report(&err)
+            .to_string()
+            .contains("agents/a/config.yaml breaks a rule: temperature 3 is out of range"),
         "{err}"
     );
     assert!(

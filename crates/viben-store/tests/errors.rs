@@ -25,7 +25,10 @@ fn a_yaml_syntax_error_names_the_file_line_and_column() {
         )),
         "{text}"
     );
-    assert!(text.contains("fix the file by hand"), "{text}");
+    assert!(
+        viben_model::Hint::hint(&err).is_some_and(|hint| hint.contains("fix the file by hand")),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -202,7 +205,30 @@ fn a_folder_name_that_is_not_utf8_is_reported_as_a_name_to_change_not_a_file_to_
         panic!("{:?}", listing.errors);
     };
     assert!(matches!(err, StoreError::BadName { .. }), "{err:?}");
-    let message = err.to_string();
+    let message = viben_model::Report(err).to_string();
     assert!(message.contains("not valid UTF-8; rename it"), "{message}");
     assert!(!message.contains("fix the file by hand"), "{message}");
+}
+
+#[test]
+fn check_warns_about_a_root_others_may_enter_and_says_how_to_close_it() {
+    let t = common::seed_store();
+    assert!(t.store.check().is_empty());
+    std::fs::set_permissions(
+        t.dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let problems = t.store.check();
+    let [problem] = problems.as_slice() else {
+        panic!("{problems:?}");
+    };
+    assert_eq!(problem.severity, viben_store::Severity::Warning);
+    assert_eq!(problem.path, std::path::Path::new("."));
+    assert!(problem.message.contains("755"), "{problem}");
+    assert_eq!(
+        problem.hint.as_deref(),
+        Some(format!("run `chmod 700 {}`", t.dir.path().display()).as_str())
+    );
+    assert_eq!(t.store.check_root().as_ref(), Some(problem));
 }

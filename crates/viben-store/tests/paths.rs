@@ -419,7 +419,7 @@ fn a_symlinked_lock_file_is_refused_and_nothing_is_created_where_it_points() {
         let before = snapshot(t.dir.path());
         let err = write().unwrap_err();
         assert!(matches!(err, StoreError::Linked { .. }), "{rel}: {err:?}");
-        let message = err.to_string();
+        let message = viben_model::Report(&err).to_string();
         assert!(
             message.contains(&format!("{}.lock", rel.rsplit('/').next().unwrap())),
             "{message}"

@@ -139,7 +139,8 @@ fn child_entry() {
             let err = appender
                 .append(&Message::new(MessageRole::User, "x".repeat(20_000)))
                 .unwrap_err();
-            let text = err.to_string();
+            // The operating system's error, with what was left, is the cause.
+            let text = viben_model::Report(&err).to_string();
             assert!(text.contains("wrote only"), "{text}");
             assert!(text.contains("the partial line was removed"), "{text}");
         }

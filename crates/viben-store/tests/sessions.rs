@@ -544,7 +544,13 @@ fn check_reports_every_log_line_readers_skip_with_its_path_and_line() {
     log.extend_from_slice(b"{\"role\":\"us"); // 8, torn
     session_with_log(&t, &log);
 
-    let problems: Vec<String> = t.store.check().iter().map(ToString::to_string).collect();
+    // Each problem with its hint after it.
+    let problems: Vec<String> = t
+        .store
+        .check()
+        .iter()
+        .map(|p| format!("{p} (hint: {})", p.hint.as_deref().unwrap_or("-")))
+        .collect();
     let at = |prefix: &str| {
         problems
             .iter()

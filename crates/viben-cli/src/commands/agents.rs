@@ -16,7 +16,7 @@ pub(crate) fn run(context: &Context, command: AgentsCommand) -> Result<(), Failu
             let listing = store.agents().list()?;
             // Unreadable configs are reported, never fatal: one bad file must not hide the rest.
             for error in &listing.errors {
-                Failure::warn(error);
+                Failure::warn(viben_model::Report(error));
             }
             if format.json {
                 let shown: Vec<_> = listing.items.into_iter().map(masked).collect();

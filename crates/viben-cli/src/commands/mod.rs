@@ -43,7 +43,7 @@ pub(crate) fn warn_if_unknown_provider(store: &Store, provider: &str) {
              `viben providers set {provider}`"
         )),
         // Unreadable or invalid: `check` names what is wrong with it; the command goes on.
-        Err(err) => Failure::warn(err),
+        Err(err) => Failure::warn(viben_model::Report(&err)),
     }
 }
 
@@ -55,6 +55,6 @@ pub(crate) fn warn_if_unknown_model(store: &Store, model: &str, provider: &str) 
              `viben models add {model} --provider {provider}`"
         )),
         Ok(_) => {}
-        Err(err) => Failure::warn(err),
+        Err(err) => Failure::warn(viben_model::Report(&err)),
     }
 }

@@ -16,7 +16,7 @@ pub(crate) fn run(context: &Context, command: ProvidersCommand) -> Result<(), Fa
         ProvidersCommand::List(format) => {
             let listing = store.providers().list()?;
             for error in &listing.errors {
-                Failure::warn(error);
+                Failure::warn(viben_model::Report(error));
             }
             let shown: Vec<_> = listing.items.iter().map(ProviderConfig::redacted).collect();
             if format.json {

@@ -50,7 +50,7 @@ pub(crate) fn run(context: &Context, command: SessionsCommand) -> Result<(), Fai
                 None => store.sessions().list()?,
             };
             for error in &listing.errors {
-                Failure::warn(error);
+                Failure::warn(viben_model::Report(error));
             }
             if format.json {
                 return print_json(&listing.items);
