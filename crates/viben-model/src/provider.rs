@@ -147,6 +147,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn setting_one_key_source_clears_the_other_so_the_provider_stays_valid() {
+        let mut provider = ProviderConfig::new("p");
+        provider.set_api_key(Secret::new("sk-inline"));
+        provider.set_api_key_env("P_KEY");
+        assert_eq!(provider.api_key, None);
+        assert_eq!(provider.api_key_env.as_deref(), Some("P_KEY"));
+        provider.set_api_key(Secret::new("sk-inline"));
+        assert_eq!(provider.api_key_env, None);
+        assert!(provider.problems().is_empty());
+        provider.api_key_env = Some("P_KEY".into());
+        assert!(matches!(
+            provider.problems().as_slice(),
+            [ValidationError::ConflictingApiKey { .. }]
+        ));
+    }
+
+    #[test]
     fn debug_masks_every_credential_the_redact_rule_knows() {
         let mut provider = ProviderConfig::new("p");
         provider.base_url = Some("https://me:hunter2@example.com".into());
