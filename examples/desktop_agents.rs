@@ -29,16 +29,18 @@ fn run() -> Outcome {
 
     let mut anthropic = ProviderConfig::new("anthropic");
     anthropic.api_key_env = Some("ANTHROPIC_API_KEY".into());
-    store.set_provider(&anthropic)?;
-    store.add_model(ModelEntry::new("claude-3-sonnet", "anthropic"))?;
-    store.set_default_model(Some("claude-3-sonnet"))?;
+    store.providers().set(&anthropic)?;
+    store
+        .models()
+        .add(ModelEntry::new("claude-3-sonnet", "anthropic"))?;
+    store.models().set_default(Some("claude-3-sonnet"))?;
 
     for (id, name) in [("writer", "Writer"), ("reviewer", "Reviewer")] {
         let mut agent = AgentConfig::new(id, name, "claude-3-sonnet", "anthropic");
         agent.max_tokens = Some(4096);
-        store.create_agent(&agent)?;
+        store.agents().create(&agent)?;
     }
-    store.update_agent("writer", |agent| {
+    store.agents().update("writer", |agent| {
         agent.description = Some("Drafts the text".into());
         Ok(())
     })?;
@@ -47,7 +49,7 @@ fn run() -> Outcome {
     let path = store.layout().agent_config("reviewer");
     let text = std::fs::read_to_string(&path)?;
     std::fs::write(&path, format!("{text}workspace_path: /home/me/project\n"))?;
-    store.update_agent("reviewer", |agent| {
+    store.agents().update("reviewer", |agent| {
         agent.temperature = Some(0.2);
         Ok(())
     })?;
@@ -63,7 +65,7 @@ fn run() -> Outcome {
         broken.join("config.yaml"),
         "id: broken\nname: Broken\ntemperature: [hot\n",
     )?;
-    let listing = store.list_agents()?;
+    let listing = store.agents().list()?;
     for agent in &listing.items {
         println!("agent {} ({})", agent.id, agent.name);
     }
@@ -72,20 +74,20 @@ fn run() -> Outcome {
     }
 
     // Two windows read the same agent; the second save is refused, not silently lost.
-    let first = store.get_agent_versioned("writer")?;
-    let second = store.get_agent_versioned("writer")?;
+    let first = store.agents().get_versioned("writer")?;
+    let second = store.agents().get_versioned("writer")?;
     let mut mine = first.value.clone();
     mine.name = "Writer (edited in window 1)".into();
-    store.save_agent_if_unchanged(&mine, &first.revision)?;
+    store.agents().save_if_unchanged(&mine, &first.revision)?;
     let mut theirs = second.value.clone();
     theirs.name = "Writer (edited in window 2)".into();
-    match store.save_agent_if_unchanged(&theirs, &second.revision) {
+    match store.agents().save_if_unchanged(&theirs, &second.revision) {
         Err(err @ StoreError::Conflict { .. }) => println!("stale save refused: {err}"),
         Ok(_) => return Err("the stale save was accepted; expected a conflict".into()),
         Err(other) => return Err(format!("expected a conflict, got: {other}").into()),
     }
 
-    let resolved = store.resolve_agent("writer")?;
+    let resolved = store.agents().resolve("writer")?;
     println!(
         "writer resolves to model {} on provider {}",
         resolved.model.id, resolved.provider.name

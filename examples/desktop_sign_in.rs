@@ -68,7 +68,7 @@ fn run() -> Outcome {
     // 3. The desktop store remembers who signed in, and the sign-in itself as a span.
     let (home, _temp) = home::home()?;
     let store = Store::open(&home)?;
-    store.save_profile(&Profile::signed_in(
+    store.profile().save(&Profile::signed_in(
         &signed_in,
         OAuthProvider::GitHub,
         github_id.as_str(),
@@ -76,7 +76,7 @@ fn run() -> Outcome {
     let mut attributes = JsonFields::new();
     attributes.insert("provider".into(), "github".into());
     attributes.insert("user_id".into(), signed_in.id.clone().into());
-    store.record(&Span {
+    store.telemetry().record(&Span {
         trace_id: new_id(),
         span_id: new_id(),
         parent: None,
@@ -87,13 +87,14 @@ fn run() -> Outcome {
         extra: JsonFields::new(),
     })?;
 
-    let profile = store.load_profile()?.ok_or("the profile was not saved")?;
+    let profile = store.profile().get()?.ok_or("the profile was not saved")?;
     println!(
         "signed in on the desktop as {} <{}>",
         profile.username, profile.email
     );
-    let spans =
-        store.read_telemetry::<Span>(started, Utc::now() + chrono::TimeDelta::seconds(1))?;
+    let spans = store
+        .telemetry()
+        .read::<Span>(started, Utc::now() + chrono::TimeDelta::seconds(1))?;
     for span in &spans.records {
         let micros = (span.end - span.start)
             .num_microseconds()

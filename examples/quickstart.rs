@@ -43,17 +43,19 @@ fn desktop_store() -> Outcome {
     let (home, _temp) = home::home()?;
     let store = Store::open(&home)?;
 
-    store.add_model(ModelEntry::new("claude-3-sonnet", "anthropic"))?;
-    store.set_default_model(Some("claude-3-sonnet"))?;
+    store
+        .models()
+        .add(ModelEntry::new("claude-3-sonnet", "anthropic"))?;
+    store.models().set_default(Some("claude-3-sonnet"))?;
     let mut provider = ProviderConfig::new("anthropic");
     provider.api_key_env = Some("ANTHROPIC_API_KEY".into());
-    store.set_provider(&provider)?;
+    store.providers().set(&provider)?;
 
     let mut agent = AgentConfig::new("my-agent", "My Agent", "claude-3-sonnet", "anthropic");
     agent.system_prompt = Some("You are a helpful assistant.".into());
     agent.temperature = Some(0.7);
-    store.create_agent(&agent)?;
-    let resolved = store.resolve_agent("my-agent")?;
+    store.agents().create(&agent)?;
+    let resolved = store.agents().resolve("my-agent")?;
     println!(
         "agent {} runs {} on {} (key from ${})",
         resolved.agent.id,
@@ -63,13 +65,15 @@ fn desktop_store() -> Outcome {
     );
 
     let session = SessionMeta::new("my-agent", Some("First chat".into()));
-    store.create_session(&session)?;
-    store.append_message(&session.id, &Message::new(MessageRole::User, "Hello!"))?;
-    store.append_message(
+    store.sessions().create(&session)?;
+    store
+        .sessions()
+        .append(&session.id, &Message::new(MessageRole::User, "Hello!"))?;
+    store.sessions().append(
         &session.id,
         &Message::new(MessageRole::Assistant, "Hi, how can I help?"),
     )?;
-    for message in store.read_messages(&session.id)? {
+    for message in store.sessions().read(&session.id)? {
         let message = message?;
         println!("  [{}] {}", message.role, message.content);
     }

@@ -94,24 +94,6 @@ impl Failure {
         }
     }
 
-    /// Splits a message written as `what is wrong; what to do` into the error and its hint
-    /// (for viben-store's errors, until they carry a structured hint).
-    pub(crate) fn from_message(text: &str) -> Self {
-        let text = one_line(text);
-        match text.rsplit_once("; ") {
-            Some((message, hint)) => Self {
-                message: message.to_owned(),
-                hint: Some(hint.to_owned()),
-                kind: Kind::Failed,
-            },
-            None => Self {
-                message: text,
-                hint: None,
-                kind: Kind::Failed,
-            },
-        }
-    }
-
     /// Prints a problem that did not stop the command, as one line on stderr (with `--json`,
     /// one JSON object `{"warning": …}` on its own line).
     pub(crate) fn warn(problem: impl Display) {
@@ -161,20 +143,12 @@ failure_from!(
     viben_db::push::PushError,
     viben_db::users::ParseCursorError,
     viben_model::ValidationError,
+    viben_store::StoreError,
 );
 
 // Errors with nothing to say about what to do (reading stdin, writing JSON): the message and
 // its causes, no hint.
 failure_from!(plain: io::Error, serde_json::Error);
-
-/// Transitional: viben-store's errors do not carry a structured hint yet, so their hint is
-/// still split off the message at the last `"; "`. When `StoreError` implements
-/// [`viben_model::Hint`], this body becomes `Self::from_hinted(&err)`.
-impl From<viben_store::StoreError> for Failure {
-    fn from(err: viben_store::StoreError) -> Self {
-        Self::from_message(&err.to_string())
-    }
-}
 
 /// Causes quoted from libpq span several lines; an error line must stay one line.
 fn one_line(text: &str) -> String {
@@ -184,14 +158,6 @@ fn one_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_last_clause_after_a_semicolon_becomes_the_hint() {
-        let failure = Failure::from_message("a; b; do this");
-        assert_eq!(failure.message, "a; b");
-        assert_eq!(failure.hint.as_deref(), Some("do this"));
-        assert_eq!(Failure::from_message("plain").hint, None);
-    }
 
     #[test]
     fn a_structured_error_gives_its_causes_on_the_error_line_and_its_hint_apart() {
@@ -206,11 +172,12 @@ mod tests {
 
     #[test]
     fn a_multi_line_cause_becomes_one_line() {
-        let failure =
-            Failure::from_message("cannot connect: refused\n\tIs the server running?; check it");
+        let err = viben_db::MigrationError::Failed(Box::new(io::Error::other(
+            "refused\n\tIs the server running?",
+        )));
         assert_eq!(
-            failure.message,
-            "cannot connect: refused Is the server running?"
+            Failure::from(err).message,
+            "migration failed: refused Is the server running?"
         );
     }
 }

@@ -8,6 +8,12 @@ use common::{create_agent, viben};
 
 fn home() -> tempfile::TempDir {
     let home = tempfile::tempdir().expect("a temporary folder");
+    // Private, as viben makes its folder (`check` warns about a folder others may enter).
+    std::fs::set_permissions(
+        home.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .expect("make the folder private");
     viben(home.path(), &["init"]).ok();
     home
 }

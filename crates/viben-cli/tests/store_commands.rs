@@ -6,7 +6,14 @@ mod common;
 use common::{viben, viben_with};
 
 fn home() -> tempfile::TempDir {
-    tempfile::tempdir().expect("a temporary folder")
+    let home = tempfile::tempdir().expect("a temporary folder");
+    // Private, as viben makes its folder (`check` warns about a folder others may enter).
+    std::fs::set_permissions(
+        home.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .expect("make the folder private");
+    home
 }
 
 /// A home with a model, a provider and an agent that uses them.

@@ -54,6 +54,22 @@ impl ProviderConfig {
         }
     }
 
+    /// Keeps the key inline (`api_key`) and clears `api_key_env`: a provider has one source
+    /// for its key, and [`ProviderConfig::problems`] refuses both
+    /// ([`ValidationError::ConflictingApiKey`]).
+    pub fn set_api_key(&mut self, key: Secret) {
+        self.api_key = Some(key);
+        self.api_key_env = None;
+    }
+
+    /// Takes the key from the environment variable `name` (`api_key_env`) and clears the
+    /// inline `api_key` (see [`ProviderConfig::set_api_key`]). A `name` that is not a variable
+    /// name is refused by [`ProviderConfig::problems`] without being echoed.
+    pub fn set_api_key_env(&mut self, name: impl Into<String>) {
+        self.api_key_env = Some(name.into());
+        self.api_key = None;
+    }
+
     /// Whether agents may use it (absent means yes).
     pub fn is_enabled(&self) -> bool {
         self.enabled.unwrap_or(true)
@@ -129,6 +145,23 @@ pub fn is_env_var_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn setting_one_key_source_clears_the_other_so_the_provider_stays_valid() {
+        let mut provider = ProviderConfig::new("p");
+        provider.set_api_key(Secret::new("sk-inline"));
+        provider.set_api_key_env("P_KEY");
+        assert_eq!(provider.api_key, None);
+        assert_eq!(provider.api_key_env.as_deref(), Some("P_KEY"));
+        provider.set_api_key(Secret::new("sk-inline"));
+        assert_eq!(provider.api_key_env, None);
+        assert!(provider.problems().is_empty());
+        provider.api_key_env = Some("P_KEY".into());
+        assert!(matches!(
+            provider.problems().as_slice(),
+            [ValidationError::ConflictingApiKey { .. }]
+        ));
+    }
 
     #[test]
     fn debug_masks_every_credential_the_redact_rule_knows() {

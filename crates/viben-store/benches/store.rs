@@ -92,7 +92,7 @@ fn list_agents(root: &Path) -> (f64, f64) {
     let agents_dir = store.layout().agents_dir();
     compare(
         || {
-            let listing = store.list_agents().expect("list agents");
+            let listing = store.agents().list().expect("list agents");
             assert_eq!(listing.items.len(), AGENTS);
             listing.items.len()
         },
@@ -118,7 +118,7 @@ fn list_agents(root: &Path) -> (f64, f64) {
 fn save_config(root: &Path) -> (f64, f64) {
     const SAVES: usize = 100;
     let store = Store::open(root).expect("open the store");
-    store.create_agent(&agent(0)).expect("create");
+    store.agents().create(&agent(0)).expect("create");
     let bytes = serde_yaml::to_string(&agent(0)).expect("serialize");
     let bare = root.join("bare.yaml");
     let mut toggle = 0u32;
@@ -127,7 +127,8 @@ fn save_config(root: &Path) -> (f64, f64) {
         || {
             toggle += 1;
             store
-                .update_agent("agent-00000", |a| {
+                .agents()
+                .update("agent-00000", |a| {
                     a.max_tokens = Some(1000 + toggle);
                     Ok(())
                 })
@@ -153,16 +154,16 @@ fn encode(message: &Message) -> Vec<u8> {
 fn append(root: &Path, durable: bool) -> (f64, f64) {
     let count = if durable { 200 } else { 20_000 };
     let store = Store::open(root).expect("open the store");
-    if store.get_agent("agent-00000").is_err() {
-        store.create_agent(&agent(0)).expect("create");
+    if store.agents().get("agent-00000").is_err() {
+        store.agents().create(&agent(0)).expect("create");
     }
     let meta = SessionMeta::new("agent-00000", None);
-    store.create_session(&meta).expect("create a session");
+    store.sessions().create(&meta).expect("create a session");
     let message = Message::new(
         MessageRole::User,
         "What is the weather like in Lisbon today?",
     );
-    let appender = store.message_appender(&meta.id).expect("open the log");
+    let appender = store.sessions().appender(&meta.id).expect("open the log");
     let raw_path = root.join("raw.jsonl");
     let raw = OpenOptions::new()
         .append(true)

@@ -1,13 +1,13 @@
 //! Crash-safe rewrites: write a temporary file beside the target, fsync, rename, fsync the folder.
 
-use std::fs::{self, File, OpenOptions, Permissions};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use crate::error::{Result, StoreError};
+use crate::platform;
 
 /// Temporary files older than this are left over from a crash and are removed.
 pub(crate) const STALE_TEMP_AGE: Duration = Duration::from_secs(10 * 60);
@@ -94,7 +94,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: u32, keep_mode: bool
         .unwrap_or_default();
     let mode = if keep_mode {
         match fs::metadata(path) {
-            Ok(meta) => meta.mode() & 0o777,
+            Ok(meta) => platform::mode(&meta),
             Err(_) => mode,
         }
     } else {
@@ -104,7 +104,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: u32, keep_mode: bool
     let mut guard = TempGuard(Some(temp_path.clone()));
     // The umask may have cleared bits of `mode`; a kept mode is restored exactly.
     if keep_mode {
-        file.set_permissions(Permissions::from_mode(mode))
+        platform::set_file_mode(&file, mode)
             .map_err(|e| StoreError::io("set the mode of", &temp_path, e))?;
     }
     file.write_all(bytes)
@@ -124,8 +124,8 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: u32, keep_mode: bool
 /// Sets `path`'s mode to 0600 when group or others may access it.
 pub(crate) fn make_private(path: &Path) -> Result<()> {
     let meta = fs::metadata(path).map_err(|e| StoreError::io("inspect", path, e))?;
-    if meta.mode() & 0o077 != 0 {
-        fs::set_permissions(path, Permissions::from_mode(PRIVATE_MODE))
+    if platform::mode(&meta) & 0o077 != 0 {
+        platform::set_mode(path, PRIVATE_MODE)
             .map_err(|e| StoreError::io("set the mode of", path, e))?;
     }
     Ok(())
@@ -133,9 +133,7 @@ pub(crate) fn make_private(path: &Path) -> Result<()> {
 
 /// Makes a finished rename or unlink in `dir` durable.
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| StoreError::io("flush to disk", dir, e))
+    platform::sync_dir(dir).map_err(|e| StoreError::io("flush to disk", dir, e))
 }
 
 fn parent(path: &Path) -> &Path {
@@ -155,13 +153,10 @@ fn create_temp(dir: &Path, name: &str, mode: u32) -> Result<(PathBuf, File)> {
         let temp_path = dir.join(format!(".{name}.tmp-{pid}-{nonce:x}"));
         // `create_new` is `O_CREAT | O_EXCL`, which never follows a link at the name (nor
         // opens anything already there); `O_NOFOLLOW` says so once more.
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&temp_path)
-        {
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        platform::create_mode(&mut options, mode);
+        match platform::no_follow(&mut options).open(&temp_path) {
             Ok(file) => return Ok((temp_path, file)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(StoreError::io("create", temp_path, e)),

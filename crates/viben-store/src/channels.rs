@@ -1,120 +1,131 @@
-//! Channels: `channels.yaml` (which outside channel routes to which agent).
+//! Channels: `channels.yaml` (which outside channel routes to which agent), through
+//! [`Channels`].
 
-use viben_model::{Channel, ChannelsFile};
+use std::path::PathBuf;
 
+use viben_model::{Channel, ChannelsFile, ValidationError};
+
+use crate::document::{Document, EntryList, Single, check_id};
 use crate::error::{Result, StoreError};
+use crate::layout::Layout;
 use crate::revision::{Revision, Versioned};
-use crate::store::{DocSpec, FileMode, Store, check_id, first_invalid};
+use crate::store::Store;
 
-fn spec() -> DocSpec<ChannelsFile> {
-    DocSpec {
-        empty: Some(ChannelsFile::default),
-        check: |path, file| first_invalid(path, file.problems()),
-        mode: |_| FileMode::Keep,
+impl Document for ChannelsFile {
+    const KIND: &'static str = "channels";
+    const EMPTY: Option<fn() -> Self> = Some(ChannelsFile::default);
+
+    fn problems(&self) -> Vec<ValidationError> {
+        ChannelsFile::problems(self)
     }
 }
 
-fn not_found(id: &str) -> StoreError {
-    StoreError::NotFound {
-        kind: "channel",
-        id: id.to_owned(),
+impl Single for ChannelsFile {
+    fn path(layout: &Layout) -> PathBuf {
+        layout.channels_file()
     }
 }
 
-impl Store {
-    /// The whole of `channels.yaml`; empty when it does not exist or is empty.
-    pub fn load_channels(&self) -> Result<ChannelsFile> {
-        self.load_channels_versioned().map(|v| v.value)
+impl EntryList for ChannelsFile {
+    type Entry = Channel;
+    const ENTRY_KIND: &'static str = "channel";
+
+    fn entries(&self) -> &Vec<Channel> {
+        &self.channels
     }
 
-    /// `channels.yaml` and its revision, for a later [`Store::save_channels_if_unchanged`].
-    pub fn load_channels_versioned(&self) -> Result<Versioned<ChannelsFile>> {
-        let path = self.layout().channels_file();
-        let (value, revision) = self
-            .load_doc(&path, Some(ChannelsFile::default))?
-            .unwrap_or_else(|| (ChannelsFile::default(), Revision::ABSENT));
-        first_invalid(&path, value.problems())?;
-        Ok(Versioned { value, revision })
+    fn entries_mut(&mut self) -> &mut Vec<Channel> {
+        &mut self.channels
     }
 
-    /// The channels, in file order.
-    pub fn list_channels(&self) -> Result<Vec<Channel>> {
-        Ok(self.load_channels()?.channels)
+    fn entry_id(entry: &Channel) -> &str {
+        &entry.id
     }
 
-    /// The channel `id`.
-    pub fn get_channel(&self, id: &str) -> Result<Channel> {
-        check_id("channel", id)?;
-        self.load_channels()?
-            .channels
-            .into_iter()
-            .find(|channel| channel.id == id)
-            .ok_or_else(|| not_found(id))
+    fn check_entry_id(id: &str) -> Result<()> {
+        check_id("channel", id)
+    }
+}
+
+/// The channels of a store (`channels.yaml`), from [`Store::channels`]: the whole document,
+/// and its entries one by one. An absent or empty file has no channels.
+#[derive(Debug, Clone, Copy)]
+pub struct Channels<'s> {
+    pub(crate) store: &'s Store,
+}
+
+impl Channels<'_> {
+    /// The whole of `channels.yaml`.
+    pub fn document(&self) -> Result<ChannelsFile> {
+        self.document_versioned().map(|v| v.value)
     }
 
-    /// Adds `channel`, or replaces the channel with its id in place. Its agent must exist;
-    /// the agent's lock is held until `channels.yaml` is written (see
-    /// [`Store::create_session`]).
-    pub fn set_channel(&self, channel: Channel) -> Result<()> {
-        check_id("channel", &channel.id)?;
-        let _agent_lock = self.lock_agent(&channel.agent)?;
-        self.get_agent(&channel.agent).map_err(|e| match e {
-            StoreError::NotFound { .. } => StoreError::NotFound {
-                kind: "agent",
-                id: channel.agent.clone(),
-            },
-            other => other,
-        })?;
-        self.update_channels(|file| {
-            match file.channels.iter_mut().find(|c| c.id == channel.id) {
-                Some(existing) => *existing = channel,
-                None => file.channels.push(channel),
-            }
-            Ok(())
-        })
+    /// `channels.yaml` and its revision, for a later [`Channels::save_if_unchanged`].
+    pub fn document_versioned(&self) -> Result<Versioned<ChannelsFile>> {
+        self.store.read_entries()
     }
 
-    /// Deletes the channel `id` and returns it.
-    pub fn delete_channel(&self, id: &str) -> Result<Channel> {
-        check_id("channel", id)?;
-        self.update_channels(|file| {
-            let index = file
-                .channels
-                .iter()
-                .position(|c| c.id == id)
-                .ok_or_else(|| not_found(id))?;
-            Ok(file.channels.remove(index))
-        })
-    }
-
-    /// Changes `channels.yaml` under its lock (see [`Store::update_models`]).
-    pub fn update_channels<R>(
+    /// Changes `channels.yaml` under its lock (see [`crate::Catalog::update`]). Returns the
+    /// file as written.
+    pub fn update(
         &self,
-        change: impl FnOnce(&mut ChannelsFile) -> Result<R>,
-    ) -> Result<R> {
-        let path = self.layout().channels_file();
-        self.modify_doc(&path, spec(), None, || Ok(ChannelsFile::default()), change)
-            .map(|(_, result, _)| result)
+        change: impl FnOnce(&mut ChannelsFile) -> Result<()>,
+    ) -> Result<Versioned<ChannelsFile>> {
+        self.store.update_entries(None, change)
     }
 
     /// Writes `file` if `channels.yaml` is still at `expected`, else refuses with
     /// [`StoreError::Conflict`]. Returns the new revision.
-    pub fn save_channels_if_unchanged(
-        &self,
-        file: &ChannelsFile,
-        expected: &Revision,
-    ) -> Result<Revision> {
-        let path = self.layout().channels_file();
-        self.modify_doc(
-            &path,
-            spec(),
-            Some(*expected),
-            || Ok(ChannelsFile::default()),
-            |current| {
+    pub fn save_if_unchanged(&self, file: &ChannelsFile, expected: &Revision) -> Result<Revision> {
+        self.store
+            .update_entries(Some(*expected), |current: &mut ChannelsFile| {
                 *current = file.clone();
                 Ok(())
-            },
-        )
-        .map(|(_, (), revision)| revision)
+            })
+            .map(|v| v.revision)
+    }
+
+    /// The channels, in file order.
+    pub fn list(&self) -> Result<Vec<Channel>> {
+        Ok(self.document()?.channels)
+    }
+
+    /// The channel `id`.
+    pub fn get(&self, id: &str) -> Result<Channel> {
+        self.store.get_entry::<ChannelsFile>(id)
+    }
+
+    /// Adds `channel` at the end; refuses an id that is listed ([`StoreError::AlreadyExists`]).
+    /// Its agent must exist (see [`Channels::set`]). Returns the file's revision.
+    pub fn add(&self, channel: Channel) -> Result<Revision> {
+        self.put(channel, false)
+    }
+
+    /// Adds `channel`, or replaces the channel with its id in place. Its agent must exist;
+    /// the agent's lock is held until `channels.yaml` is written (see
+    /// [`crate::Sessions::create`]). Returns the file's revision.
+    pub fn set(&self, channel: Channel) -> Result<Revision> {
+        self.put(channel, true)
+    }
+
+    fn put(&self, channel: Channel, replace: bool) -> Result<Revision> {
+        check_id("channel", &channel.id)?;
+        let _agent_lock = self.store.lock_agent(&channel.agent)?;
+        self.store
+            .agents()
+            .get(&channel.agent)
+            .map_err(|e| match e {
+                StoreError::NotFound { .. } => StoreError::NotFound {
+                    kind: "agent",
+                    id: channel.agent.clone(),
+                },
+                other => other,
+            })?;
+        self.store.put_entry::<ChannelsFile>(channel, replace)
+    }
+
+    /// Deletes the channel `id`.
+    pub fn delete(&self, id: &str) -> Result<()> {
+        self.store.delete_entry::<ChannelsFile>(id)
     }
 }

@@ -3,7 +3,6 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::fs;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use viben_model::{
@@ -11,12 +10,14 @@ use viben_model::{
     ValidationError,
 };
 
-use crate::error::StoreError;
+use crate::document::{Document, Record, Scanned};
+use crate::error::{Causes, StoreError};
 use crate::store::Store;
 use crate::yaml;
+use viben_model::Hint;
 
-const TEMP_WARNING: &str = "leftover temporary file of an interrupted write; it is removed \
-                            automatically once ten minutes old";
+const TEMP_WARNING: &str = "leftover temporary file of an interrupted write (removed \
+                            automatically once ten minutes old)";
 
 /// How bad a [`Problem`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -30,7 +31,8 @@ pub enum Severity {
 /// One problem [`Store::check`] found.
 ///
 /// `Display` prints `path:line:column: message` (line and column when known), with the path
-/// relative to the store's root, the form editors and terminals make clickable.
+/// relative to the store's root, the form editors and terminals make clickable; the hint, what
+/// to do about it, is a field of its own for the front end to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// How bad it is.
@@ -41,8 +43,10 @@ pub struct Problem {
     pub line: Option<usize>,
     /// The 1-based column, when known.
     pub column: Option<usize>,
-    /// What is wrong and what to do.
+    /// What is wrong.
     pub message: String,
+    /// What to do about it, when there is something to say.
+    pub hint: Option<String>,
 }
 
 impl fmt::Display for Problem {
@@ -62,19 +66,29 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
+    /// `path` relative to the root, `.` for the root itself.
+    fn relative(&self, path: &Path) -> PathBuf {
+        match self.store.layout().relative(path) {
+            rel if rel.as_os_str().is_empty() => PathBuf::from("."),
+            rel => rel.to_owned(),
+        }
+    }
+
     fn push(
         &mut self,
         severity: Severity,
         path: &Path,
         at: Option<(usize, usize)>,
         message: String,
+        hint: Option<&str>,
     ) {
         self.problems.push(Problem {
             severity,
-            path: self.store.layout().relative(path).to_owned(),
+            path: self.relative(path),
             line: at.map(|a| a.0),
             column: at.map(|a| a.1),
             message,
+            hint: hint.map(str::to_owned),
         });
     }
 
@@ -85,10 +99,10 @@ impl Checker<'_> {
             .unwrap_or_else(|| self.store.layout().root().to_owned());
         let (line, column) = err.line_column();
         let message = match &err {
-            StoreError::Parse { message, .. } => format!("{message}; fix the file by hand"),
-            StoreError::Invalid { source, .. } => viben_model::Report(source).to_string(),
+            StoreError::Parse { message, .. } => message.clone(),
+            StoreError::Invalid { source, .. } => source.to_string(),
             other => {
-                let text = other.to_string();
+                let text = Causes(other).to_string();
                 let prefix = format!("{}: ", path.display());
                 text.strip_prefix(&prefix)
                     .map(str::to_owned)
@@ -97,10 +111,11 @@ impl Checker<'_> {
         };
         self.problems.push(Problem {
             severity: Severity::Error,
-            path: self.store.layout().relative(&path).to_owned(),
+            path: self.relative(&path),
             line,
             column: line.and(column),
             message,
+            hint: err.hint(),
         });
     }
 
@@ -134,7 +149,8 @@ impl Checker<'_> {
                 Severity::Error,
                 path,
                 at,
-                viben_model::Report(&problem).to_string(),
+                problem.to_string(),
+                problem.hint().as_deref(),
             );
         }
     }
@@ -147,11 +163,18 @@ impl Checker<'_> {
         expected: &str,
         found: &str,
     ) {
+        let err = StoreError::IdMismatch {
+            path: path.to_owned(),
+            field,
+            expected: expected.to_owned(),
+            found: found.to_owned(),
+        };
         self.push(
             Severity::Error,
             path,
             find_key(text, field, None),
-            format!("{field} is {found:?} but the file belongs to {expected:?}; set {field} to {expected:?}"),
+            format!("{field} is {found:?} but the file belongs to {expected:?}"),
+            err.hint().as_deref(),
         );
     }
 }
@@ -170,27 +193,28 @@ impl Store {
         };
         let layout = self.layout();
 
+        c.problems.extend(self.check_root());
         // Leftover temporary files in the root (the sub-folders are scanned below).
         temp_files(&mut c, layout.root());
 
         // Providers.
         let mut providers = HashSet::new();
-        for (name, path) in self.named_files(&mut c, &layout.providers_dir(), ".yaml", "provider") {
+        for (name, path) in self.named_files::<ProviderConfig>(&mut c) {
             providers.insert(name.clone());
             if let Some((provider, text)) = c.load::<ProviderConfig>(&path, None) {
                 if provider.name != name {
                     c.id_mismatch(&path, &text, "name", &name, &provider.name);
                 }
-                let mode = fs::metadata(&path).map_or(0, |m| m.mode() & 0o777);
+                let mode = fs::metadata(&path).map_or(0, |m| crate::platform::mode(&m));
                 if provider.api_key.is_some() && mode & 0o077 != 0 {
                     c.push(
                         Severity::Error,
                         &path,
                         find_key(&text, "api_key", None),
-                        format!(
-                            "the file holds an api_key but others may read it (mode {mode:o}); \
-                             run `chmod 600` on it, or better, move the key to an environment \
-                             variable named by api_key_env"
+                        format!("the file holds an api_key but others may read it (mode {mode:o})"),
+                        Some(
+                            "run `chmod 600` on it, or better, move the key to an environment \
+                             variable named by api_key_env",
                         ),
                     );
                 }
@@ -211,10 +235,10 @@ impl Store {
                         &models_path,
                         at,
                         format!(
-                            "model {:?} uses provider {:?}, which has no providers/{}.yaml; add \
-                             the provider or fix the name",
+                            "model {:?} uses provider {:?}, which has no providers/{}.yaml",
                             entry.id, entry.provider, entry.provider
                         ),
+                        Some("add the provider or fix the name"),
                     );
                 }
             }
@@ -222,7 +246,7 @@ impl Store {
 
         // Agents.
         let mut agents = HashSet::new();
-        for (id, dir) in self.named_files(&mut c, &layout.agents_dir(), "", "agent") {
+        for (id, dir) in self.named_files::<AgentConfig>(&mut c) {
             agents.insert(id.clone());
             temp_files(&mut c, &dir);
             let path = dir.join("config.yaml");
@@ -235,7 +259,8 @@ impl Store {
                     Severity::Error,
                     &path,
                     None,
-                    format!("agent folder {id:?} has no config.yaml; add one or delete the folder"),
+                    format!("agent folder {id:?} has no config.yaml"),
+                    Some("add one or delete the folder"),
                 );
                 continue;
             }
@@ -253,10 +278,8 @@ impl Store {
                     Severity::Error,
                     &path,
                     find_key(&text, "model", None),
-                    format!(
-                        "model {:?} is not in models.yaml; add it there or pick a listed model",
-                        agent.model
-                    ),
+                    format!("model {:?} is not in models.yaml", agent.model),
+                    Some("add it there or pick a listed model"),
                 );
             }
             if !providers.contains(&agent.provider) {
@@ -265,9 +288,10 @@ impl Store {
                     &path,
                     find_key(&text, "provider", None),
                     format!(
-                        "provider {:?} has no providers/{}.yaml; add the provider or fix the name",
+                        "provider {:?} has no providers/{}.yaml",
                         agent.provider, agent.provider
                     ),
+                    Some("add the provider or fix the name"),
                 );
             }
         }
@@ -285,10 +309,10 @@ impl Store {
                         &channels_path,
                         find_key(&text, "agent", Some(&channel.agent)),
                         format!(
-                            "channel {:?} routes to agent {:?}, which does not exist; create the \
-                             agent or change the channel",
+                            "channel {:?} routes to agent {:?}, which does not exist",
                             channel.id, channel.agent
                         ),
+                        Some("create the agent or change the channel"),
                     );
                 }
             }
@@ -297,11 +321,11 @@ impl Store {
         // The signed-in profile.
         let profile_path = layout.profile_file();
         if let Some((profile, text)) = c.load::<Profile>(&profile_path, None) {
-            c.invalid(&profile_path, &text, crate::profile::problems(&profile));
+            c.invalid(&profile_path, &text, Document::problems(&profile));
         }
 
         // Sessions.
-        for (id, dir) in self.named_files(&mut c, &layout.sessions_dir(), "", "session") {
+        for (id, dir) in self.named_files::<SessionMeta>(&mut c) {
             temp_files(&mut c, &dir);
             let path = dir.join("session.yaml");
             if let Err(err) = self.confine(&path) {
@@ -320,6 +344,7 @@ impl Store {
                         &path,
                         find_key(&text, "agent_id", None),
                         format!("agent {:?} does not exist (it was deleted)", meta.agent_id),
+                        None,
                     );
                 }
             } else if !path.exists() {
@@ -327,7 +352,8 @@ impl Store {
                     Severity::Error,
                     &path,
                     None,
-                    "session folder has no session.yaml; delete the folder".to_owned(),
+                    "session folder has no session.yaml".to_owned(),
+                    Some("delete the folder"),
                 );
             }
             let log = dir.join("messages.jsonl");
@@ -339,65 +365,55 @@ impl Store {
         c.problems
     }
 
-    /// The entries of `dir` named `<id><suffix>` (ids checked), skipping hidden ones and
-    /// reporting bad names.
-    fn named_files(
-        &self,
-        c: &mut Checker<'_>,
-        dir: &Path,
-        suffix: &str,
-        kind: &'static str,
-    ) -> Vec<(String, PathBuf)> {
-        let entries = match fs::read_dir(dir) {
-            Ok(entries) => entries,
-            // A folder not made yet (the store is made as it is written) holds nothing.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
-            Err(e) => {
-                c.error(StoreError::io("list", dir, e));
+    /// The problem of the root folder itself, when it has one: group or others may enter it
+    /// (a warning: the files holding secrets are 0600 anyway). `None` for a store not created
+    /// yet. [`Store::check`] includes it; `viben doctor` shows it as a check of its own.
+    pub fn check_root(&self) -> Option<Problem> {
+        let root = self.layout().root();
+        let mode = crate::platform::mode(&fs::metadata(root).ok()?);
+        (mode & 0o077 != 0).then(|| Problem {
+            severity: Severity::Warning,
+            path: PathBuf::from("."),
+            line: None,
+            column: None,
+            message: format!("store folder permissions are {mode:o}: others may enter it"),
+            hint: Some(format!("run `chmod 700 {}`", root.display())),
+        })
+    }
+
+    /// The records of the kind `K`, by the listing policy of every listing
+    /// ([`Store::scan`]): bad names are reported, leftover temporary files warned about,
+    /// entries that escape the root reported, names not usable everywhere warned about.
+    fn named_files<K: Record>(&self, c: &mut Checker<'_>) -> Vec<(String, PathBuf)> {
+        let scanned = match self.scan(&K::folder(self.layout()), K::KIND, K::SHAPE) {
+            Ok(scanned) => scanned,
+            Err(err) => {
+                c.error(err);
                 return Vec::new();
             }
         };
+        let kind = K::KIND;
         let mut found = Vec::new();
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-                c.push(
-                    Severity::Error,
-                    &path,
-                    None,
-                    "the name is not valid UTF-8; rename it".to_owned(),
-                );
-                continue;
-            };
-            if name.starts_with('.') {
-                if crate::atomic::is_temp_name(&name) {
-                    c.push(Severity::Warning, &path, None, TEMP_WARNING.to_owned());
-                }
-                continue;
-            }
-            let is_dir = entry
-                .file_type()
-                .is_ok_and(|t| t.is_dir() || t.is_symlink());
-            let id = if suffix.is_empty() {
-                if !is_dir {
+        for entry in scanned {
+            let (id, path) = match entry {
+                Scanned::Record { id, path, .. } => (id, path),
+                Scanned::Bad(err) => {
+                    c.error(err);
                     continue;
                 }
-                name
-            } else {
-                match name.strip_suffix(suffix) {
-                    Some(id) if !is_dir => id.to_owned(),
-                    _ => continue,
+                Scanned::Hidden { name, path } => {
+                    if crate::atomic::is_temp_name(&name) {
+                        c.push(
+                            Severity::Warning,
+                            &path,
+                            None,
+                            TEMP_WARNING.to_owned(),
+                            None,
+                        );
+                    }
+                    continue;
                 }
             };
-            if let Err(problem) = viben_model::validate_path_id(kind, &id) {
-                c.push(
-                    Severity::Error,
-                    &path,
-                    None,
-                    format!("{problem}; rename it"),
-                );
-                continue;
-            }
             if let Err(err) = self.confine(&path) {
                 c.error(err);
                 continue;
@@ -408,7 +424,10 @@ impl Store {
                     Severity::Warning,
                     &path,
                     None,
-                    format!("{problem}; the desktop app cannot use this name on Windows or macOS"),
+                    format!(
+                        "{problem}, so the desktop app cannot use this name on Windows or macOS"
+                    ),
+                    problem.hint().as_deref(),
                 );
             }
             found.push((id, path));
@@ -423,10 +442,11 @@ impl Store {
                     path,
                     None,
                     format!(
-                        "{kind} {id:?} differs from {kind} {:?} only in case; on macOS and Windows \
-                         they are one file; rename one of them",
+                        "{kind} {id:?} differs from {kind} {:?} only in case (on macOS and \
+                         Windows they are one file)",
                         first.get()
                     ),
+                    Some("rename one of them"),
                 ),
                 std::collections::hash_map::Entry::Vacant(slot) => {
                     slot.insert(id);
@@ -451,6 +471,7 @@ fn temp_files(c: &mut Checker<'_>, dir: &Path) {
                     &entry.path(),
                     None,
                     TEMP_WARNING.to_owned(),
+                    None,
                 );
             }
         }
@@ -484,7 +505,8 @@ fn check_log<T: serde::de::DeserializeOwned>(c: &mut Checker<'_>, path: &Path) {
                         Severity::Error,
                         path,
                         line.map(|line| (line, column.unwrap_or(1))),
-                        format!("{message}; readers skip this line: fix it or delete it by hand"),
+                        message,
+                        Some("readers skip this line: fix it or delete it by hand"),
                     );
                 }
             }
@@ -496,10 +518,8 @@ fn check_log<T: serde::de::DeserializeOwned>(c: &mut Checker<'_>, path: &Path) {
             Severity::Error,
             path,
             None,
-            format!(
-                "{} more bad lines not listed here; fix or delete them by hand",
-                bad - MAX_BAD_LINES
-            ),
+            format!("{} more bad lines not listed here", bad - MAX_BAD_LINES),
+            Some("fix or delete them by hand"),
         );
     }
     let blank = reader.blank_lines();
@@ -509,10 +529,11 @@ fn check_log<T: serde::de::DeserializeOwned>(c: &mut Checker<'_>, path: &Path) {
             path,
             blank.first.map(|line| (line, 1)),
             format!(
-                "{} blank line(s), the first here; viben skips them, but tools that parse each \
-                 line as JSON (jq, json.loads) stop at them; delete them",
+                "{} blank line(s), the first here (viben skips them, but tools that parse each \
+                 line as JSON, such as jq or json.loads, stop at them)",
                 blank.count
             ),
+            Some("delete them"),
         );
     }
     for warning in reader.warnings() {
@@ -521,9 +542,10 @@ fn check_log<T: serde::de::DeserializeOwned>(c: &mut Checker<'_>, path: &Path) {
                 Severity::Warning,
                 path,
                 warning.line.map(|line| (line, 1)),
-                "the last line is incomplete (a write was interrupted); it is ignored and the \
+                "the last line is incomplete (a write was interrupted), and is ignored: the \
                  next append starts a new line"
                     .to_owned(),
+                None,
             );
         }
     }

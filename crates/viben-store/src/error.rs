@@ -1,25 +1,30 @@
-//! The one error type of viben-store: what went wrong, with which file, and what to do.
+//! The one error type of viben-store: what went wrong (with which file), its cause, and what
+//! to do ([`viben_model::Hint`]).
 
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use viben_model::ValidationError;
+use viben_model::{Hint, ValidationError};
 
 /// A `Result` whose error is [`StoreError`].
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in the store.
 ///
-/// Messages are lowercase, name the file (and line and column where there is one) and say what
-/// to do next. They never contain a secret: API keys are [`viben_model::Secret`]s, and parse
-/// errors quote the YAML crate's description of the problem, not the file's content.
+/// In the workspace's one error design ([`viben_model::Hint`]): `Display` says what went
+/// wrong in one lowercase line, naming the file (and line and column where there is one),
+/// without the cause and without the hint; [`std::error::Error::source`] is the cause (the
+/// operating system's error, the rule broken); [`Hint::hint`] says what to do. Print all
+/// three on one line with [`viben_model::Report`]. Nothing in them is a secret: API keys are
+/// [`viben_model::Secret`]s, and parse errors quote the YAML crate's description of the
+/// problem, not the file's content.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
     /// A file that is not valid YAML or JSON, or does not have the expected shape (a file a
     /// person has to fix).
-    #[error("{}: {message}; fix the file by hand (it was left unchanged)", Location::new(path, *line, *column))]
+    #[error("{}: {message}", Location::new(path, *line, *column))]
     Parse {
         /// The file.
         path: PathBuf,
@@ -31,10 +36,8 @@ pub enum StoreError {
         message: String,
     },
 
-    /// A file that parses but breaks one of Viben's rules.
-    // The hint of a rule travels in the message until the store's errors carry hints
-    // themselves (issue 9).
-    #[error("{}: {}", path.display(), viben_model::Report(source))]
+    /// A file that parses but breaks one of Viben's rules (the rule is the source).
+    #[error("{} breaks a rule", path.display())]
     Invalid {
         /// The file (or the file that would have been written).
         path: PathBuf,
@@ -43,18 +46,16 @@ pub enum StoreError {
         source: ValidationError,
     },
 
-    /// An id given to the store that is not a safe path segment.
-    #[error("{}", viben_model::Report(source))]
+    /// An id given to the store that is not a safe path segment (the message is the rule's).
+    #[error(transparent)]
     InvalidId {
         /// Why the id is refused.
-        #[source]
         source: ValidationError,
     },
 
     /// A record whose id does not match its file or folder name.
     #[error(
-        "{}: {field} is {found:?} but the file belongs to {expected:?}; set {field} to \
-         {expected:?} (ids cannot be changed by editing them; create a new record instead)",
+        "{}: {field} is {found:?} but the file belongs to {expected:?}",
         path.display()
     )]
     IdMismatch {
@@ -68,8 +69,8 @@ pub enum StoreError {
         found: String,
     },
 
-    /// Reading or writing a file failed.
-    #[error("cannot {action} {}: {source}; check that the path exists and that you may access it", path.display())]
+    /// Reading or writing a file failed (the operating system's error is the source).
+    #[error("cannot {action} {}", path.display())]
     Io {
         /// What was being done (`read`, `write`, `lock`, ...).
         action: &'static str,
@@ -81,7 +82,7 @@ pub enum StoreError {
     },
 
     /// A record that does not exist.
-    #[error("{kind} {id:?} does not exist; check the id, or create it first")]
+    #[error("{kind} {id:?} does not exist")]
     NotFound {
         /// What was looked for: `agent`, `provider`, `model`, `channel`, `session`.
         kind: &'static str,
@@ -90,7 +91,7 @@ pub enum StoreError {
     },
 
     /// Creating a record whose id is taken.
-    #[error("{kind} {id:?} already exists; pick another id, or update the existing one")]
+    #[error("{kind} {id:?} already exists")]
     AlreadyExists {
         /// What was created.
         kind: &'static str,
@@ -100,8 +101,7 @@ pub enum StoreError {
 
     /// A save computed from a read that is no longer current: someone else changed the file.
     #[error(
-        "{} changed since it was read (another window or process wrote it); read it again and \
-         redo the change",
+        "{} changed since it was read (another window or process wrote it)",
         path.display()
     )]
     Conflict {
@@ -111,8 +111,7 @@ pub enum StoreError {
 
     /// A path that resolves outside the store's root (through `..` or a symbolic link).
     #[error(
-        "{} resolves outside the store at {} (a symbolic link?); refusing to read or write it; \
-         replace the link with a real file or folder inside the store",
+        "{} resolves outside the store at {} (a symbolic link?), so it is not read or written",
         path.display(),
         root.display()
     )]
@@ -125,8 +124,7 @@ pub enum StoreError {
 
     /// A file too large to be one of the store's files.
     #[error(
-        "{} is larger than {limit} bytes, too large for a viben file; it was not read; check \
-         what wrote it and move it out of the store",
+        "{} is larger than {limit} bytes, too large for a viben file, and was not read",
         path.display()
     )]
     TooLarge {
@@ -137,7 +135,7 @@ pub enum StoreError {
     },
 
     /// A value that cannot be written in the file's format (YAML or JSON); nothing was written.
-    #[error("{}: {message}; nothing was written; change the value", path.display())]
+    #[error("{}: {message} (nothing was written)", path.display())]
     Encode {
         /// The file that would have been written.
         path: PathBuf,
@@ -146,10 +144,7 @@ pub enum StoreError {
     },
 
     /// A file or folder in the store whose name is not valid UTF-8, so it cannot be an id.
-    #[error(
-        "{}: the name is not valid UTF-8; rename it (ids are UTF-8 text)",
-        path.display()
-    )]
+    #[error("{}: the name is not valid UTF-8", path.display())]
     BadName {
         /// The file or folder.
         path: PathBuf,
@@ -157,8 +152,8 @@ pub enum StoreError {
 
     /// A record that would make a file too large to be read back.
     #[error(
-        "{} would be larger than {limit} bytes, the most a viben file may hold; it was not \
-         written; shorten its longest values (a system prompt?)",
+        "{} would be larger than {limit} bytes, the most a viben file may hold, and was not \
+         written",
         path.display()
     )]
     TooLargeToWrite {
@@ -171,7 +166,7 @@ pub enum StoreError {
     /// A record that would make a log line longer than readers accept; nothing was written.
     #[error(
         "{}: the record is {bytes} bytes as a JSON line, more than the {limit} bytes (16 MiB) \
-         a log line may hold; nothing was written; shorten it or split it into several records",
+         a log line may hold, and nothing was written",
         path.display()
     )]
     LineTooLong {
@@ -186,8 +181,7 @@ pub enum StoreError {
     /// Something other than a regular file (a FIFO, a device, a folder) where a store file
     /// belongs. It is not read: reading a FIFO or a device could block forever.
     #[error(
-        "{} is not a regular file (a FIFO, device or folder?); refusing to read or write it; \
-         move it out of the store",
+        "{} is not a regular file (a FIFO, device or folder?), so it is not read or written",
         path.display()
     )]
     NotAFile {
@@ -199,8 +193,7 @@ pub enum StoreError {
     /// own (a lock file): using it could make viben create or lock a file outside the store.
     #[error(
         "{} is a link (a symbolic link, or a file with other hard links), not a file viben \
-         made; refusing to use it, as it could lead outside the store; delete it (viben makes \
-         a new one)",
+         made, and is not used, as it could lead outside the store",
         path.display()
     )]
     Linked {
@@ -211,9 +204,8 @@ pub enum StoreError {
     /// Creating a record whose id differs only in case (or Unicode normalization) from an
     /// existing one: on a case-insensitive file system (macOS, Windows) both are one file.
     #[error(
-        "{kind} {existing:?} already exists and {id:?} differs from it only in case; ids may \
-         not differ only in case (they would be one file on macOS and Windows); pick another \
-         id, or use {existing:?}"
+        "{kind} {existing:?} already exists and {id:?} differs from it only in case (ids may \
+         not differ only in case: they would be one file on macOS and Windows)"
     )]
     CaseCollision {
         /// What was created.
@@ -225,10 +217,7 @@ pub enum StoreError {
     },
 
     /// Deleting an agent that sessions or channels still use.
-    #[error(
-        "agent {agent:?} is still used by {}; delete or reassign them first, or force the delete",
-        Referrers(referrers)
-    )]
+    #[error("agent {agent:?} is still used by {}", ReferrerList(referrers))]
     ReferencedBy {
         /// The agent.
         agent: String,
@@ -237,14 +226,14 @@ pub enum StoreError {
     },
 
     /// Removing the model that `models.yaml` names as the default.
-    #[error("model {id:?} is the default in models.yaml; set another default first")]
+    #[error("model {id:?} is the default in models.yaml")]
     ModelIsDefault {
         /// The model.
         id: String,
     },
 
     /// A record that is turned off where it is needed.
-    #[error("{kind} {id:?} is disabled; enable it first")]
+    #[error("{kind} {id:?} is disabled")]
     Disabled {
         /// `model` or `provider`.
         kind: &'static str,
@@ -253,11 +242,49 @@ pub enum StoreError {
     },
 
     /// Neither `VIBEN_HOME` nor `HOME` is set, so there is no default root.
-    #[error(
-        "cannot find the viben folder: neither VIBEN_HOME nor HOME is set; set VIBEN_HOME to \
-         the folder to use"
-    )]
+    #[error("cannot find the viben folder: neither VIBEN_HOME nor HOME is set")]
     NoHome,
+}
+
+impl Hint for StoreError {
+    fn hint(&self) -> Option<String> {
+        let hint = match self {
+            Self::Parse { .. } => "fix the file by hand (it was left unchanged)".to_owned(),
+            Self::Invalid { source, .. } | Self::InvalidId { source } => return source.hint(),
+            Self::IdMismatch {
+                field, expected, ..
+            } => format!(
+                "set {field} to {expected:?} (ids cannot be changed by editing them; create a \
+                 new record instead)"
+            ),
+            Self::Io { .. } => "check that the path exists and that you may access it".to_owned(),
+            Self::NotFound { .. } => "check the id, or create it first".to_owned(),
+            Self::AlreadyExists { .. } => "pick another id, or update the existing one".to_owned(),
+            Self::Conflict { .. } => "read it again and redo the change".to_owned(),
+            Self::OutsideRoot { .. } => {
+                "replace the link with a real file or folder inside the store".to_owned()
+            }
+            Self::TooLarge { .. } => "check what wrote it and move it out of the store".to_owned(),
+            Self::Encode { .. } => "change the value".to_owned(),
+            Self::BadName { .. } => "rename it (ids are UTF-8 text)".to_owned(),
+            Self::TooLargeToWrite { .. } => {
+                "shorten its longest values (a system prompt?)".to_owned()
+            }
+            Self::LineTooLong { .. } => "shorten it or split it into several records".to_owned(),
+            Self::NotAFile { .. } => "move it out of the store".to_owned(),
+            Self::Linked { .. } => "delete it (viben makes a new one)".to_owned(),
+            Self::CaseCollision { existing, .. } => {
+                format!("pick another id, or use {existing:?}")
+            }
+            Self::ReferencedBy { .. } => {
+                "delete or reassign them first, or force the delete".to_owned()
+            }
+            Self::ModelIsDefault { .. } => "set another default first".to_owned(),
+            Self::Disabled { .. } => "enable it first".to_owned(),
+            Self::NoHome => "set VIBEN_HOME to the folder to use".to_owned(),
+        };
+        Some(hint)
+    }
 }
 
 /// Something that uses an agent: a session or a channel.
@@ -278,9 +305,9 @@ impl fmt::Display for Referrer {
     }
 }
 
-struct Referrers<'a>(&'a [Referrer]);
+struct ReferrerList<'a>(&'a [Referrer]);
 
-impl fmt::Display for Referrers<'_> {
+impl fmt::Display for ReferrerList<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, referrer) in self.0.iter().enumerate() {
             if i > 0 {
@@ -290,6 +317,29 @@ impl fmt::Display for Referrers<'_> {
         }
         Ok(())
     }
+}
+
+/// An error's message followed by each of its causes after `: ` (no hint): what
+/// [`viben_model::Report`] prints before the hint.
+pub(crate) struct Causes<'a>(pub(crate) &'a dyn std::error::Error);
+
+impl fmt::Display for Causes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(err) = cause {
+            write!(f, ": {err}")?;
+            cause = err.source();
+        }
+        Ok(())
+    }
+}
+
+/// `err`'s message followed by each of its causes after `: `, without the hint: the line a
+/// front end prints as the error, with [`Hint::hint`] beside it (see [`viben_model::Report`]
+/// for all on one line).
+pub fn causes(err: &dyn std::error::Error) -> String {
+    Causes(err).to_string()
 }
 
 /// `path`, `path:line` or `path:line:column`, the form editors and terminals make clickable.

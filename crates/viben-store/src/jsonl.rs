@@ -5,16 +5,15 @@ use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, IoSlice, Read, Seek, SeekFrom, Take, Write};
 use std::marker::PhantomData;
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
-use rustix::fs::FlockOperation;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::atomic::PRIVATE_MODE;
 use crate::error::{Result, StoreError};
+use crate::platform;
 use crate::store::open_regular;
 
 /// The longest line a log holds, not counting its newline: 16 MiB. Appends refuse longer
@@ -147,11 +146,10 @@ impl AppendLog {
     /// file (a FIFO would block, see [`open_regular`]).
     pub(crate) fn open(path: &Path) -> Result<Self> {
         let file = open_regular(
-            OpenOptions::new()
-                .read(true)
-                .append(true)
-                .create(true)
-                .mode(PRIVATE_MODE),
+            platform::create_mode(
+                OpenOptions::new().read(true).append(true).create(true),
+                PRIVATE_MODE,
+            ),
             path,
             "open",
         )?
@@ -191,15 +189,13 @@ impl AppendLog {
             .unwrap_or_else(PoisonError::into_inner);
         let lock =
             FileLock::exclusive(&self.file).map_err(|e| StoreError::io("lock", &self.path, e))?;
-        let (len, linked) = size_and_linked(&self.file).map_err(write_err)?;
+        let (len, linked) = platform::size_and_linked(&self.file).map_err(write_err)?;
         if !linked {
             return Err(deleted());
         }
         let torn = len > 0 && len != *known_end && {
             let mut last = [0u8; 1];
-            self.file
-                .read_exact_at(&mut last, len - 1)
-                .map_err(write_err)?;
+            platform::read_exact_at(&self.file, &mut last, len - 1).map_err(write_err)?;
             last[0] != b'\n'
         };
         let prefix: &[u8] = if torn { b"\n" } else { b"" };
@@ -227,28 +223,6 @@ impl AppendLog {
                 .map_err(|e| StoreError::io("flush to disk", &self.path, e))?;
         }
         Ok(())
-    }
-}
-
-/// The length of an open file and whether it still has a name, asking for nothing else: a
-/// `stat` that returns the modification time makes the kernel (Linux 6.13 and later,
-/// "multigrain timestamps") give the next `write` a fine-grained time, which dirties the inode
-/// on every append (0.7 µs more per append here, as much as the lock costs).
-fn size_and_linked(file: &File) -> io::Result<(u64, bool)> {
-    use rustix::fs::{AtFlags, StatxFlags};
-    match rustix::fs::statx(
-        file,
-        "",
-        AtFlags::EMPTY_PATH,
-        StatxFlags::SIZE | StatxFlags::NLINK,
-    ) {
-        Ok(stat) => Ok((stat.stx_size, stat.stx_nlink != 0)),
-        // Kernels before 4.11 (or a sandbox refusing `statx`).
-        Err(rustix::io::Errno::NOSYS | rustix::io::Errno::PERM) => {
-            let stat = rustix::fs::fstat(file)?;
-            Ok((u64::try_from(stat.st_size).unwrap_or(0), stat.st_nlink != 0))
-        }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -280,19 +254,8 @@ struct FileLock<'a>(&'a File);
 
 impl<'a> FileLock<'a> {
     fn exclusive(file: &'a File) -> io::Result<Self> {
-        lock_exclusive(file)?;
+        platform::flock_exclusive(file)?;
         Ok(Self(file))
-    }
-}
-
-/// Blocks until this open file holds the exclusive `flock`.
-fn lock_exclusive(file: &File) -> io::Result<()> {
-    loop {
-        match rustix::fs::flock(file, FlockOperation::LockExclusive) {
-            Ok(()) => return Ok(()),
-            Err(rustix::io::Errno::INTR) => {}
-            Err(e) => return Err(e.into()),
-        }
     }
 }
 
@@ -300,7 +263,7 @@ impl Drop for FileLock<'_> {
     fn drop(&mut self) {
         // Unlocking an open file we locked cannot fail short of a kernel bug; were it to, the
         // lock would still go when the file is closed.
-        let _ = rustix::fs::flock(self.0, FlockOperation::Unlock);
+        let _ = platform::unlock(self.0);
     }
 }
 
@@ -312,7 +275,7 @@ pub(crate) fn lock_log(path: &Path) -> Result<Option<File>> {
         return Ok(None);
     };
     // Released when the file is closed.
-    lock_exclusive(&file).map_err(|e| StoreError::io("lock", path, e))?;
+    platform::flock_exclusive(&file).map_err(|e| StoreError::io("lock", path, e))?;
     Ok(Some(file))
 }
 
@@ -655,7 +618,7 @@ impl LinesBackward<'_> {
                 line.extend_from_slice(&self.chunk[from..from + (end - start) as usize]);
             } else {
                 line.resize((end - start) as usize, 0);
-                self.file.read_exact_at(line, start)?;
+                platform::read_exact_at(self.file, line, start)?;
             }
         }
         Ok(Some(start))
@@ -668,7 +631,7 @@ impl LinesBackward<'_> {
             let end = offset + 1;
             let start = end.saturating_sub(CHUNK);
             self.chunk.resize((end - start) as usize, 0);
-            self.file.read_exact_at(&mut self.chunk, start)?;
+            platform::read_exact_at(self.file, &mut self.chunk, start)?;
             self.chunk_start = start;
         }
         Ok(self.chunk[(offset - self.chunk_start) as usize])
@@ -683,7 +646,7 @@ fn count_lines(file: &File, end: u64) -> io::Result<usize> {
     while pos < end {
         let size = CHUNK.min(end - pos) as usize;
         let chunk = &mut buf[..size];
-        file.read_exact_at(chunk, pos)?;
+        platform::read_exact_at(file, chunk, pos)?;
         count += chunk.iter().filter(|&&b| b == b'\n').count();
         pos += size as u64;
     }

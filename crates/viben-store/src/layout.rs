@@ -1,7 +1,5 @@
 //! Where every file of the store lives: the `~/.viben` tree as a value, not a global.
 
-use std::fs::DirBuilder;
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -35,10 +33,7 @@ const PRIVATE_DIR_MODE: u32 = 0o700;
 /// Creates the folder `path` with mode 0700; with `recursive`, also its missing parents (also
 /// 0700), and an existing folder is fine; without, an existing one is `AlreadyExists`.
 pub(crate) fn create_private_dir(path: &Path, recursive: bool) -> std::io::Result<()> {
-    DirBuilder::new()
-        .recursive(recursive)
-        .mode(PRIVATE_DIR_MODE)
-        .create(path)
+    crate::platform::create_dir(path, recursive, PRIVATE_DIR_MODE)
 }
 
 /// The folders [`Layout::create`] makes, relative to the root, parents first.
@@ -172,15 +167,11 @@ impl Layout {
     /// This only joins paths and makes folders: it follows a symbolic link in the way.
     /// [`crate::Store::init`] checks each folder against the root first; prefer it.
     pub fn create(&self) -> Result<()> {
-        let mut builder = DirBuilder::new();
-        builder.recursive(true).mode(PRIVATE_DIR_MODE);
-        builder
-            .create(&self.root)
+        create_private_dir(&self.root, true)
             .map_err(|e| StoreError::io("create folder", &self.root, e))?;
         for folder in FOLDERS {
             let path = self.root.join(folder);
-            builder
-                .create(&path)
+            create_private_dir(&path, true)
                 .map_err(|e| StoreError::io("create folder", &path, e))?;
         }
         Ok(())

@@ -2,12 +2,11 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::MetadataExt;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::atomic::PRIVATE_MODE;
 use crate::error::{Result, StoreError};
+use crate::platform;
 
 /// An exclusive lock, released when dropped (closing the file releases it, also when the
 /// process dies, so a crash never leaves the store locked).
@@ -34,21 +33,17 @@ pub(crate) fn lock_path(path: &Path) -> PathBuf {
 /// blocking the open; it is then refused as [`StoreError::NotAFile`].
 pub(crate) fn lock_exclusive(path: &Path) -> Result<LockGuard> {
     let lock = lock_path(path);
-    let opened = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(PRIVATE_MODE)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(&lock);
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    platform::create_mode(&mut options, PRIVATE_MODE);
+    let opened = platform::no_follow_non_blocking(&mut options).open(&lock);
     let file = match opened {
         Ok(file) => file,
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+        Err(e) if platform::is_link_refused(&e) => {
             return Err(StoreError::Linked { path: lock });
         }
         // A folder (or a FIFO without a reader, on systems that refuse it) at the lock's path.
-        Err(e) if matches!(e.raw_os_error(), Some(libc::EISDIR | libc::ENXIO)) => {
+        Err(e) if platform::is_a_folder(&e) || platform::is_no_reader(&e) => {
             return Err(StoreError::NotAFile { path: lock });
         }
         Err(e) => return Err(StoreError::io("create the lock file", &lock, e)),
@@ -61,7 +56,7 @@ pub(crate) fn lock_exclusive(path: &Path) -> Result<LockGuard> {
     }
     // A link count of 0 is a lock file deleted since the open (with its agent folder):
     // `lock_exclusive_current` sees that by the path no longer naming it.
-    if meta.nlink() > 1 {
+    if platform::link_count(&meta) > 1 {
         return Err(StoreError::Linked { path: lock });
     }
     file.lock().map_err(|e| StoreError::io("lock", &lock, e))?;
@@ -81,7 +76,7 @@ pub(crate) fn lock_exclusive_current(path: &Path) -> Result<LockGuard> {
             .metadata()
             .map_err(|e| StoreError::io("inspect", &lock, e))?;
         match fs::symlink_metadata(&lock) {
-            Ok(now) if (now.dev(), now.ino()) == (held.dev(), held.ino()) => return Ok(guard),
+            Ok(now) if platform::same_file(&now, &held) => return Ok(guard),
             Ok(_) => continue,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(StoreError::io("lock", &lock, e));

@@ -1,140 +1,155 @@
-//! The model catalog: `models.yaml` (which models agents may use, and the default).
+//! The model catalog: `models.yaml` (which models agents may use, and the default), through
+//! [`Catalog`].
 
-use viben_model::{ModelCatalog, ModelEntry};
+use std::path::PathBuf;
 
+use viben_model::{ModelCatalog, ModelEntry, ValidationError};
+
+use crate::document::{Document, EntryList, Single, not_found};
 use crate::error::{Result, StoreError};
+use crate::layout::Layout;
 use crate::revision::{Revision, Versioned};
-use crate::store::{DocSpec, FileMode, Store, first_invalid};
+use crate::store::Store;
 
-fn spec() -> DocSpec<ModelCatalog> {
-    DocSpec {
-        empty: Some(ModelCatalog::default),
-        check: |path, catalog| first_invalid(path, catalog.problems()),
-        mode: |_| FileMode::Keep,
+impl Document for ModelCatalog {
+    const KIND: &'static str = "model catalog";
+    const EMPTY: Option<fn() -> Self> = Some(ModelCatalog::default);
+
+    fn problems(&self) -> Vec<ValidationError> {
+        ModelCatalog::problems(self)
     }
 }
 
-fn not_found(id: &str) -> StoreError {
-    StoreError::NotFound {
-        kind: "model",
-        id: id.to_owned(),
+impl Single for ModelCatalog {
+    fn path(layout: &Layout) -> PathBuf {
+        layout.models_file()
     }
 }
 
-impl Store {
-    /// The catalog; empty when `models.yaml` does not exist or is empty.
-    pub fn load_models(&self) -> Result<ModelCatalog> {
-        self.load_models_versioned().map(|v| v.value)
+impl EntryList for ModelCatalog {
+    type Entry = ModelEntry;
+    const ENTRY_KIND: &'static str = "model";
+
+    fn entries(&self) -> &Vec<ModelEntry> {
+        &self.models
+    }
+
+    fn entries_mut(&mut self) -> &mut Vec<ModelEntry> {
+        &mut self.models
+    }
+
+    fn entry_id(entry: &ModelEntry) -> &str {
+        &entry.id
+    }
+
+    fn check_removal(&self, id: &str) -> Result<()> {
+        if self.default.as_deref() == Some(id) {
+            return Err(StoreError::ModelIsDefault { id: id.to_owned() });
+        }
+        Ok(())
+    }
+}
+
+/// The model catalog of a store (`models.yaml`), from [`Store::models`]: the whole document,
+/// and its entries one by one. An absent or empty file is an empty catalog.
+#[derive(Debug, Clone, Copy)]
+pub struct Catalog<'s> {
+    pub(crate) store: &'s Store,
+}
+
+impl Catalog<'_> {
+    /// The whole catalog.
+    pub fn document(&self) -> Result<ModelCatalog> {
+        self.document_versioned().map(|v| v.value)
     }
 
     /// The catalog and the revision of `models.yaml`, for a later
-    /// [`Store::save_models_if_unchanged`].
-    pub fn load_models_versioned(&self) -> Result<Versioned<ModelCatalog>> {
-        let path = self.layout().models_file();
-        let (value, revision) = self
-            .load_doc(&path, Some(ModelCatalog::default))?
-            .unwrap_or_else(|| (ModelCatalog::default(), Revision::ABSENT));
-        first_invalid(&path, value.problems())?;
-        Ok(Versioned { value, revision })
+    /// [`Catalog::save_if_unchanged`].
+    pub fn document_versioned(&self) -> Result<Versioned<ModelCatalog>> {
+        self.store.read_entries()
     }
 
     /// Changes the catalog under the lock of `models.yaml` (read, apply `change`, validate,
     /// write crash-safely). Two processes updating at once both get their change in. Nothing
-    /// is written when `change` fails or changes nothing.
-    pub fn update_models<R>(
+    /// is written when `change` fails or changes nothing. Returns the catalog as written.
+    pub fn update(
         &self,
-        change: impl FnOnce(&mut ModelCatalog) -> Result<R>,
-    ) -> Result<R> {
-        let path = self.layout().models_file();
-        self.modify_doc(&path, spec(), None, || Ok(ModelCatalog::default()), change)
-            .map(|(_, result, _)| result)
+        change: impl FnOnce(&mut ModelCatalog) -> Result<()>,
+    ) -> Result<Versioned<ModelCatalog>> {
+        self.store.update_entries(None, change)
     }
 
     /// Writes `catalog` if `models.yaml` is still at `expected`, else refuses with
     /// [`StoreError::Conflict`]. Returns the new revision.
-    pub fn save_models_if_unchanged(
+    pub fn save_if_unchanged(
         &self,
         catalog: &ModelCatalog,
         expected: &Revision,
     ) -> Result<Revision> {
-        let path = self.layout().models_file();
-        self.modify_doc(
-            &path,
-            spec(),
-            Some(*expected),
-            || Ok(ModelCatalog::default()),
-            |current| {
+        self.store
+            .update_entries(Some(*expected), |current: &mut ModelCatalog| {
                 *current = catalog.clone();
                 Ok(())
-            },
-        )
-        .map(|(_, (), revision)| revision)
+            })
+            .map(|v| v.revision)
     }
 
-    /// Adds `entry` at the end of the catalog; refuses an id that is listed.
-    pub fn add_model(&self, entry: ModelEntry) -> Result<()> {
-        self.update_models(|catalog| {
-            if catalog.get(&entry.id).is_some() {
-                return Err(StoreError::AlreadyExists {
-                    kind: "model",
-                    id: entry.id.clone(),
-                });
-            }
-            catalog.models.push(entry);
-            Ok(())
-        })
+    /// The models, in file order.
+    pub fn list(&self) -> Result<Vec<ModelEntry>> {
+        Ok(self.document()?.models)
     }
 
-    /// Removes the model `id` and returns its entry. Refused for the default model
-    /// ([`StoreError::ModelIsDefault`]); agents still naming it are reported by
-    /// [`Store::check`].
-    pub fn remove_model(&self, id: &str) -> Result<ModelEntry> {
-        self.update_models(|catalog| {
-            let index = catalog
-                .models
-                .iter()
-                .position(|entry| entry.id == id)
-                .ok_or_else(|| not_found(id))?;
-            if catalog.default.as_deref() == Some(id) {
-                return Err(StoreError::ModelIsDefault { id: id.to_owned() });
-            }
-            Ok(catalog.models.remove(index))
-        })
+    /// The model `id`'s entry.
+    pub fn get(&self, id: &str) -> Result<ModelEntry> {
+        self.store.get_entry::<ModelCatalog>(id)
     }
 
-    /// Sets `enabled: true` on the model `id`.
-    pub fn enable_model(&self, id: &str) -> Result<()> {
-        self.set_model_enabled(id, true)
+    /// Adds `entry` at the end of the catalog; refuses an id that is listed
+    /// ([`StoreError::AlreadyExists`]). Returns the file's revision.
+    pub fn add(&self, entry: ModelEntry) -> Result<Revision> {
+        self.store.put_entry::<ModelCatalog>(entry, false)
     }
 
-    /// Sets `enabled: false` on the model `id`.
-    pub fn disable_model(&self, id: &str) -> Result<()> {
-        self.set_model_enabled(id, false)
+    /// Adds `entry`, or replaces the entry with its id in place. Returns the file's revision.
+    pub fn set(&self, entry: ModelEntry) -> Result<Revision> {
+        self.store.put_entry::<ModelCatalog>(entry, true)
     }
 
-    fn set_model_enabled(&self, id: &str, enabled: bool) -> Result<()> {
-        self.update_models(|catalog| {
-            catalog.get_mut(id).ok_or_else(|| not_found(id))?.enabled = Some(enabled);
-            Ok(())
-        })
+    /// Deletes the model `id`. Refused for the default model ([`StoreError::ModelIsDefault`]);
+    /// agents still naming it are reported by [`Store::check`].
+    pub fn delete(&self, id: &str) -> Result<()> {
+        self.store.delete_entry::<ModelCatalog>(id)
+    }
+
+    /// Sets `enabled: true` on the model `id`. Returns the file's revision.
+    pub fn enable(&self, id: &str) -> Result<Revision> {
+        self.store
+            .change_entry::<ModelCatalog>(id, |entry| entry.enabled = Some(true))
+    }
+
+    /// Sets `enabled: false` on the model `id`. Returns the file's revision.
+    pub fn disable(&self, id: &str) -> Result<Revision> {
+        self.store
+            .change_entry::<ModelCatalog>(id, |entry| entry.enabled = Some(false))
+    }
+
+    /// The default model's entry; `None` when no default is set.
+    pub fn default(&self) -> Result<Option<ModelEntry>> {
+        Ok(self.document()?.default_model().cloned())
     }
 
     /// Makes `id` the default model (it must be listed), or clears the default with `None`.
-    pub fn set_default_model(&self, id: Option<&str>) -> Result<()> {
-        self.update_models(|catalog| {
+    /// Returns the file's revision.
+    pub fn set_default(&self, id: Option<&str>) -> Result<Revision> {
+        self.update(|catalog| {
             if let Some(id) = id
                 && catalog.get(id).is_none()
             {
-                return Err(not_found(id));
+                return Err(not_found("model", id));
             }
             catalog.default = id.map(str::to_owned);
             Ok(())
         })
-    }
-
-    /// The default model's entry; `None` when no default is set.
-    pub fn default_model(&self) -> Result<Option<ModelEntry>> {
-        let catalog = self.load_models()?;
-        Ok(catalog.default_model().cloned())
+        .map(|v| v.revision)
     }
 }

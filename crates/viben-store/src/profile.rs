@@ -1,71 +1,82 @@
-//! The web account signed in on this desktop: `profile.yaml`.
+//! The web account signed in on this desktop: `profile.yaml`, through [`ProfileFile`].
+
+use std::path::PathBuf;
 
 use viben_model::{Profile, ValidationError};
 
+use crate::document::{Document, Single};
 use crate::error::Result;
-use crate::store::{DocSpec, FileMode, Store, first_invalid};
+use crate::layout::Layout;
+use crate::revision::{Revision, Versioned};
+use crate::store::Store;
 
-fn spec() -> DocSpec<Profile> {
-    DocSpec {
-        empty: None,
-        check: |path, profile| first_invalid(path, problems(profile)),
-        mode: |_| FileMode::Keep,
+impl Document for Profile {
+    const KIND: &'static str = "profile";
+
+    fn problems(&self) -> Vec<ValidationError> {
+        [
+            ("user_id", &self.user_id),
+            ("provider_id", &self.provider_id),
+        ]
+        .into_iter()
+        .filter(|(_, value)| value.trim().is_empty())
+        .map(|(field, _)| ValidationError::EmptyField { field })
+        .collect()
     }
 }
 
-pub(crate) fn problems(profile: &Profile) -> Vec<ValidationError> {
-    [
-        ("user_id", &profile.user_id),
-        ("provider_id", &profile.provider_id),
-    ]
-    .into_iter()
-    .filter(|(_, value)| value.trim().is_empty())
-    .map(|(field, _)| ValidationError::EmptyField { field })
-    .collect()
+impl Single for Profile {
+    fn path(layout: &Layout) -> PathBuf {
+        layout.profile_file()
+    }
 }
 
-impl Store {
+/// The signed-in web account of a store (`profile.yaml`), from [`Store::profile`].
+#[derive(Debug, Clone, Copy)]
+pub struct ProfileFile<'s> {
+    pub(crate) store: &'s Store,
+}
+
+impl ProfileFile<'_> {
     /// The signed-in account, or `None` when nobody is signed in.
-    pub fn load_profile(&self) -> Result<Option<Profile>> {
-        let path = self.layout().profile_file();
-        match self.load_doc::<Profile>(&path, None)? {
-            Some((profile, _)) => {
-                first_invalid(&path, problems(&profile))?;
-                Ok(Some(profile))
-            }
-            None => Ok(None),
-        }
+    pub fn get(&self) -> Result<Option<Profile>> {
+        Ok(self.get_versioned()?.map(|v| v.value))
+    }
+
+    /// The signed-in account and the revision of `profile.yaml`; `None` when nobody is signed
+    /// in.
+    pub fn get_versioned(&self) -> Result<Option<Versioned<Profile>>> {
+        self.store.read_single()
     }
 
     /// Records `profile` as the signed-in account, replacing any other (under the file's lock,
     /// crash-safely). Fields of the old file that this version does not know are kept when the
-    /// same account signs in again.
-    pub fn save_profile(&self, profile: &Profile) -> Result<()> {
-        let path = self.layout().profile_file();
-        self.modify_doc(
-            &path,
-            spec(),
-            None,
-            || Ok(profile.clone()),
-            |current| {
-                let extra = if current.user_id == profile.user_id {
-                    std::mem::take(&mut current.extra)
-                } else {
-                    Default::default()
-                };
-                *current = profile.clone();
-                for (key, value) in extra {
-                    current.extra.entry(key).or_insert(value);
-                }
-                Ok(())
-            },
-        )
-        .map(|_| ())
+    /// same account signs in again. Returns the file's revision.
+    pub fn save(&self, profile: &Profile) -> Result<Revision> {
+        self.store
+            .update_single(
+                None,
+                || Ok(profile.clone()),
+                |current: &mut Profile| {
+                    let extra = if current.user_id == profile.user_id {
+                        std::mem::take(&mut current.extra)
+                    } else {
+                        Default::default()
+                    };
+                    *current = profile.clone();
+                    for (key, value) in extra {
+                        current.extra.entry(key).or_insert(value);
+                    }
+                    Ok(())
+                },
+            )
+            .map(|v| v.revision)
     }
 
     /// Signs out: removes `profile.yaml`. `Ok(false)` when nobody was signed in.
     pub fn sign_out(&self) -> Result<bool> {
-        self.remove_file_locked(&self.layout().profile_file())
+        self.store
+            .remove_file_locked(&self.store.layout().profile_file())
     }
 }
 
@@ -96,31 +107,31 @@ mod tests {
     fn a_profile_is_saved_loaded_and_signed_out() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path().join("viben")).unwrap();
-        assert_eq!(store.load_profile().unwrap(), None);
+        assert_eq!(store.profile().get().unwrap(), None);
         let ada = profile("u1");
-        store.save_profile(&ada).unwrap();
-        assert_eq!(store.load_profile().unwrap(), Some(ada));
-        assert!(store.sign_out().unwrap());
-        assert!(!store.sign_out().unwrap());
-        assert_eq!(store.load_profile().unwrap(), None);
+        store.profile().save(&ada).unwrap();
+        assert_eq!(store.profile().get().unwrap(), Some(ada));
+        assert!(store.profile().sign_out().unwrap());
+        assert!(!store.profile().sign_out().unwrap());
+        assert_eq!(store.profile().get().unwrap(), None);
     }
 
     #[test]
     fn hand_added_fields_survive_the_same_account_signing_in_again() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path().join("viben")).unwrap();
-        store.save_profile(&profile("u1")).unwrap();
+        store.profile().save(&profile("u1")).unwrap();
         let path = store.layout().profile_file();
         let text = std::fs::read_to_string(&path).unwrap();
         std::fs::write(&path, format!("{text}theme: dark\n")).unwrap();
-        store.save_profile(&profile("u1")).unwrap();
+        store.profile().save(&profile("u1")).unwrap();
         assert_eq!(
-            store.load_profile().unwrap().unwrap().extra["theme"],
+            store.profile().get().unwrap().unwrap().extra["theme"],
             "dark"
         );
-        store.save_profile(&profile("u2")).unwrap();
+        store.profile().save(&profile("u2")).unwrap();
         assert!(
-            store.load_profile().unwrap().unwrap().extra.is_empty(),
+            store.profile().get().unwrap().unwrap().extra.is_empty(),
             "another account starts clean"
         );
     }
@@ -141,7 +152,7 @@ mod tests {
     fn a_profile_without_a_user_id_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path().join("viben")).unwrap();
-        let err = store.save_profile(&profile(" ")).unwrap_err();
+        let err = store.profile().save(&profile(" ")).unwrap_err();
         assert!(
             matches!(
                 err,

@@ -1,175 +1,139 @@
-//! Providers: `providers/<name>.yaml`, written 0600 when they hold an inline API key.
+//! Providers: `providers/<name>.yaml`, written 0600 when they hold an inline API key, through
+//! [`Providers`].
 
-use std::path::Path;
+use std::path::PathBuf;
 
-use viben_model::ProviderConfig;
+use viben_model::{ProviderConfig, ValidationError};
 
+use crate::document::{Document, FileMode, Record, Shape, check_id, not_found};
 use crate::error::{Result, StoreError};
-use crate::lock;
-use crate::store::{
-    DocSpec, FileMode, Listing, Store, check_id, check_new_id, first_invalid, read_dir_if_exists,
-};
+use crate::layout::Layout;
+use crate::revision::{Revision, Versioned};
+use crate::store::{Listing, Store};
 
-fn spec() -> DocSpec<ProviderConfig> {
-    DocSpec {
-        empty: None,
-        check: |path, provider| first_invalid(path, provider.problems()),
-        mode: |provider| {
-            if provider.api_key.is_some() {
-                FileMode::Private
-            } else {
-                FileMode::Keep
-            }
-        },
+impl Document for ProviderConfig {
+    const KIND: &'static str = "provider";
+
+    fn problems(&self) -> Vec<ValidationError> {
+        ProviderConfig::problems(self)
+    }
+
+    fn mode(&self) -> FileMode {
+        if self.api_key.is_some() {
+            FileMode::Private
+        } else {
+            FileMode::Keep
+        }
     }
 }
 
-fn check_file_name(path: &Path, name: &str, provider: &ProviderConfig) -> Result<()> {
-    if provider.name == name {
-        Ok(())
-    } else {
-        Err(StoreError::IdMismatch {
-            path: path.to_owned(),
-            field: "name",
-            expected: name.to_owned(),
-            found: provider.name.clone(),
-        })
+impl Record for ProviderConfig {
+    const ID_FIELD: &'static str = "name";
+    const SHAPE: Shape = Shape::FilePerRecord;
+
+    fn folder(layout: &Layout) -> PathBuf {
+        layout.providers_dir()
+    }
+
+    fn path(layout: &Layout, id: &str) -> PathBuf {
+        layout.provider_config(id)
+    }
+
+    fn id(&self) -> &str {
+        &self.name
     }
 }
 
-impl Store {
-    /// Every provider (`providers/*.yaml`), sorted by name, and one error per file that does
-    /// not load.
-    pub fn list_providers(&self) -> Result<Listing<ProviderConfig>> {
-        let dir = self.layout().providers_dir();
-        let mut names = Vec::new();
-        let mut listing = Listing::default();
-        // A folder not made yet holds nothing.
-        let Some(entries) = read_dir_if_exists(&dir)? else {
-            return Ok(listing);
-        };
-        for entry in entries {
-            let entry = entry.map_err(|e| StoreError::io("list", &dir, e))?;
-            let file_name = entry.file_name();
-            let Some(name) = file_name.to_str().and_then(|n| n.strip_suffix(".yaml")) else {
-                continue;
-            };
-            if name.starts_with('.') {
-                continue;
-            }
-            match check_id("provider", name) {
-                Ok(()) => names.push(name.to_owned()),
-                Err(StoreError::InvalidId { source }) => listing.errors.push(StoreError::Invalid {
-                    path: entry.path(),
-                    source,
-                }),
-                Err(other) => listing.errors.push(other),
-            }
-        }
-        names.sort_unstable();
-        for name in names {
-            match self.get_provider(&name) {
-                Ok(provider) => listing.items.push(provider),
-                Err(err) => listing.errors.push(err),
-            }
-        }
-        Ok(listing)
+/// The providers of a store (`providers/<name>.yaml`), from [`Store::providers`].
+///
+/// A file holding an inline `api_key` is written with mode 0600; prefer `api_key_env`, which
+/// names an environment variable and keeps the key out of the file.
+#[derive(Debug, Clone, Copy)]
+pub struct Providers<'s> {
+    pub(crate) store: &'s Store,
+}
+
+impl Providers<'_> {
+    /// Every provider, sorted by name, and one error per file that does not load (also one
+    /// whose name is not UTF-8 or not a valid name).
+    pub fn list(&self) -> Result<Listing<ProviderConfig>> {
+        self.store.list_records()
     }
 
     /// The provider `name`.
-    pub fn get_provider(&self, name: &str) -> Result<ProviderConfig> {
-        check_id("provider", name)?;
-        let path = self.layout().provider_config(name);
-        let Some((provider, _)) = self.load_doc::<ProviderConfig>(&path, None)? else {
-            return Err(StoreError::NotFound {
+    pub fn get(&self, name: &str) -> Result<ProviderConfig> {
+        self.get_versioned(name).map(|v| v.value)
+    }
+
+    /// The provider `name` and the revision of its file, for a later
+    /// [`Providers::save_if_unchanged`].
+    pub fn get_versioned(&self, name: &str) -> Result<Versioned<ProviderConfig>> {
+        self.store.get_record(name)
+    }
+
+    /// Creates the provider `provider.name`; refuses a name that exists
+    /// ([`StoreError::AlreadyExists`]), one that differs from an existing provider's only in
+    /// case ([`StoreError::CaseCollision`]) and one that Windows or macOS could not use as a
+    /// file name ([`StoreError::InvalidId`]). Returns the file's revision.
+    pub fn create(&self, provider: &ProviderConfig) -> Result<Revision> {
+        self.store.create_record(provider).map_err(|e| match e {
+            StoreError::Conflict { .. } => StoreError::AlreadyExists {
                 kind: "provider",
-                id: name.to_owned(),
-            });
-        };
-        check_file_name(&path, name, &provider)?;
-        first_invalid(&path, provider.problems())?;
-        Ok(provider)
+                id: provider.name.clone(),
+            },
+            other => other,
+        })
     }
 
-    /// Creates or replaces the provider `provider.name`. The file is written with mode 0600
-    /// when it holds an inline `api_key`; prefer `api_key_env`, which names an environment
-    /// variable and keeps the key out of the file.
-    ///
-    /// A new provider's name must also be usable as a file name on Windows and macOS
-    /// ([`StoreError::InvalidId`]) and may not differ from an existing provider's only in case
-    /// ([`StoreError::CaseCollision`]); a provider that exists is replaced whatever its name.
-    pub fn set_provider(&self, provider: &ProviderConfig) -> Result<()> {
-        let name = &provider.name;
-        check_id("provider", name)?;
-        let path = self.layout().provider_config(name);
-        self.confine(&path)?;
-        // Refuse what would be refused anyway before any folder is made.
-        (spec().check)(&path, provider)?;
-        if !path.exists() {
-            check_new_id("provider", name)?;
-        }
-        let dir = self.layout().providers_dir();
-        self.ensure_dir(&dir)?;
-        // Held until the file is written, so two creates of `a` and `A` cannot both pass the
-        // case check. Order: the folder's lock before the file's.
-        let _folder_lock = lock::lock_exclusive(&dir)?;
-        self.modify_doc(
-            &path,
-            spec(),
-            None,
-            // Absent under its lock: this call creates it.
-            || {
-                check_new_id("provider", name)?;
-                self.refuse_case_collision(&dir, "provider", name, ".yaml")?;
-                Ok(provider.clone())
-            },
-            |current| {
-                *current = provider.clone();
-                Ok(())
-            },
-        )?;
-        Ok(())
+    /// Creates or replaces the provider `provider.name` (a new one by the rules of
+    /// [`Providers::create`]; an existing one is replaced whatever its name). Returns the
+    /// file's revision.
+    pub fn set(&self, provider: &ProviderConfig) -> Result<Revision> {
+        self.store.set_record(provider)
     }
 
-    /// Changes the provider `name` under its file's lock (see [`Store::update_agent`]).
-    pub fn update_provider<R>(
+    /// Changes the provider `name` under its file's lock (see [`crate::Agents::update`]).
+    pub fn update(
         &self,
         name: &str,
-        change: impl FnOnce(&mut ProviderConfig) -> Result<R>,
-    ) -> Result<(ProviderConfig, R)> {
-        check_id("provider", name)?;
-        let path = self.layout().provider_config(name);
-        let (provider, result, _) = self.modify_doc(
-            &path,
-            spec(),
-            None,
-            || {
-                Err(StoreError::NotFound {
-                    kind: "provider",
-                    id: name.to_owned(),
-                })
-            },
-            |provider| {
-                let result = change(provider)?;
-                check_file_name(&path, name, provider)?;
-                Ok(result)
-            },
-        )?;
-        Ok((provider, result))
+        change: impl FnOnce(&mut ProviderConfig) -> Result<()>,
+    ) -> Result<Versioned<ProviderConfig>> {
+        self.store.update_record(name, change)
+    }
+
+    /// Changes the provider `name` under its file's lock, or creates it from
+    /// [`ProviderConfig::new`] when it does not exist, in one locked step: two processes
+    /// setting fields of one provider both get their change in. A new provider's name follows
+    /// the rules of [`Providers::create`]; `change` may run twice for it (once to refuse
+    /// what would be refused before anything is made). Returns the provider as written.
+    pub fn upsert(
+        &self,
+        name: &str,
+        change: impl Fn(&mut ProviderConfig) -> Result<()>,
+    ) -> Result<Versioned<ProviderConfig>> {
+        self.store
+            .upsert_record(name, || ProviderConfig::new(name), change)
+    }
+
+    /// Writes `provider` if its file is still at `expected` ([`Revision::ABSENT`] to create
+    /// it), else refuses with [`StoreError::Conflict`]. Returns the new revision.
+    pub fn save_if_unchanged(
+        &self,
+        provider: &ProviderConfig,
+        expected: &Revision,
+    ) -> Result<Revision> {
+        self.store.save_record_if_unchanged(provider, expected)
     }
 
     /// Deletes the provider `name`. Agents and models that name it are reported by
     /// [`Store::check`] afterwards.
-    pub fn delete_provider(&self, name: &str) -> Result<()> {
+    pub fn delete(&self, name: &str) -> Result<()> {
         check_id("provider", name)?;
-        let path = self.layout().provider_config(name);
-        if self.remove_file_locked(&path)? {
+        let path = self.store.layout().provider_config(name);
+        if self.store.remove_file_locked(&path)? {
             Ok(())
         } else {
-            Err(StoreError::NotFound {
-                kind: "provider",
-                id: name.to_owned(),
-            })
+            Err(not_found("provider", name))
         }
     }
 }

@@ -16,37 +16,34 @@ pub struct ResolvedAgent {
     pub provider: ProviderConfig,
 }
 
-impl Store {
-    /// The agent `id` with its model entry and provider configuration. Fails with
-    /// [`StoreError::NotFound`] when the model is not in `models.yaml` or the provider has no
-    /// file, and [`StoreError::Disabled`] when either is disabled.
-    pub fn resolve_agent(&self, id: &str) -> Result<ResolvedAgent> {
-        let agent = self.get_agent(id)?;
-        let catalog = self.load_models()?;
-        let model = catalog
-            .get(&agent.model)
-            .cloned()
-            .ok_or_else(|| StoreError::NotFound {
-                kind: "model",
-                id: agent.model.clone(),
-            })?;
-        if !model.is_enabled() {
-            return Err(StoreError::Disabled {
-                kind: "model",
-                id: model.id,
-            });
-        }
-        let provider = self.get_provider(&agent.provider)?;
-        if !provider.is_enabled() {
-            return Err(StoreError::Disabled {
-                kind: "provider",
-                id: provider.name,
-            });
-        }
-        Ok(ResolvedAgent {
-            agent,
-            model,
-            provider,
-        })
+/// The agent `id` with its model entry and provider configuration (see
+/// [`crate::Agents::resolve`]).
+pub(crate) fn resolve(store: &Store, id: &str) -> Result<ResolvedAgent> {
+    let agent = store.agents().get(id)?;
+    let catalog = store.models().document()?;
+    let model = catalog
+        .get(&agent.model)
+        .cloned()
+        .ok_or_else(|| StoreError::NotFound {
+            kind: "model",
+            id: agent.model.clone(),
+        })?;
+    if !model.is_enabled() {
+        return Err(StoreError::Disabled {
+            kind: "model",
+            id: model.id,
+        });
     }
+    let provider = store.providers().get(&agent.provider)?;
+    if !provider.is_enabled() {
+        return Err(StoreError::Disabled {
+            kind: "provider",
+            id: provider.name,
+        });
+    }
+    Ok(ResolvedAgent {
+        agent,
+        model,
+        provider,
+    })
 }

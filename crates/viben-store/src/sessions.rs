@@ -1,31 +1,42 @@
-//! Sessions: `sessions/<id>/session.yaml` (metadata) and `messages.jsonl` (the message log).
+//! Sessions: `sessions/<id>/session.yaml` (metadata) and `messages.jsonl` (the message log),
+//! through [`Sessions`].
 
 use std::fs;
 use std::io;
+use std::path::PathBuf;
 
 use chrono::Utc;
-use viben_model::{Message, SessionMeta};
+use viben_model::{Message, SessionMeta, ValidationError};
 
+use crate::document::{Document, Record, Shape, check_id, not_found};
 use crate::error::{Result, StoreError};
 use crate::jsonl::{self, JsonlReader, Records};
-use crate::layout::create_private_dir;
-use crate::revision::Revision;
-use crate::store::{
-    DocSpec, FileMode, Listing, Store, check_id, check_new_id, first_invalid, read_dir_if_exists,
-};
+use crate::layout::Layout;
+use crate::revision::{Revision, Versioned};
+use crate::store::{Listing, Store};
 
-fn spec() -> DocSpec<SessionMeta> {
-    DocSpec {
-        empty: None,
-        check: |path, meta| first_invalid(path, meta.validate().err().into_iter().collect()),
-        mode: |_| FileMode::Keep,
+impl Document for SessionMeta {
+    const KIND: &'static str = "session";
+
+    fn problems(&self) -> Vec<ValidationError> {
+        self.validate().err().into_iter().collect()
     }
 }
 
-fn not_found(id: &str) -> StoreError {
-    StoreError::NotFound {
-        kind: "session",
-        id: id.to_owned(),
+impl Record for SessionMeta {
+    const ID_FIELD: &'static str = "id";
+    const SHAPE: Shape = Shape::FolderPerRecord;
+
+    fn folder(layout: &Layout) -> PathBuf {
+        layout.sessions_dir()
+    }
+
+    fn path(layout: &Layout, id: &str) -> PathBuf {
+        layout.session_meta(id)
+    }
+
+    fn id(&self) -> &str {
+        &self.id
     }
 }
 
@@ -59,161 +70,121 @@ impl MessageAppender {
 
     fn append_line(&self, message: &Message, sync: bool) -> Result<()> {
         let line = jsonl::encode(self.log.path(), message)?;
-        self.log.append(&line, sync, || not_found(&self.id))
+        self.log
+            .append(&line, sync, || not_found("session", &self.id))
     }
 }
 
-impl Store {
+/// The sessions of a store (`sessions/<id>/`), from [`Store::sessions`]: their metadata
+/// (`session.yaml`, with the verbs of every record) and their message logs (appends and
+/// streaming reads).
+#[derive(Debug, Clone, Copy)]
+pub struct Sessions<'s> {
+    pub(crate) store: &'s Store,
+}
+
+impl Sessions<'_> {
     /// Creates the session `meta.id` (its folder and `session.yaml`); the agent must exist.
+    /// Returns the revision of `session.yaml`.
     ///
     /// An invalid session id (also one that cannot be a folder name on Windows or macOS) is
     /// [`StoreError::InvalidId`], one differing from an existing session's only in case is
-    /// [`StoreError::CaseCollision`]; any other rule the metadata breaks
-    /// (an invalid `agent_id`) is [`StoreError::Invalid`] about its `session.yaml`. When
-    /// writing `session.yaml` fails, the folder this call created is removed again, so a
-    /// retry can succeed and no half-made session is listed.
+    /// [`StoreError::CaseCollision`], a taken one [`StoreError::AlreadyExists`]; any other
+    /// rule the metadata breaks (an invalid `agent_id`) is [`StoreError::Invalid`] about its
+    /// `session.yaml`. When writing `session.yaml` fails, the folder this call created is
+    /// removed again, so a retry can succeed and no half-made session is listed.
     ///
     /// Holds the agent's lock from checking that it exists to writing `session.yaml`, so a
-    /// concurrent [`Store::delete_agent`] either sees this session or makes this call fail
+    /// concurrent [`crate::Agents::delete`] either sees this session or makes this call fail
     /// with `NotFound`.
-    pub fn create_session(&self, meta: &SessionMeta) -> Result<()> {
-        check_new_id("session", &meta.id)?;
-        let path = self.layout().session_meta(&meta.id);
-        (spec().check)(&path, meta)?;
-        let _agent_lock = self.lock_agent(&meta.agent_id)?;
-        self.get_agent(&meta.agent_id)?;
-        let dir = self.layout().session_dir(&meta.id);
-        self.confine(&dir)?;
-        let sessions = self.layout().sessions_dir();
-        self.ensure_dir(&sessions)?;
-        // Held until `session.yaml` is written, so `s` and `S` cannot both be created.
-        let _folder_lock = crate::lock::lock_exclusive(&sessions)?;
-        self.refuse_case_collision(&sessions, "session", &meta.id, "")?;
-        match create_private_dir(&dir, false) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                return Err(StoreError::AlreadyExists {
-                    kind: "session",
-                    id: meta.id.clone(),
-                });
-            }
-            Err(e) => return Err(StoreError::io("create folder", &dir, e)),
-        }
-        let written = self.modify_doc(
-            &path,
-            spec(),
-            Some(Revision::ABSENT),
-            || Ok(meta.clone()),
-            |_| Ok(()),
-        );
-        if let Err(err) = written {
-            // This call made the folder and nothing else can have used it yet: appenders and
-            // readers need `session.yaml`, and a second create got `AlreadyExists`.
-            let _ = fs::remove_dir_all(&dir);
-            return Err(err);
-        }
-        Ok(())
+    pub fn create(&self, meta: &SessionMeta) -> Result<Revision> {
+        self.create_at(meta).map_err(|e| match e {
+            StoreError::Conflict { .. } => StoreError::AlreadyExists {
+                kind: "session",
+                id: meta.id.clone(),
+            },
+            other => other,
+        })
+    }
+
+    /// [`Sessions::create`], with a taken id as [`StoreError::Conflict`].
+    fn create_at(&self, meta: &SessionMeta) -> Result<Revision> {
+        crate::document::check_new_id("session", &meta.id)?;
+        crate::document::validate(&self.store.layout().session_meta(&meta.id), meta)?;
+        let _agent_lock = self.store.lock_agent(&meta.agent_id)?;
+        self.store.agents().get(&meta.agent_id)?;
+        self.store.create_record(meta)
     }
 
     /// The metadata of session `id`.
-    pub fn get_session(&self, id: &str) -> Result<SessionMeta> {
-        check_id("session", id)?;
-        let path = self.layout().session_meta(id);
-        let (meta, _) = self
-            .load_doc::<SessionMeta>(&path, None)?
-            .ok_or_else(|| not_found(id))?;
-        if meta.id != id {
-            return Err(StoreError::IdMismatch {
-                path,
-                field: "id",
-                expected: id.to_owned(),
-                found: meta.id,
-            });
-        }
-        first_invalid(&path, meta.validate().err().into_iter().collect())?;
-        Ok(meta)
+    pub fn get(&self, id: &str) -> Result<SessionMeta> {
+        self.get_versioned(id).map(|v| v.value)
     }
 
-    /// Changes the metadata of session `id` under its lock (see [`Store::update_agent`]),
-    /// setting `updated_at` to now when something changed. The id cannot be changed.
-    pub fn update_session<R>(
+    /// The metadata of session `id` and the revision of its `session.yaml`, for a later
+    /// [`Sessions::save_if_unchanged`].
+    pub fn get_versioned(&self, id: &str) -> Result<Versioned<SessionMeta>> {
+        self.store.get_record(id)
+    }
+
+    /// Changes the metadata of session `id` under its lock (see [`crate::Agents::update`]),
+    /// setting `updated_at` to now when something changed. The id cannot be changed. Returns
+    /// the metadata as written.
+    pub fn update(
         &self,
         id: &str,
-        change: impl FnOnce(&mut SessionMeta) -> Result<R>,
-    ) -> Result<(SessionMeta, R)> {
-        check_id("session", id)?;
-        let path = self.layout().session_meta(id);
-        self.modify_doc(
-            &path,
-            spec(),
-            None,
-            || Err(not_found(id)),
-            |meta| {
-                let before = meta.clone();
-                let result = change(meta)?;
-                if meta.id != id {
-                    return Err(StoreError::IdMismatch {
-                        path: path.clone(),
-                        field: "id",
-                        expected: id.to_owned(),
-                        found: meta.id.clone(),
-                    });
-                }
-                if *meta != before {
-                    meta.updated_at = Utc::now();
-                }
-                Ok(result)
-            },
-        )
-        .map(|(meta, result, _)| (meta, result))
+        change: impl FnOnce(&mut SessionMeta) -> Result<()>,
+    ) -> Result<Versioned<SessionMeta>> {
+        self.store.update_record(id, |meta: &mut SessionMeta| {
+            let before = meta.clone();
+            change(meta)?;
+            if *meta != before {
+                meta.updated_at = Utc::now();
+            }
+            Ok(())
+        })
     }
 
-    /// Every session (of `agent` only, when given), newest first (by `created_at`, then id),
-    /// and one error per session folder that does not load.
-    pub fn list_sessions(&self, agent: Option<&str>) -> Result<Listing<SessionMeta>> {
-        let dir = self.layout().sessions_dir();
-        let mut listing = Listing::default();
-        // A folder not made yet holds nothing.
-        let Some(entries) = read_dir_if_exists(&dir)? else {
-            return Ok(listing);
-        };
-        for entry in entries {
-            let entry = entry.map_err(|e| StoreError::io("list", &dir, e))?;
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else {
-                continue;
-            };
-            if name.starts_with('.')
-                || !entry
-                    .file_type()
-                    .is_ok_and(|t| t.is_dir() || t.is_symlink())
-            {
-                continue;
-            }
-            match self.get_session(name) {
-                Ok(meta) if agent.is_none_or(|a| meta.agent_id == a) => listing.items.push(meta),
-                Ok(_) => {}
-                Err(err) => listing.errors.push(err),
-            }
+    /// Writes `meta` if its `session.yaml` is still at `expected` ([`Revision::ABSENT`]: creates
+    /// the session, as [`Sessions::create`] does), else refuses with [`StoreError::Conflict`].
+    /// Returns the new revision.
+    pub fn save_if_unchanged(&self, meta: &SessionMeta, expected: &Revision) -> Result<Revision> {
+        if expected.is_absent() {
+            return self.create_at(meta);
         }
+        self.store.save_record_if_unchanged(meta, expected)
+    }
+
+    /// Every session, newest first (by `created_at`, then id), and one error per session
+    /// folder that does not load.
+    pub fn list(&self) -> Result<Listing<SessionMeta>> {
+        let mut listing = self.store.list_records::<SessionMeta>()?;
         listing
             .items
             .sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
         Ok(listing)
     }
 
+    /// The sessions of the agent `agent`, as [`Sessions::list`] orders them.
+    pub fn list_for_agent(&self, agent: &str) -> Result<Listing<SessionMeta>> {
+        let mut listing = self.list()?;
+        listing.items.retain(|meta| meta.agent_id == agent);
+        Ok(listing)
+    }
+
     /// Opens session `id`'s log for appending.
-    pub fn message_appender(&self, id: &str) -> Result<MessageAppender> {
+    pub fn appender(&self, id: &str) -> Result<MessageAppender> {
+        let store = self.store;
         check_id("session", id)?;
-        let path = self.layout().session_messages(id);
-        self.confine(&path)?;
-        if !self.layout().session_meta(id).exists() {
-            return Err(not_found(id));
+        let path = store.layout().session_messages(id);
+        store.confine(&path)?;
+        if !store.layout().session_meta(id).exists() {
+            return Err(not_found("session", id));
         }
         let log = jsonl::AppendLog::open(&path).map_err(|err| match err {
             // The folder went away since the check above.
             StoreError::Io { ref source, .. } if source.kind() == io::ErrorKind::NotFound => {
-                not_found(id)
+                not_found("session", id)
             }
             other => other,
         })?;
@@ -224,39 +195,38 @@ impl Store {
     }
 
     /// Appends `message` to session `id`'s log (see [`MessageAppender::append`]).
-    pub fn append_message(&self, id: &str, message: &Message) -> Result<()> {
-        self.message_appender(id)?.append(message)
+    pub fn append(&self, id: &str, message: &Message) -> Result<()> {
+        self.appender(id)?.append(message)
+    }
+
+    /// The log of session `id`, after checking that the session exists.
+    fn log(&self, id: &str) -> Result<PathBuf> {
+        check_id("session", id)?;
+        let path = self.store.layout().session_messages(id);
+        self.store.confine(&path)?;
+        if !self.store.layout().session_dir(id).exists() {
+            return Err(not_found("session", id));
+        }
+        Ok(path)
     }
 
     /// Streams session `id`'s messages from the first, one line in memory at a time.
-    pub fn read_messages(&self, id: &str) -> Result<JsonlReader<Message>> {
-        check_id("session", id)?;
-        let path = self.layout().session_messages(id);
-        self.confine(&path)?;
-        if !self.layout().session_dir(id).exists() {
-            return Err(not_found(id));
-        }
-        JsonlReader::open(&path)
+    pub fn read(&self, id: &str) -> Result<JsonlReader<Message>> {
+        JsonlReader::open(&self.log(id)?)
     }
 
     /// The last `n` messages of session `id`, read backwards from the end of the log so a
     /// long log is not loaded. Bad lines among them are skipped and reported as warnings
     /// (`path:line`); they do not count towards `n`.
-    pub fn last_messages(&self, id: &str, n: usize) -> Result<Records<Message>> {
-        self.read_last_messages(id, n)?.collect_lenient()
+    pub fn last(&self, id: &str, n: usize) -> Result<Records<Message>> {
+        self.read_last(id, n)?.collect_lenient()
     }
 
-    /// Streams the last `n` messages of session `id` (see [`Store::last_messages`]), one line
-    /// in memory at a time, with the bad lines among them as errors; messages appended after
+    /// Streams the last `n` messages of session `id` (see [`Sessions::last`]), one line in
+    /// memory at a time, with the bad lines among them as errors; messages appended after
     /// the call are not read.
-    pub fn read_last_messages(&self, id: &str, n: usize) -> Result<JsonlReader<Message>> {
-        check_id("session", id)?;
-        let path = self.layout().session_messages(id);
-        self.confine(&path)?;
-        if !self.layout().session_dir(id).exists() {
-            return Err(not_found(id));
-        }
-        jsonl::open_last(&path, n)
+    pub fn read_last(&self, id: &str, n: usize) -> Result<JsonlReader<Message>> {
+        jsonl::open_last(&self.log(id)?, n)
     }
 
     /// Deletes session `id` (its metadata and its log).
@@ -264,16 +234,17 @@ impl Store {
     /// Holds the log's append lock while deleting, so an append in progress ends first and
     /// every later one fails with `NotFound`: no append reports success for a line that was
     /// deleted.
-    pub fn delete_session(&self, id: &str) -> Result<()> {
+    pub fn delete(&self, id: &str) -> Result<()> {
+        let store = self.store;
         check_id("session", id)?;
-        let dir = self.layout().session_dir(id);
-        self.confine(&dir)?;
-        let log = self.layout().session_messages(id);
-        self.confine(&log)?;
+        let dir = store.layout().session_dir(id);
+        store.confine(&dir)?;
+        let log = store.layout().session_messages(id);
+        store.confine(&log)?;
         let _locked = jsonl::lock_log(&log)?;
         match fs::remove_dir_all(&dir) {
-            Ok(()) => crate::atomic::sync_dir(&self.layout().sessions_dir()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(not_found(id)),
+            Ok(()) => crate::atomic::sync_dir(&store.layout().sessions_dir()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(not_found("session", id)),
             Err(e) => Err(StoreError::io("delete", &dir, e)),
         }
     }

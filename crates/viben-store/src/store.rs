@@ -2,17 +2,15 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::sync::OnceLock;
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::atomic::{self, PRIVATE_MODE};
+use crate::atomic;
 use crate::error::{Result, StoreError};
 use crate::layout::{Layout, create_private_dir};
-use crate::lock;
+use crate::platform;
 use crate::revision::Revision;
 use crate::yaml;
 
@@ -47,15 +45,6 @@ impl<T> Default for Listing<T> {
             errors: Vec::new(),
         }
     }
-}
-
-/// How a rewrite sets the file's permission bits.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum FileMode {
-    /// Keep an existing file's mode; 0600 for a new file.
-    Keep,
-    /// Always 0600 (the file holds a secret).
-    Private,
 }
 
 impl Store {
@@ -129,8 +118,43 @@ impl Store {
         &self.layout
     }
 
+    /// The agents (`agents/<id>/config.yaml`).
+    pub fn agents(&self) -> crate::Agents<'_> {
+        crate::Agents { store: self }
+    }
+
+    /// The providers (`providers/<name>.yaml`).
+    pub fn providers(&self) -> crate::Providers<'_> {
+        crate::Providers { store: self }
+    }
+
+    /// The model catalog (`models.yaml`).
+    pub fn models(&self) -> crate::Catalog<'_> {
+        crate::Catalog { store: self }
+    }
+
+    /// The channels (`channels.yaml`).
+    pub fn channels(&self) -> crate::Channels<'_> {
+        crate::Channels { store: self }
+    }
+
+    /// The signed-in web account (`profile.yaml`).
+    pub fn profile(&self) -> crate::ProfileFile<'_> {
+        crate::ProfileFile { store: self }
+    }
+
+    /// The sessions and their message logs (`sessions/<id>/`).
+    pub fn sessions(&self) -> crate::Sessions<'_> {
+        crate::Sessions { store: self }
+    }
+
+    /// The telemetry logs (`telemetry/<signal>/<YYYY-MM-DD>.jsonl`).
+    pub fn telemetry(&self) -> crate::Telemetry<'_> {
+        crate::Telemetry { store: self }
+    }
+
     /// Removes temporary files left by writers that crashed (older than ten minutes) from every
-    /// folder of the store, and agent folders a crashed `delete_agent` had moved aside
+    /// folder of the store, and agent folders a crashed [`crate::Agents::delete`] had moved aside
     /// (`agents/.<id>.deleted-<pid>-<nonce>`), and returns their paths. Writes clean their own
     /// folder as they go; this sweeps the rest.
     pub fn clean_temp_files(&self) -> Result<Vec<PathBuf>> {
@@ -220,13 +244,10 @@ impl Store {
         }
         // `O_NONBLOCK`: opening a FIFO (or a device) put where a file belongs must not wait
         // for a writer; anything but a regular file is then refused.
-        let opened = OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-            .open(path);
+        let opened = platform::no_follow_non_blocking(OpenOptions::new().read(true)).open(path);
         let file = match opened {
             Ok(file) => file,
-            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            Err(e) if platform::is_link_refused(&e) => {
                 self.confine_below(checked, path)?;
                 match open_regular(OpenOptions::new().read(true), path, "read")? {
                     Some(file) => file,
@@ -280,107 +301,6 @@ impl Store {
             }
         }
     }
-
-    /// The locked read-modify-write every change goes through.
-    ///
-    /// Holds the lock of `path` throughout; reads the file (`missing` gives the value when it
-    /// does not exist); refuses with [`StoreError::Conflict`] when `expected` is given and the
-    /// file is no longer at that revision; applies `change`; validates with `check`; and writes
-    /// the result crash-safely, unless no value changed (so a file whose values did not
-    /// change keeps its comments and formatting).
-    pub(crate) fn modify_doc<T, R>(
-        &self,
-        path: &Path,
-        spec: DocSpec<T>,
-        expected: Option<Revision>,
-        missing: impl Fn() -> Result<T>,
-        change: impl FnOnce(&mut T) -> Result<R>,
-    ) -> Result<(T, R, Revision)>
-    where
-        T: Serialize + DeserializeOwned + Clone + PartialEq,
-    {
-        self.confine(path)?;
-        if let Some(dir) = path.parent()
-            && !dir.is_dir()
-        {
-            // No folder, so no file: `missing` says whether that is an error (an agent or
-            // session that does not exist), and a stale save is a conflict, both before
-            // anything is created.
-            missing()?;
-            if expected.is_some_and(|expected| !expected.is_absent()) {
-                return Err(StoreError::Conflict {
-                    path: path.to_owned(),
-                });
-            }
-            // The root and `providers/` are made by the first write into them; an agent's
-            // or a session's folder only by its create.
-            if dir != self.layout.root() && dir != self.layout.providers_dir() {
-                return Err(StoreError::io("open", dir, io::ErrorKind::NotFound.into()));
-            }
-            self.ensure_dir(dir)?;
-        }
-        let _lock = lock::lock_exclusive(path)?;
-        let old = self.read_bytes(path, yaml::MAX_YAML_BYTES)?;
-        let revision = old.as_deref().map_or(Revision::ABSENT, Revision::of);
-        if let Some(expected) = expected
-            && expected != revision
-        {
-            return Err(StoreError::Conflict {
-                path: path.to_owned(),
-            });
-        }
-        let mut value = match &old {
-            Some(bytes) => yaml::from_bytes(path, bytes, spec.empty)?,
-            None => missing()?,
-        };
-        let before = old.as_ref().map(|_| value.clone());
-        let result = change(&mut value)?;
-        (spec.check)(path, &value)?;
-        let (mode, keep) = match (spec.mode)(&value) {
-            FileMode::Keep => (PRIVATE_MODE, true),
-            FileMode::Private => (PRIVATE_MODE, false),
-        };
-        if before.as_ref() == Some(&value) {
-            // Nothing changed: leave the file (and its comments and layout) alone, but make a
-            // file holding a secret private if a person had opened it up.
-            if !keep {
-                atomic::make_private(path)?;
-            }
-            return Ok((value, result, revision));
-        }
-        let text = yaml::to_string(path, &value)?;
-        atomic::write_atomic(path, text.as_bytes(), mode, keep)?;
-        Ok((value, result, Revision::of(text.as_bytes())))
-    }
-
-    /// Removes `path` under its lock; `Ok(false)` when it did not exist.
-    pub(crate) fn remove_file_locked(&self, path: &Path) -> Result<bool> {
-        self.confine(path)?;
-        // Nothing to delete: done without making a lock file (or a folder for it). A file
-        // created meanwhile was created after this delete.
-        match fs::symlink_metadata(path) {
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-                ) =>
-            {
-                return Ok(false);
-            }
-            _ => {}
-        }
-        let _lock = lock::lock_exclusive(path)?;
-        match fs::remove_file(path) {
-            Ok(()) => {
-                if let Some(dir) = path.parent() {
-                    atomic::sync_dir(dir)?;
-                }
-                Ok(true)
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(StoreError::io("delete", path, e)),
-        }
-    }
 }
 
 /// The entries of the folder `dir`; `None` when it does not exist (a store folder not made
@@ -401,14 +321,14 @@ pub(crate) fn open_regular(
     path: &Path,
     action: &'static str,
 ) -> Result<Option<File>> {
-    match options.custom_flags(libc::O_NONBLOCK).open(path) {
+    match platform::non_blocking(options).open(path) {
         Ok(file) => {
             regular_len(&file, path)?;
             Ok(Some(file))
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         // A FIFO opened for writing without a reader.
-        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => Err(StoreError::NotAFile {
+        Err(e) if platform::is_no_reader(&e) => Err(StoreError::NotAFile {
             path: path.to_owned(),
         }),
         Err(e) => Err(StoreError::io(action, path, e)),
@@ -421,7 +341,7 @@ pub(crate) fn refuse_linked(file: &File, path: &Path) -> Result<()> {
     let meta = file
         .metadata()
         .map_err(|e| StoreError::io("inspect", path, e))?;
-    if meta.nlink() > 1 {
+    if platform::link_count(&meta) > 1 {
         return Err(StoreError::Linked {
             path: path.to_owned(),
         });
@@ -441,28 +361,6 @@ pub(crate) fn regular_len(file: &File, path: &Path) -> Result<u64> {
             path: path.to_owned(),
         })
     }
-}
-
-/// How one kind of YAML document is read, checked and written.
-pub(crate) struct DocSpec<T> {
-    /// The value of an empty file, when an empty file is allowed.
-    pub(crate) empty: Option<fn() -> T>,
-    /// Validation before a write.
-    pub(crate) check: fn(&Path, &T) -> Result<()>,
-    /// The permission bits of the written file.
-    pub(crate) mode: fn(&T) -> FileMode,
-}
-
-/// Validates an id the caller gave before it becomes part of a path.
-pub(crate) fn check_id(kind: &'static str, id: &str) -> Result<()> {
-    viben_model::validate_path_id(kind, id).map_err(|source| StoreError::InvalidId { source })
-}
-
-/// Validates the id of a record about to be created, which becomes a new file or folder
-/// name: also refuses names Windows or macOS cannot hold ([`viben_model::validate_portable_path_id`]).
-pub(crate) fn check_new_id(kind: &'static str, id: &str) -> Result<()> {
-    viben_model::validate_portable_path_id(kind, id)
-        .map_err(|source| StoreError::InvalidId { source })
 }
 
 impl Store {
@@ -497,19 +395,5 @@ impl Store {
             }
         }
         Ok(())
-    }
-}
-
-/// The first of `problems` as an [`StoreError::Invalid`] about `path`.
-pub(crate) fn first_invalid(
-    path: &Path,
-    problems: Vec<viben_model::ValidationError>,
-) -> Result<()> {
-    match problems.into_iter().next() {
-        Some(source) => Err(StoreError::Invalid {
-            path: path.to_owned(),
-            source,
-        }),
-        None => Ok(()),
     }
 }

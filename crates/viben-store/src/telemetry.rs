@@ -2,7 +2,6 @@
 //! signal (`telemetry/<signal>/<YYYY-MM-DD>.jsonl`), close to OpenTelemetry's file exporter.
 
 use std::fs;
-use std::os::unix::fs::FileTypeExt;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
@@ -21,7 +20,7 @@ const SIGNALS: [&str; 3] = ["traces", "metrics", "logs"];
 /// was set back) is kept too.
 pub const RECENTLY_WRITTEN: std::time::Duration = std::time::Duration::from_secs(60 * 60);
 
-/// What [`Store::prune_telemetry`] removes: day files older than an age, and the oldest day
+/// What [`Telemetry::prune`] removes: day files older than an age, and the oldest day
 /// files while the total is over a size. Both may be set; `None` means no limit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PrunePolicy {
@@ -50,7 +49,7 @@ pub struct PruneReport {
     pub skipped: Vec<PruneSkip>,
 }
 
-/// An entry [`Store::prune_telemetry`] left in place, and why.
+/// An entry [`Telemetry::prune`] left in place, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PruneSkip {
     /// The entry (a day file's path, or a signal folder's).
@@ -68,9 +67,44 @@ struct DayFile {
     recent: bool,
 }
 
-impl Store {
+/// The telemetry of a store (`telemetry/<signal>/<YYYY-MM-DD>.jsonl`), from
+/// [`Store::telemetry`]: appends, range reads and pruning.
+#[derive(Debug, Clone, Copy)]
+pub struct Telemetry<'s> {
+    pub(crate) store: &'s Store,
+}
+
+impl Telemetry<'_> {
     /// Appends `record` to its signal's file for the UTC day of its timestamp.
     pub fn record<T: TelemetryRecord>(&self, record: &T) -> Result<()> {
+        self.store.record(record)
+    }
+
+    /// The records of type `T` whose timestamp is in `from..to` (`to` excluded), in file order
+    /// day by day; only the day files of the range are opened, and each is streamed. Bad and
+    /// torn lines are skipped and reported as warnings.
+    pub fn read<T: TelemetryRecord>(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Records<T>> {
+        self.store.read_telemetry(from, to)
+    }
+
+    /// Removes old telemetry day files by `policy`, oldest first, as of `now`.
+    ///
+    /// Only regular files are removed. An entry named like a day file that is something else
+    /// (a folder, a symbolic link, a FIFO), a file that cannot be removed, and a signal folder
+    /// that cannot be listed are left alone, listed in [`PruneReport::skipped`] with the
+    /// reason, and the prune goes on with the rest. An error is returned only when nothing
+    /// could be pruned at all (the telemetry folder itself escapes the store).
+    pub fn prune(&self, policy: PrunePolicy, now: DateTime<Utc>) -> Result<PruneReport> {
+        self.store.prune_telemetry(policy, now)
+    }
+}
+
+impl Store {
+    fn record<T: TelemetryRecord>(&self, record: &T) -> Result<()> {
         let day = record.timestamp().date_naive();
         let path = self.layout().telemetry_day_file(T::SIGNAL, day);
         self.confine(&path)?;
@@ -90,10 +124,7 @@ impl Store {
         })
     }
 
-    /// The records of type `T` whose timestamp is in `from..to` (`to` excluded), in file order
-    /// day by day; only the day files of the range are opened, and each is streamed. Bad and
-    /// torn lines are skipped and reported as warnings.
-    pub fn read_telemetry<T: TelemetryRecord>(
+    fn read_telemetry<T: TelemetryRecord>(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
@@ -121,14 +152,7 @@ impl Store {
         Ok(out)
     }
 
-    /// Removes old telemetry day files by `policy`, oldest first, as of `now`.
-    ///
-    /// Only regular files are removed. An entry named like a day file that is something else
-    /// (a folder, a symbolic link, a FIFO), a file that cannot be removed, and a signal folder
-    /// that cannot be listed are left alone, listed in [`PruneReport::skipped`] with the
-    /// reason, and the prune goes on with the rest. An error is returned only when nothing
-    /// could be pruned at all (the telemetry folder itself escapes the store).
-    pub fn prune_telemetry(&self, policy: PrunePolicy, now: DateTime<Utc>) -> Result<PruneReport> {
+    fn prune_telemetry(&self, policy: PrunePolicy, now: DateTime<Utc>) -> Result<PruneReport> {
         self.confine(&self.layout().telemetry_dir())?;
         let mut files = Vec::new();
         let mut skipped = Vec::new();
@@ -146,7 +170,7 @@ impl Store {
                     NaiveDate::MIN,
                     PruneSkip {
                         path: self.layout().telemetry_signal_dir(signal),
-                        reason: err.to_string(),
+                        reason: viben_model::Report(&err).to_string(),
                     },
                 )),
             }
@@ -184,7 +208,7 @@ impl Store {
                         file.day,
                         PruneSkip {
                             path: file.path,
-                            reason: err.to_string(),
+                            reason: viben_model::Report(&err).to_string(),
                         },
                     ));
                     continue;
@@ -255,7 +279,12 @@ impl Store {
                 // Removed since the listing (by a concurrent prune).
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => {
-                    found.push(odd(StoreError::io("inspect", entry.path(), e).to_string()));
+                    found.push(odd(viben_model::Report(&StoreError::io(
+                        "inspect",
+                        entry.path(),
+                        e,
+                    ))
+                    .to_string()));
                     continue;
                 }
             };
@@ -265,7 +294,7 @@ impl Store {
                     "a folder"
                 } else if file_type.is_symlink() {
                     "a symbolic link"
-                } else if file_type.is_fifo() {
+                } else if crate::platform::is_fifo(&file_type) {
                     "a FIFO"
                 } else {
                     "a special file"

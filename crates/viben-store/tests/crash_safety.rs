@@ -21,7 +21,8 @@ fn age(path: &std::path::Path, by: Duration) {
 fn a_successful_write_leaves_no_temporary_file() {
     let t = seed_store();
     t.store
-        .add_model(viben_model::ModelEntry::new("x", "anthropic"))
+        .models()
+        .add(viben_model::ModelEntry::new("x", "anthropic"))
         .unwrap();
     let names: Vec<_> = fs::read_dir(t.dir.path())
         .unwrap()
@@ -42,10 +43,10 @@ fn leftover_temporary_files_are_never_read_as_data() {
     );
     write(root, "providers/.openai.yaml.tmp-1-abc", "name: op");
     write(root, ".models.yaml.tmp-1-abc", "");
-    assert_eq!(t.store.get_agent("my-agent").unwrap().name, "My Agent");
-    assert_eq!(t.store.list_providers().unwrap().items.len(), 2);
-    assert_eq!(t.store.list_providers().unwrap().errors.len(), 0);
-    assert_eq!(t.store.load_models().unwrap().models.len(), 2);
+    assert_eq!(t.store.agents().get("my-agent").unwrap().name, "My Agent");
+    assert_eq!(t.store.providers().list().unwrap().items.len(), 2);
+    assert_eq!(t.store.providers().list().unwrap().errors.len(), 0);
+    assert_eq!(t.store.models().document().unwrap().models.len(), 2);
     let problems = t.store.check();
     assert_eq!(problems.len(), 3, "{problems:#?}");
     assert!(problems.iter().all(|p| p.severity == Severity::Warning));
@@ -85,7 +86,8 @@ fn a_write_cleans_its_own_stale_temporary_files() {
         Duration::from_secs(3600),
     );
     t.store
-        .update_agent("my-agent", |a| {
+        .agents()
+        .update("my-agent", |a| {
             a.name = "Renamed".into();
             Ok(())
         })
@@ -100,7 +102,8 @@ fn a_lock_file_whose_provider_name_contains_tmp_is_never_cleaned_as_a_temporary_
     // Providers whose lock files look like temporary files to a loose pattern.
     for name in ["acme.tmp-eu", "acme.yaml.tmp-1-a"] {
         t.store
-            .set_provider(&viben_model::ProviderConfig::new(name))
+            .providers()
+            .set(&viben_model::ProviderConfig::new(name))
             .expect("set the provider");
     }
     let locks = [
@@ -116,7 +119,8 @@ fn a_lock_file_whose_provider_name_contains_tmp_is_never_cleaned_as_a_temporary_
     // Opening the store, a write of provider `acme` and a sweep all clean temporary files.
     let store = viben_store::Store::open(root).expect("open the store");
     store
-        .set_provider(&viben_model::ProviderConfig::new("acme"))
+        .providers()
+        .set(&viben_model::ProviderConfig::new("acme"))
         .expect("set the provider");
     store.clean_temp_files().expect("sweep");
     for lock in &locks {
@@ -144,5 +148,5 @@ fn an_agent_folder_left_by_a_crashed_delete_is_swept_when_stale() {
     assert_eq!(removed, std::slice::from_ref(&stale));
     assert!(!stale.exists());
     assert!(root.join("agents/.fresh.deleted-12-cd").exists());
-    assert_eq!(t.store.list_agents().expect("list").items.len(), 1);
+    assert_eq!(t.store.agents().list().expect("list").items.len(), 1);
 }

@@ -70,81 +70,89 @@ fn read_everything(store: &viben_store::Store) {
     use chrono::{TimeZone, Utc};
     assert!(
         store
-            .list_agents()
+            .agents()
+            .list()
             .expect("the store call succeeds")
             .items
             .is_empty()
     );
     assert!(
         store
-            .list_providers()
+            .providers()
+            .list()
             .expect("the store call succeeds")
             .items
             .is_empty()
     );
     assert!(
         store
-            .list_sessions(None)
+            .sessions()
+            .list()
             .expect("the store call succeeds")
             .items
             .is_empty()
     );
     assert!(
         store
-            .list_channels()
+            .channels()
+            .list()
             .expect("the store call succeeds")
             .is_empty()
     );
     assert!(
         store
-            .load_models()
+            .models()
+            .document()
             .expect("the store call succeeds")
             .models
             .is_empty()
     );
     assert!(
         store
-            .default_model()
+            .models()
+            .default()
             .expect("the store call succeeds")
             .is_none()
     );
     assert!(
         store
-            .load_profile()
+            .profile()
+            .get()
             .expect("the store call succeeds")
             .is_none()
     );
     assert!(matches!(
-        store.get_agent("a"),
+        store.agents().get("a"),
         Err(StoreError::NotFound { .. })
     ));
     assert!(matches!(
-        store.get_provider("p"),
+        store.providers().get("p"),
         Err(StoreError::NotFound { .. })
     ));
     assert!(matches!(
-        store.get_session("s"),
+        store.sessions().get("s"),
         Err(StoreError::NotFound { .. })
     ));
     assert!(matches!(
-        store.get_channel("c"),
+        store.channels().get("c"),
         Err(StoreError::NotFound { .. })
     ));
     assert!(matches!(
-        store.resolve_agent("a"),
+        store.agents().resolve("a"),
         Err(StoreError::NotFound { .. })
     ));
     assert!(matches!(
-        store.read_messages("s"),
+        store.sessions().read("s"),
         Err(StoreError::NotFound { .. })
     ));
     assert!(matches!(
-        store.last_messages("s", 2),
+        store.sessions().last("s", 2),
         Err(StoreError::NotFound { .. })
     ));
     assert!(
         store
-            .agent_referrers("a")
+            .agents()
+            .referrers("a")
             .expect("the store call succeeds")
             .is_empty()
     );
@@ -158,7 +166,8 @@ fn read_everything(store: &viben_store::Store) {
     );
     assert!(
         store
-            .read_telemetry::<viben_model::LogRecord>(from, to)
+            .telemetry()
+            .read::<viben_model::LogRecord>(from, to)
             .expect("the store call succeeds")
             .records
             .is_empty()
@@ -166,17 +175,19 @@ fn read_everything(store: &viben_store::Store) {
     let problems = store.check();
     assert!(problems.is_empty(), "{problems:?}");
     // Deleting what is not there is a read too: it finds nothing and makes nothing.
-    assert!(!store.sign_out().expect("the store call succeeds"));
+    assert!(!store.profile().sign_out().expect("the store call succeeds"));
     assert!(matches!(
-        store.delete_provider("p"),
+        store.providers().delete("p"),
         Err(StoreError::NotFound { .. })
     ));
     assert!(matches!(
-        store.delete_agent("a", true),
+        store
+            .agents()
+            .delete_with("a", viben_store::Referrers::Keep),
         Err(StoreError::NotFound { .. })
     ));
     assert!(matches!(
-        store.delete_session("s"),
+        store.sessions().delete("s"),
         Err(StoreError::NotFound { .. })
     ));
     store.clean_temp_files().expect("the store call succeeds");
@@ -197,6 +208,8 @@ fn opening_and_reading_a_missing_store_creates_nothing() {
 fn reading_a_partial_store_creates_nothing_and_finds_what_is_there() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
+    // Private, as the store makes its root (`check` warns about a root others may enter).
+    std::fs::set_permissions(root, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
     // A store with only some of its files: no agents/, sessions/ or telemetry/.
     write(root, "notes.txt", "mine");
     write(root, "providers/.keep", "");
@@ -219,24 +232,27 @@ fn each_write_creates_the_folders_it_writes_into_and_no_others() {
     };
 
     store
-        .add_model(ModelEntry::new("claude-3-sonnet", "anthropic"))
+        .models()
+        .add(ModelEntry::new("claude-3-sonnet", "anthropic"))
         .unwrap();
     private("");
     assert!(!root.join("agents").exists() && !root.join("providers").exists());
 
     store
-        .set_provider(&ProviderConfig::new("anthropic"))
+        .providers()
+        .set(&ProviderConfig::new("anthropic"))
         .unwrap();
     private("providers");
-    store.create_agent(&agent("a")).unwrap();
+    store.agents().create(&agent("a")).unwrap();
     private("agents");
     private("agents/a");
     assert!(!root.join("sessions").exists());
     let meta = viben_model::SessionMeta::new("a", None);
-    store.create_session(&meta).unwrap();
+    store.sessions().create(&meta).unwrap();
     private("sessions");
     assert!(!root.join("telemetry").exists());
     store
+        .telemetry()
         .record(&viben_model::LogRecord {
             level: viben_model::LogLevel::Info,
             message: "hi".into(),
@@ -251,10 +267,10 @@ fn each_write_creates_the_folders_it_writes_into_and_no_others() {
 
     // A fresh store's first writes of the root's other files need nothing made first.
     let other = viben_store::Store::open(dir.path().join("other")).unwrap();
-    other.set_default_model(None).unwrap();
+    other.models().set_default(None).unwrap();
     assert!(dir.path().join("other/models.yaml").is_file());
     let other = viben_store::Store::open(dir.path().join("third")).unwrap();
-    other.set_provider(&ProviderConfig::new("p")).unwrap();
+    other.providers().set(&ProviderConfig::new("p")).unwrap();
     assert!(dir.path().join("third/providers/p.yaml").is_file());
 }
 
@@ -265,11 +281,12 @@ fn a_stale_save_to_a_missing_store_is_a_conflict_and_creates_nothing() {
     let store = viben_store::Store::open(&root).unwrap();
     let stale = Revision::of(b"what another process read");
     let err = store
-        .save_models_if_unchanged(&viben_model::ModelCatalog::default(), &stale)
+        .models()
+        .save_if_unchanged(&viben_model::ModelCatalog::default(), &stale)
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
     assert!(matches!(
-        store.update_provider("p", |_| Ok(())),
+        store.providers().update("p", |_| Ok(())),
         Err(StoreError::NotFound { .. })
     ));
     assert!(!root.exists());
@@ -297,9 +314,9 @@ fn the_default_root_is_viben_home_else_home_dot_viben() {
 #[test]
 fn an_agent_is_created_listed_updated_and_deleted() {
     let t = temp_store();
-    t.store.create_agent(&agent("b")).unwrap();
-    t.store.create_agent(&agent("a")).unwrap();
-    let listing = t.store.list_agents().unwrap();
+    t.store.agents().create(&agent("b")).unwrap();
+    t.store.agents().create(&agent("a")).unwrap();
+    let listing = t.store.agents().list().unwrap();
     assert!(listing.errors.is_empty());
     assert_eq!(
         listing
@@ -309,18 +326,20 @@ fn an_agent_is_created_listed_updated_and_deleted() {
             .collect::<Vec<_>>(),
         ["a", "b"]
     );
-    let (updated, ()) = t
+    let updated = t
         .store
-        .update_agent("a", |a| {
+        .agents()
+        .update("a", |a| {
             a.temperature = Some(1.5);
             Ok(())
         })
-        .unwrap();
+        .unwrap()
+        .value;
     assert_eq!(updated.temperature, Some(1.5));
-    assert_eq!(t.store.get_agent("a").unwrap().temperature, Some(1.5));
-    t.store.delete_agent("a", false).unwrap();
+    assert_eq!(t.store.agents().get("a").unwrap().temperature, Some(1.5));
+    t.store.agents().delete("a").unwrap();
     assert!(matches!(
-        t.store.get_agent("a"),
+        t.store.agents().get("a"),
         Err(StoreError::NotFound { kind: "agent", .. })
     ));
     assert!(!t.dir.path().join("agents/a").exists());
@@ -329,15 +348,16 @@ fn an_agent_is_created_listed_updated_and_deleted() {
 #[test]
 fn creating_an_existing_agent_is_already_exists() {
     let t = temp_store();
-    t.store.create_agent(&agent("a")).unwrap();
-    let err = t.store.create_agent(&agent("a")).unwrap_err();
+    t.store.agents().create(&agent("a")).unwrap();
+    let err = t.store.agents().create(&agent("a")).unwrap_err();
     assert!(
         matches!(err, StoreError::AlreadyExists { kind: "agent", .. }),
         "{err:?}"
     );
+    assert_eq!(err.to_string(), "agent \"a\" already exists");
     assert_eq!(
-        err.to_string(),
-        "agent \"a\" already exists; pick another id, or update the existing one"
+        viben_model::Hint::hint(&err).as_deref(),
+        Some("pick another id, or update the existing one")
     );
 }
 
@@ -346,7 +366,7 @@ fn an_invalid_agent_is_refused_before_anything_is_written() {
     let t = temp_store();
     let mut bad = agent("a");
     bad.temperature = Some(3.0);
-    let err = t.store.create_agent(&bad).unwrap_err();
+    let err = t.store.agents().create(&bad).unwrap_err();
     assert!(
         matches!(
             err,
@@ -358,15 +378,16 @@ fn an_invalid_agent_is_refused_before_anything_is_written() {
         "{err:?}"
     );
     assert!(
-        err.to_string()
-            .contains("agents/a/config.yaml: temperature 3 is out of range"),
+        viben_model::Report(&err)
+            .to_string()
+            .contains("agents/a/config.yaml breaks a rule: temperature 3 is out of range"),
         "{err}"
     );
     assert!(
         !t.dir.path().join("agents/a").exists(),
         "no folder is left behind"
     );
-    let listing = t.store.list_agents().unwrap();
+    let listing = t.store.agents().list().unwrap();
     assert!(
         listing.items.is_empty() && listing.errors.is_empty(),
         "{listing:?}"
@@ -376,11 +397,12 @@ fn an_invalid_agent_is_refused_before_anything_is_written() {
 #[test]
 fn an_update_that_fails_writes_nothing() {
     let t = temp_store();
-    t.store.create_agent(&agent("a")).unwrap();
+    t.store.agents().create(&agent("a")).unwrap();
     let before = read(t.dir.path(), "agents/a/config.yaml");
     let err = t
         .store
-        .update_agent("a", |a| {
+        .agents()
+        .update("a", |a| {
             a.max_tokens = Some(0);
             Ok(())
         })
@@ -394,7 +416,8 @@ fn an_update_that_fails_writes_nothing() {
     ));
     let err = t
         .store
-        .update_agent("a", |a| {
+        .agents()
+        .update("a", |a| {
             a.name = "changed".into();
             Err::<(), _>(StoreError::NotFound {
                 kind: "model",
@@ -409,10 +432,11 @@ fn an_update_that_fails_writes_nothing() {
 #[test]
 fn an_agent_id_cannot_be_changed_by_update() {
     let t = temp_store();
-    t.store.create_agent(&agent("a")).unwrap();
+    t.store.agents().create(&agent("a")).unwrap();
     let err = t
         .store
-        .update_agent("a", |a| {
+        .agents()
+        .update("a", |a| {
             a.id = "b".into();
             Ok(())
         })
@@ -428,7 +452,7 @@ fn an_agent_file_naming_another_id_is_id_mismatch() {
         "agents/a/config.yaml",
         "id: b\nname: B\nmodel: m\nprovider: p\n",
     );
-    let err = t.store.get_agent("a").unwrap_err();
+    let err = t.store.agents().get("a").unwrap_err();
     assert!(
         matches!(err, StoreError::IdMismatch { field: "id", .. }),
         "{err:?}"
@@ -443,10 +467,11 @@ fn an_agent_file_naming_another_id_is_id_mismatch() {
 #[test]
 fn a_stale_save_is_refused_as_a_conflict() {
     let t = temp_store();
-    t.store.create_agent(&agent("a")).unwrap();
-    let read_earlier = t.store.get_agent_versioned("a").unwrap();
+    t.store.agents().create(&agent("a")).unwrap();
+    let read_earlier = t.store.agents().get_versioned("a").unwrap();
     t.store
-        .update_agent("a", |a| {
+        .agents()
+        .update("a", |a| {
             a.description = Some("someone else's change".into());
             Ok(())
         })
@@ -455,7 +480,8 @@ fn a_stale_save_is_refused_as_a_conflict() {
     mine.name = "Mine".into();
     let err = t
         .store
-        .save_agent_if_unchanged(&mine, &read_earlier.revision)
+        .agents()
+        .save_if_unchanged(&mine, &read_earlier.revision)
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
     assert!(
@@ -463,18 +489,19 @@ fn a_stale_save_is_refused_as_a_conflict() {
         "{err}"
     );
     assert_eq!(
-        t.store.get_agent("a").unwrap().description.as_deref(),
+        t.store.agents().get("a").unwrap().description.as_deref(),
         Some("someone else's change")
     );
     // Re-read and redo: accepted.
-    let fresh = t.store.get_agent_versioned("a").unwrap();
+    let fresh = t.store.agents().get_versioned("a").unwrap();
     let mut mine = fresh.value;
     mine.name = "Mine".into();
     let rev = t
         .store
-        .save_agent_if_unchanged(&mine, &fresh.revision)
+        .agents()
+        .save_if_unchanged(&mine, &fresh.revision)
         .unwrap();
-    assert_eq!(t.store.get_agent_versioned("a").unwrap().revision, rev);
+    assert_eq!(t.store.agents().get_versioned("a").unwrap().revision, rev);
 }
 
 #[test]
@@ -488,16 +515,18 @@ fn revision_tokens_round_trip_as_text() {
 #[test]
 fn save_models_if_unchanged_refuses_a_stale_catalog() {
     let t = seed_store();
-    let earlier = t.store.load_models_versioned().unwrap();
-    t.store.disable_model("my-custom-model").unwrap();
+    let earlier = t.store.models().document_versioned().unwrap();
+    t.store.models().disable("my-custom-model").unwrap();
     let err = t
         .store
-        .save_models_if_unchanged(&earlier.value, &earlier.revision)
+        .models()
+        .save_if_unchanged(&earlier.value, &earlier.revision)
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }));
     assert!(
         !t.store
-            .load_models()
+            .models()
+            .document()
             .unwrap()
             .get("my-custom-model")
             .unwrap()
@@ -509,56 +538,72 @@ fn save_models_if_unchanged_refuses_a_stale_catalog() {
 fn models_are_added_enabled_disabled_defaulted_and_removed() {
     let t = temp_store();
     t.store
-        .add_model(ModelEntry::new("a", "anthropic"))
+        .models()
+        .add(ModelEntry::new("a", "anthropic"))
         .unwrap();
-    t.store.add_model(ModelEntry::new("b", "openai")).unwrap();
+    t.store
+        .models()
+        .add(ModelEntry::new("b", "openai"))
+        .unwrap();
     assert!(matches!(
-        t.store.add_model(ModelEntry::new("a", "x")),
+        t.store.models().add(ModelEntry::new("a", "x")),
         Err(StoreError::AlreadyExists { kind: "model", .. })
     ));
-    t.store.disable_model("b").unwrap();
+    t.store.models().disable("b").unwrap();
     assert_eq!(
-        t.store.load_models().unwrap().get("b").unwrap().enabled,
+        t.store
+            .models()
+            .document()
+            .unwrap()
+            .get("b")
+            .unwrap()
+            .enabled,
         Some(false)
     );
-    t.store.enable_model("b").unwrap();
+    t.store.models().enable("b").unwrap();
     assert!(
         t.store
-            .load_models()
+            .models()
+            .document()
             .unwrap()
             .get("b")
             .unwrap()
             .is_enabled()
     );
     assert!(matches!(
-        t.store.enable_model("zz"),
+        t.store.models().enable("zz"),
         Err(StoreError::NotFound { kind: "model", .. })
     ));
-    assert_eq!(t.store.default_model().unwrap(), None);
-    t.store.set_default_model(Some("a")).unwrap();
-    assert_eq!(t.store.default_model().unwrap().unwrap().id, "a");
+    assert_eq!(t.store.models().default().unwrap(), None);
+    t.store.models().set_default(Some("a")).unwrap();
+    assert_eq!(t.store.models().default().unwrap().unwrap().id, "a");
     assert!(matches!(
-        t.store.set_default_model(Some("zz")),
+        t.store.models().set_default(Some("zz")),
         Err(StoreError::NotFound { .. })
     ));
-    let err = t.store.remove_model("a").unwrap_err();
+    let err = t.store.models().delete("a").unwrap_err();
     assert!(matches!(err, StoreError::ModelIsDefault { .. }), "{err:?}");
-    assert_eq!(t.store.remove_model("b").unwrap().id, "b");
-    t.store.set_default_model(None).unwrap();
-    t.store.remove_model("a").unwrap();
-    assert!(t.store.load_models().unwrap().models.is_empty());
+    t.store.models().delete("b").unwrap();
+    assert!(matches!(
+        t.store.models().get("b"),
+        Err(StoreError::NotFound { kind: "model", .. })
+    ));
+    t.store.models().set_default(None).unwrap();
+    t.store.models().delete("a").unwrap();
+    assert!(t.store.models().document().unwrap().models.is_empty());
 }
 
 #[test]
 fn providers_are_set_listed_and_deleted() {
     let t = temp_store();
     t.store
-        .set_provider(&ProviderConfig::new("openai"))
+        .providers()
+        .set(&ProviderConfig::new("openai"))
         .unwrap();
     let mut anthropic = ProviderConfig::new("anthropic");
     anthropic.api_key_env = Some("ANTHROPIC_API_KEY".into());
-    t.store.set_provider(&anthropic).unwrap();
-    let listing = t.store.list_providers().unwrap();
+    t.store.providers().set(&anthropic).unwrap();
+    let listing = t.store.providers().list().unwrap();
     assert_eq!(
         listing
             .items
@@ -567,24 +612,32 @@ fn providers_are_set_listed_and_deleted() {
             .collect::<Vec<_>>(),
         ["anthropic", "openai"]
     );
-    assert_eq!(t.store.get_provider("anthropic").unwrap(), anthropic);
+    assert_eq!(t.store.providers().get("anthropic").unwrap(), anthropic);
     t.store
-        .update_provider("openai", |p| {
+        .providers()
+        .update("openai", |p| {
             p.base_url = Some("http://localhost:8080".into());
             Ok(())
         })
         .unwrap();
-    assert!(t.store.get_provider("openai").unwrap().base_url.is_some());
-    t.store.delete_provider("openai").unwrap();
+    assert!(
+        t.store
+            .providers()
+            .get("openai")
+            .unwrap()
+            .base_url
+            .is_some()
+    );
+    t.store.providers().delete("openai").unwrap();
     assert!(matches!(
-        t.store.get_provider("openai"),
+        t.store.providers().get("openai"),
         Err(StoreError::NotFound {
             kind: "provider",
             ..
         })
     ));
     assert!(matches!(
-        t.store.delete_provider("openai"),
+        t.store.providers().delete("openai"),
         Err(StoreError::NotFound { .. })
     ));
 }
@@ -594,7 +647,7 @@ fn a_provider_file_holding_an_api_key_is_written_0600() {
     let t = temp_store();
     let mut provider = ProviderConfig::new("anthropic");
     provider.api_key = Some(Secret::new("sk-live-very-secret"));
-    t.store.set_provider(&provider).unwrap();
+    t.store.providers().set(&provider).unwrap();
     let path = t.dir.path().join("providers/anthropic.yaml");
     assert_eq!(
         std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
@@ -603,14 +656,15 @@ fn a_provider_file_holding_an_api_key_is_written_0600() {
     // Even when a person had made it readable to others before.
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
     provider.base_url = Some("https://example.com".into());
-    t.store.set_provider(&provider).unwrap();
+    t.store.providers().set(&provider).unwrap();
     assert_eq!(
         std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
         0o600
     );
     assert_eq!(
         t.store
-            .get_provider("anthropic")
+            .providers()
+            .get("anthropic")
             .unwrap()
             .api_key
             .unwrap()
@@ -635,8 +689,8 @@ fn a_hand_opened_key_file_is_reported_and_made_private_by_the_next_save() {
         "{problems:#?}"
     );
     assert!(!format!("{problems:?}").contains("sk-live"));
-    let same = t.store.get_provider("anthropic").unwrap();
-    t.store.set_provider(&same).unwrap();
+    let same = t.store.providers().get("anthropic").unwrap();
+    t.store.providers().set(&same).unwrap();
     assert_eq!(
         std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
         0o600
@@ -647,11 +701,15 @@ fn a_hand_opened_key_file_is_reported_and_made_private_by_the_next_save() {
 #[test]
 fn a_file_without_a_secret_keeps_the_mode_a_person_gave_it() {
     let t = temp_store();
-    t.store.set_provider(&ProviderConfig::new("local")).unwrap();
+    t.store
+        .providers()
+        .set(&ProviderConfig::new("local"))
+        .unwrap();
     let path = t.dir.path().join("providers/local.yaml");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
     t.store
-        .update_provider("local", |p| {
+        .providers()
+        .update("local", |p| {
             p.base_url = Some("http://localhost".into());
             Ok(())
         })
@@ -668,7 +726,7 @@ fn api_keys_never_appear_in_debug_or_errors() {
     let mut provider = ProviderConfig::new("anthropic");
     provider.api_key = Some(Secret::new("sk-live-very-secret"));
     provider.api_key_env = Some("ANTHROPIC_API_KEY".into());
-    let err = t.store.set_provider(&provider).unwrap_err();
+    let err = t.store.providers().set(&provider).unwrap_err();
     assert!(matches!(
         err,
         StoreError::Invalid {
@@ -678,10 +736,10 @@ fn api_keys_never_appear_in_debug_or_errors() {
     ));
     assert!(!format!("{err} {err:?}").contains("sk-live"), "{err:?}");
     provider.api_key_env = None;
-    t.store.set_provider(&provider).unwrap();
-    let loaded = t.store.get_provider("anthropic").unwrap();
+    t.store.providers().set(&provider).unwrap();
+    let loaded = t.store.providers().get("anthropic").unwrap();
     assert!(!format!("{loaded:?}").contains("sk-live"));
-    let resolved_err = t.store.resolve_agent("nobody").unwrap_err();
+    let resolved_err = t.store.agents().resolve("nobody").unwrap_err();
     assert!(!resolved_err.to_string().contains("sk-live"));
     // A broken provider file's parse error does not quote the key either.
     write(
@@ -689,7 +747,7 @@ fn api_keys_never_appear_in_debug_or_errors() {
         "providers/anthropic.yaml",
         "name: anthropic\napi_key: sk-live-very-secret\nenabled: [\n",
     );
-    let err = t.store.get_provider("anthropic").unwrap_err();
+    let err = t.store.providers().get("anthropic").unwrap_err();
     assert!(!format!("{err} {err:?}").contains("sk-live"), "{err}");
 }
 
@@ -697,17 +755,20 @@ fn api_keys_never_appear_in_debug_or_errors() {
 fn channels_are_set_replaced_in_place_and_deleted() {
     let t = seed_store();
     t.store
-        .set_channel(Channel::new("tg", ChannelKind::Telegram, "my-agent"))
+        .channels()
+        .set(Channel::new("tg", ChannelKind::Telegram, "my-agent"))
         .unwrap();
     t.store
-        .set_channel(Channel::new("web", ChannelKind::Web, "my-agent"))
+        .channels()
+        .set(Channel::new("web", ChannelKind::Web, "my-agent"))
         .unwrap();
     let mut tg = Channel::new("tg", ChannelKind::Telegram, "my-agent");
     tg.enabled = Some(false);
-    t.store.set_channel(tg).unwrap();
+    t.store.channels().set(tg).unwrap();
     let ids: Vec<_> = t
         .store
-        .list_channels()
+        .channels()
+        .list()
         .unwrap()
         .into_iter()
         .map(|c| (c.id, c.enabled))
@@ -716,16 +777,16 @@ fn channels_are_set_replaced_in_place_and_deleted() {
         ids,
         [("tg".to_owned(), Some(false)), ("web".to_owned(), None)]
     );
-    assert_eq!(t.store.delete_channel("tg").unwrap().id, "tg");
+    t.store.channels().delete("tg").unwrap();
     assert!(matches!(
-        t.store.get_channel("tg"),
+        t.store.channels().get("tg"),
         Err(StoreError::NotFound {
             kind: "channel",
             ..
         })
     ));
     assert!(matches!(
-        t.store.delete_channel("tg"),
+        t.store.channels().delete("tg"),
         Err(StoreError::NotFound { .. })
     ));
 }
@@ -735,7 +796,8 @@ fn a_channel_for_a_missing_agent_is_refused() {
     let t = seed_store();
     let err = t
         .store
-        .set_channel(Channel::new("tg", ChannelKind::Telegram, "ghost"))
+        .channels()
+        .set(Channel::new("tg", ChannelKind::Telegram, "ghost"))
         .unwrap_err();
     assert!(
         matches!(err, StoreError::NotFound { kind: "agent", .. }),
@@ -747,11 +809,12 @@ fn a_channel_for_a_missing_agent_is_refused() {
 fn deleting_an_agent_still_used_is_refused_with_the_referrers_unless_forced() {
     let t = seed_store();
     t.store
-        .set_channel(Channel::new("tg", ChannelKind::Telegram, "my-agent"))
+        .channels()
+        .set(Channel::new("tg", ChannelKind::Telegram, "my-agent"))
         .unwrap();
     let session = viben_model::SessionMeta::new("my-agent", None);
-    t.store.create_session(&session).unwrap();
-    let err = t.store.delete_agent("my-agent", false).unwrap_err();
+    t.store.sessions().create(&session).unwrap();
+    let err = t.store.agents().delete("my-agent").unwrap_err();
     match &err {
         StoreError::ReferencedBy { agent, referrers } => {
             assert_eq!(agent, "my-agent");
@@ -766,9 +829,12 @@ fn deleting_an_agent_still_used_is_refused_with_the_referrers_unless_forced() {
         other => panic!("{other:?}"),
     }
     assert!(err.to_string().contains("still used by session"), "{err}");
-    assert!(t.store.get_agent("my-agent").is_ok());
-    t.store.delete_agent("my-agent", true).unwrap();
-    assert!(t.store.get_agent("my-agent").is_err());
+    assert!(t.store.agents().get("my-agent").is_ok());
+    t.store
+        .agents()
+        .delete_with("my-agent", viben_store::Referrers::Keep)
+        .unwrap();
+    assert!(t.store.agents().get("my-agent").is_err());
     // Nothing dangles silently: check names both referrers.
     let problems = t.store.check();
     assert!(
@@ -784,28 +850,29 @@ fn deleting_an_agent_still_used_is_refused_with_the_referrers_unless_forced() {
 #[test]
 fn resolve_reports_a_missing_model_provider_or_disabled_one() {
     let t = seed_store();
-    t.store.disable_model("claude-3-sonnet").unwrap();
+    t.store.models().disable("claude-3-sonnet").unwrap();
     assert!(matches!(
-        t.store.resolve_agent("my-agent"),
+        t.store.agents().resolve("my-agent"),
         Err(StoreError::Disabled { kind: "model", .. })
     ));
-    t.store.enable_model("claude-3-sonnet").unwrap();
-    t.store.delete_provider("anthropic").unwrap();
+    t.store.models().enable("claude-3-sonnet").unwrap();
+    t.store.providers().delete("anthropic").unwrap();
     assert!(matches!(
-        t.store.resolve_agent("my-agent"),
+        t.store.agents().resolve("my-agent"),
         Err(StoreError::NotFound {
             kind: "provider",
             ..
         })
     ));
     t.store
-        .update_agent("my-agent", |a| {
+        .agents()
+        .update("my-agent", |a| {
             a.model = "gone".into();
             Ok(())
         })
         .unwrap();
     assert!(matches!(
-        t.store.resolve_agent("my-agent"),
+        t.store.agents().resolve("my-agent"),
         Err(StoreError::NotFound { kind: "model", .. })
     ));
 }
@@ -813,12 +880,12 @@ fn resolve_reports_a_missing_model_provider_or_disabled_one() {
 #[test]
 fn updating_what_does_not_exist_is_not_found() {
     let t = temp_store();
-    let err = t.store.update_agent("ghost", |_| Ok(())).unwrap_err();
+    let err = t.store.agents().update("ghost", |_| Ok(())).unwrap_err();
     assert!(
         matches!(err, StoreError::NotFound { kind: "agent", .. }),
         "{err:?}"
     );
-    let err = t.store.update_provider("ghost", |_| Ok(())).unwrap_err();
+    let err = t.store.providers().update("ghost", |_| Ok(())).unwrap_err();
     assert!(
         matches!(
             err,
@@ -829,7 +896,7 @@ fn updating_what_does_not_exist_is_not_found() {
         ),
         "{err:?}"
     );
-    let err = t.store.update_session("ghost", |_| Ok(())).unwrap_err();
+    let err = t.store.sessions().update("ghost", |_| Ok(())).unwrap_err();
     assert!(
         matches!(
             err,
@@ -841,7 +908,7 @@ fn updating_what_does_not_exist_is_not_found() {
         "{err:?}"
     );
     assert!(matches!(
-        t.store.delete_agent("ghost", false),
+        t.store.agents().delete("ghost"),
         Err(StoreError::NotFound { .. })
     ));
     assert!(!t.dir.path().join("agents/ghost").exists());
@@ -855,7 +922,8 @@ fn threads_updating_one_catalog_at_once_lose_no_update() {
             scope.spawn(|| {
                 for _ in 0..50 {
                     t.store
-                        .update_models(|catalog| {
+                        .models()
+                        .update(|catalog| {
                             let n = catalog.extra.get("n").and_then(|v| v.as_u64()).unwrap_or(0);
                             catalog.extra.insert("n".into(), (n + 1).into());
                             Ok(())
@@ -865,7 +933,7 @@ fn threads_updating_one_catalog_at_once_lose_no_update() {
             });
         }
     });
-    assert_eq!(t.store.load_models().unwrap().extra["n"], 200);
+    assert_eq!(t.store.models().document().unwrap().extra["n"], 200);
 }
 
 #[test]
@@ -879,15 +947,16 @@ fn new_agent_and_session_folders_are_private() {
             .mode()
             & 0o777
     };
-    t.store.create_agent(&agent("a")).unwrap();
+    t.store.agents().create(&agent("a")).unwrap();
     assert_eq!(mode(&t.store.layout().agent_dir("a")), 0o700);
     let b = agent("b");
     t.store
-        .save_agent_if_unchanged(&b, &viben_store::Revision::ABSENT)
+        .agents()
+        .save_if_unchanged(&b, &viben_store::Revision::ABSENT)
         .unwrap();
     assert_eq!(mode(&t.store.layout().agent_dir("b")), 0o700);
     let session = viben_model::SessionMeta::new("a", None);
-    t.store.create_session(&session).unwrap();
+    t.store.sessions().create(&session).unwrap();
     assert_eq!(mode(&t.store.layout().session_dir(&session.id)), 0o700);
 }
 
@@ -897,22 +966,22 @@ fn an_agent_delete_racing_a_session_create_or_channel_set_never_leaves_a_danglin
     let mut dangling = Vec::new();
     for round in 0..150 {
         let id = format!("racer-{round}");
-        t.store.create_agent(&agent(&id)).unwrap();
+        t.store.agents().create(&agent(&id)).unwrap();
         let barrier = std::sync::Barrier::new(3);
         let session = viben_model::SessionMeta::new(&id, None);
         let channel = Channel::new(format!("ch-{round}"), ChannelKind::Web, &id);
         let (deleted, created, set) = std::thread::scope(|scope| {
             let delete = scope.spawn(|| {
                 barrier.wait();
-                t.store.delete_agent(&id, false)
+                t.store.agents().delete(&id)
             });
             let create = scope.spawn(|| {
                 barrier.wait();
-                t.store.create_session(&session)
+                t.store.sessions().create(&session)
             });
             let set = scope.spawn(|| {
                 barrier.wait();
-                t.store.set_channel(channel.clone())
+                t.store.channels().set(channel.clone())
             });
             (
                 delete.join().unwrap(),
@@ -975,7 +1044,7 @@ fn ids_that_cannot_be_file_names_everywhere_are_refused_at_create_and_nothing_is
         "zero\u{200b}width",
         "cafe\u{301}",
     ] {
-        let err = t.store.create_agent(&agent(id)).unwrap_err();
+        let err = t.store.agents().create(&agent(id)).unwrap_err();
         assert!(
             matches!(err, StoreError::InvalidId { .. }),
             "{id:?}: {err:?}"
@@ -983,36 +1052,47 @@ fn ids_that_cannot_be_file_names_everywhere_are_refused_at_create_and_nothing_is
         assert!(err.to_string().contains("invalid agent id"), "{err}");
         assert!(matches!(
             t.store
-                .save_agent_if_unchanged(&agent(id), &Revision::ABSENT),
+                .agents()
+                .save_if_unchanged(&agent(id), &Revision::ABSENT),
             Err(StoreError::InvalidId { .. })
         ));
-        let err = t.store.set_provider(&ProviderConfig::new(id)).unwrap_err();
+        let err = t
+            .store
+            .providers()
+            .set(&ProviderConfig::new(id))
+            .unwrap_err();
         assert!(
             matches!(err, StoreError::InvalidId { .. }),
             "{id:?}: {err:?}"
         );
         let mut meta = viben_model::SessionMeta::new("my-agent", None);
         meta.id = id.to_owned();
-        let err = t.store.create_session(&meta).unwrap_err();
+        let err = t.store.sessions().create(&meta).unwrap_err();
         assert!(
             matches!(err, StoreError::InvalidId { .. }),
             "{id:?}: {err:?}"
         );
     }
-    let err = t.store.create_agent(&agent("CON")).unwrap_err().to_string();
+    let err = t
+        .store
+        .agents()
+        .create(&agent("CON"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("device name on Windows"), "{err}");
     assert_eq!(tree(root), before, "a refused create left something behind");
     // Model ids name no file: `llama3:8b` is still a valid model.
     t.store
-        .add_model(ModelEntry::new("llama3:8b", "anthropic"))
+        .models()
+        .add(ModelEntry::new("llama3:8b", "anthropic"))
         .unwrap();
 }
 
 #[test]
 fn an_id_differing_only_in_case_from_an_existing_one_is_refused() {
     let t = seed_store();
-    t.store.create_agent(&agent("a")).unwrap();
-    let err = t.store.create_agent(&agent("A")).unwrap_err();
+    t.store.agents().create(&agent("a")).unwrap();
+    let err = t.store.agents().create(&agent("A")).unwrap_err();
     assert!(matches!(err, StoreError::CaseCollision { .. }), "{err:?}");
     let message = err.to_string();
     assert!(
@@ -1023,25 +1103,30 @@ fn an_id_differing_only_in_case_from_an_existing_one_is_refused() {
     assert!(!t.dir.path().join("agents/A").exists());
     assert!(matches!(
         t.store
-            .save_agent_if_unchanged(&agent("A"), &Revision::ABSENT),
+            .agents()
+            .save_if_unchanged(&agent("A"), &Revision::ABSENT),
         Err(StoreError::CaseCollision { .. })
     ));
     // Full case folding and macOS's normalization: `STRASSE` is `straße`, é is e + U+0301.
-    t.store.create_agent(&agent("straße")).unwrap();
+    t.store.agents().create(&agent("straße")).unwrap();
     assert!(matches!(
-        t.store.create_agent(&agent("STRASSE")),
+        t.store.agents().create(&agent("STRASSE")),
         Err(StoreError::CaseCollision { .. })
     ));
     std::fs::create_dir_all(t.dir.path().join("agents/cafe\u{301}")).unwrap();
     assert!(matches!(
-        t.store.create_agent(&agent("CAFÉ")),
+        t.store.agents().create(&agent("CAFÉ")),
         Err(StoreError::CaseCollision { .. })
     ));
 
-    t.store.set_provider(&ProviderConfig::new("acme")).unwrap();
+    t.store
+        .providers()
+        .set(&ProviderConfig::new("acme"))
+        .unwrap();
     let err = t
         .store
-        .set_provider(&ProviderConfig::new("Acme"))
+        .providers()
+        .set(&ProviderConfig::new("Acme"))
         .unwrap_err();
     assert!(
         matches!(
@@ -1055,14 +1140,17 @@ fn an_id_differing_only_in_case_from_an_existing_one_is_refused() {
     );
     assert!(!t.dir.path().join("providers/Acme.yaml").exists());
     // Replacing the existing one is not a create.
-    t.store.set_provider(&ProviderConfig::new("acme")).unwrap();
+    t.store
+        .providers()
+        .set(&ProviderConfig::new("acme"))
+        .unwrap();
 
     let meta = viben_model::SessionMeta::new("my-agent", None);
-    t.store.create_session(&meta).unwrap();
+    t.store.sessions().create(&meta).unwrap();
     let mut upper = viben_model::SessionMeta::new("my-agent", None);
     upper.id = meta.id.to_uppercase();
     assert!(matches!(
-        t.store.create_session(&upper),
+        t.store.sessions().create(&upper),
         Err(StoreError::CaseCollision {
             kind: "session",
             ..
@@ -1082,7 +1170,7 @@ fn concurrent_creates_of_ids_differing_only_in_case_let_exactly_one_through() {
                     let (store, barrier) = (&t.store, &barrier);
                     scope.spawn(move || {
                         barrier.wait();
-                        store.create_agent(&agent(&id))
+                        store.agents().create(&agent(&id))
                     })
                 })
                 .collect();
@@ -1114,19 +1202,23 @@ fn existing_records_with_ids_no_longer_allowed_stay_readable_and_check_warns() {
         "id: My-Agent\nname: Twin\nmodel: claude-3-sonnet\nprovider: anthropic\n",
     );
     write(root, "providers/x:y.yaml", "name: x:y\n");
-    let listing = t.store.list_agents().unwrap();
+    let listing = t.store.agents().list().unwrap();
     assert!(listing.errors.is_empty(), "{:?}", listing.errors);
     let ids: Vec<_> = listing.items.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(ids, ["CON", "My-Agent", "my-agent"]);
-    t.store.get_agent("CON").unwrap();
+    t.store.agents().get("CON").unwrap();
     t.store
-        .update_agent("CON", |a| {
+        .agents()
+        .update("CON", |a| {
             a.name = "Still here".into();
             Ok(())
         })
         .unwrap();
-    assert_eq!(t.store.get_provider("x:y").unwrap().name, "x:y");
-    t.store.set_provider(&ProviderConfig::new("x:y")).unwrap();
+    assert_eq!(t.store.providers().get("x:y").unwrap().name, "x:y");
+    t.store
+        .providers()
+        .set(&ProviderConfig::new("x:y"))
+        .unwrap();
     let problems = t.store.check();
     let warned = |needle: &str| {
         problems

@@ -14,7 +14,7 @@ fn a_yaml_syntax_error_names_the_file_line_and_column() {
         "agents/bad/config.yaml",
         "id: bad\nname: [unclosed\nmodel: m\n",
     );
-    let err = t.store.get_agent("bad").unwrap_err();
+    let err = t.store.agents().get("bad").unwrap_err();
     let (line, column) = err.line_column();
     assert!(line.is_some() && column.is_some(), "{err:?}");
     let text = err.to_string();
@@ -25,7 +25,10 @@ fn a_yaml_syntax_error_names_the_file_line_and_column() {
         )),
         "{text}"
     );
-    assert!(text.contains("fix the file by hand"), "{text}");
+    assert!(
+        viben_model::Hint::hint(&err).is_some_and(|hint| hint.contains("fix the file by hand")),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -36,7 +39,7 @@ fn a_missing_field_names_the_field_and_its_place() {
         "agents/bad/config.yaml",
         "id: bad\nname: Bad\nprovider: p\n",
     );
-    let err = t.store.get_agent("bad").unwrap_err();
+    let err = t.store.agents().get("bad").unwrap_err();
     match &err {
         StoreError::Parse { line, message, .. } => {
             assert_eq!(*line, Some(1));
@@ -54,7 +57,7 @@ fn a_wrong_type_names_the_field_line_column_and_expected_type() {
         "agents/bad/config.yaml",
         "id: bad\nname: Bad\nmodel: m\nprovider: p\nmax_tokens: lots\n",
     );
-    let err = t.store.get_agent("bad").unwrap_err();
+    let err = t.store.agents().get("bad").unwrap_err();
     let text = err.to_string();
     assert!(
         text.contains("config.yaml:5:13: max_tokens: invalid type: string \"lots\", expected u32"),
@@ -83,7 +86,7 @@ fn listing_agents_returns_the_good_ones_and_reports_each_broken_one() {
     std::fs::create_dir_all(t.dir.path().join("agents/empty")).unwrap();
     write(t.dir.path(), "agents/.hidden/config.yaml", "nonsense");
     write(t.dir.path(), "agents/README.txt", "not an agent");
-    let listing = t.store.list_agents().unwrap();
+    let listing = t.store.agents().list().unwrap();
     let ids: Vec<_> = listing.items.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(ids, ["my-agent", "other"]);
     assert_eq!(listing.errors.len(), 3, "{:?}", listing.errors);
@@ -196,13 +199,36 @@ fn a_folder_name_that_is_not_utf8_is_reported_as_a_name_to_change_not_a_file_to_
         .join("agents")
         .join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
     std::fs::create_dir(&bad).unwrap();
-    let listing = t.store.list_agents().unwrap();
+    let listing = t.store.agents().list().unwrap();
     assert_eq!(listing.items.len(), 1);
     let [err] = listing.errors.as_slice() else {
         panic!("{:?}", listing.errors);
     };
     assert!(matches!(err, StoreError::BadName { .. }), "{err:?}");
-    let message = err.to_string();
+    let message = viben_model::Report(err).to_string();
     assert!(message.contains("not valid UTF-8; rename it"), "{message}");
     assert!(!message.contains("fix the file by hand"), "{message}");
+}
+
+#[test]
+fn check_warns_about_a_root_others_may_enter_and_says_how_to_close_it() {
+    let t = common::seed_store();
+    assert!(t.store.check().is_empty());
+    std::fs::set_permissions(
+        t.dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let problems = t.store.check();
+    let [problem] = problems.as_slice() else {
+        panic!("{problems:?}");
+    };
+    assert_eq!(problem.severity, viben_store::Severity::Warning);
+    assert_eq!(problem.path, std::path::Path::new("."));
+    assert!(problem.message.contains("755"), "{problem}");
+    assert_eq!(
+        problem.hint.as_deref(),
+        Some(format!("run `chmod 700 {}`", t.dir.path().display()).as_str())
+    );
+    assert_eq!(t.store.check_root().as_ref(), Some(problem));
 }

@@ -14,7 +14,8 @@ fn unknown_fields_survive_an_agent_update_in_their_order() {
         "id: a\nname: A\nzeta: 1\nmodel: m\nprovider: p\nalpha:\n  nested: [1, 2]\ntemperature: 0.5\n",
     );
     t.store
-        .update_agent("a", |a| {
+        .agents()
+        .update("a", |a| {
             a.temperature = Some(0.9);
             Ok(())
         })
@@ -34,7 +35,8 @@ fn unknown_fields_survive_a_models_update_at_every_level() {
         "default: a\nmodels:\n- id: a\n  provider: anthropic\n  context_window: 200000\nupdated_by: me\n",
     );
     t.store
-        .add_model(viben_model::ModelEntry::new("b", "openai"))
+        .models()
+        .add(viben_model::ModelEntry::new("b", "openai"))
         .unwrap();
     assert_eq!(
         read(t.dir.path(), "models.yaml"),
@@ -47,7 +49,8 @@ fn known_field_order_is_stable_across_many_rewrites() {
     let t = seed_store();
     for i in 0..5 {
         t.store
-            .update_agent("my-agent", |a| {
+            .agents()
+            .update("my-agent", |a| {
                 a.max_tokens = Some(1000 + i);
                 Ok(())
             })
@@ -75,9 +78,10 @@ fn comments_are_kept_while_the_values_do_not_change_and_dropped_on_a_real_change
     let t = seed_store();
     let with_comment = "# my favourite agent\nid: my-agent   # the folder name\nname: My Agent\nmodel: claude-3-sonnet\nprovider: anthropic\n";
     write(t.dir.path(), "agents/my-agent/config.yaml", with_comment);
-    t.store.update_agent("my-agent", |_| Ok(())).unwrap();
+    t.store.agents().update("my-agent", |_| Ok(())).unwrap();
     t.store
-        .update_agent("my-agent", |a| {
+        .agents()
+        .update("my-agent", |a| {
             a.name = "My Agent".into();
             Ok(())
         })
@@ -87,7 +91,8 @@ fn comments_are_kept_while_the_values_do_not_change_and_dropped_on_a_real_change
         with_comment
     );
     t.store
-        .update_agent("my-agent", |a| {
+        .agents()
+        .update("my-agent", |a| {
             a.name = "Renamed".into();
             Ok(())
         })
@@ -112,16 +117,22 @@ fn rewrite_agent(yaml: &str) -> (viben_model::AgentConfig, String) {
     write(t.dir.path(), "agents/a/config.yaml", yaml);
     let before = t
         .store
-        .get_agent("a")
+        .agents()
+        .get("a")
         .expect("the hand-written agent loads");
     t.store
-        .update_agent("a", |a| {
+        .agents()
+        .update("a", |a| {
             a.name = "Renamed".into();
             Ok(())
         })
         .expect("a change is saved");
     let text = read(t.dir.path(), "agents/a/config.yaml");
-    let mut after = t.store.get_agent("a").expect("the rewritten agent loads");
+    let mut after = t
+        .store
+        .agents()
+        .get("a")
+        .expect("the rewritten agent loads");
     after.name = before.name.clone();
     assert_eq!(after, before, "the rewrite changed a value:\n{text}");
     (before, text)
@@ -131,7 +142,7 @@ fn rewrite_agent(yaml: &str) -> (viben_model::AgentConfig, String) {
 fn agent_parse_error(yaml: &str) -> (Option<usize>, String) {
     let t = temp_store();
     write(t.dir.path(), "agents/a/config.yaml", yaml);
-    match t.store.get_agent("a") {
+    match t.store.agents().get("a") {
         Err(err @ viben_store::StoreError::Parse { line, .. }) => (line, err.to_string()),
         other => panic!("expected a parse error, got {other:?}"),
     }
@@ -201,7 +212,7 @@ fn a_merge_key_fills_known_and_unknown_fields_that_the_record_does_not_set() {
         "models.yaml",
         "defaults: &d {provider: anthropic, temperature: 0.5, tier: gold}\nmodels:\n- <<: *d\n  id: a\n- <<: [*d, {tier: silver}]\n  id: b\n  temperature: 0.9\n",
     );
-    let catalog = t.store.load_models().expect("merge keys load");
+    let catalog = t.store.models().document().expect("merge keys load");
     let (a, b) = (&catalog.models[0], &catalog.models[1]);
     assert_eq!(
         (a.provider.as_str(), a.temperature),
@@ -218,9 +229,14 @@ fn a_merge_key_fills_known_and_unknown_fields_that_the_record_does_not_set() {
         "the first map merged wins"
     );
     t.store
-        .add_model(viben_model::ModelEntry::new("c", "openai"))
+        .models()
+        .add(viben_model::ModelEntry::new("c", "openai"))
         .expect("a change is saved");
-    let reread = t.store.load_models().expect("the rewritten file loads");
+    let reread = t
+        .store
+        .models()
+        .document()
+        .expect("the rewritten file loads");
     assert_eq!(reread.models[..2], catalog.models[..2]);
 }
 
@@ -332,9 +348,10 @@ fn a_custom_tag_in_channel_settings_and_a_big_integer_survive() {
         "channels.yaml",
         "channels:\n- id: tg\n  kind: telegram\n  agent: a\n  settings:\n    chat: 123456789012345678901234567890\n    mode: !quiet {until: 8}\n",
     );
-    let before = t.store.load_channels().expect("the channels load");
+    let before = t.store.channels().document().expect("the channels load");
     t.store
-        .update_channels(|c| {
+        .channels()
+        .update(|c| {
             c.channels[0].agent = "b".into();
             Ok(())
         })
@@ -345,7 +362,7 @@ fn a_custom_tag_in_channel_settings_and_a_big_integer_survive() {
         "{text}"
     );
     assert!(text.contains("mode: !quiet\n"), "{text}");
-    let after = t.store.load_channels().expect("the rewrite loads");
+    let after = t.store.channels().document().expect("the rewrite loads");
     assert_eq!(after.channels[0].settings, before.channels[0].settings);
 }
 
@@ -450,11 +467,12 @@ fn random_yaml_in_an_unknown_field_is_refused_or_survives_a_rewrite() {
         }
         let yaml = format!("{AGENT}x: {field}\n");
         write(t.dir.path(), "agents/a/config.yaml", &yaml);
-        let Ok(before) = t.store.get_agent("a") else {
+        let Ok(before) = t.store.agents().get("a") else {
             continue;
         };
         t.store
-            .update_agent("a", |a| {
+            .agents()
+            .update("a", |a| {
                 a.name = format!("renamed {round}");
                 Ok(())
             })
@@ -462,7 +480,8 @@ fn random_yaml_in_an_unknown_field_is_refused_or_survives_a_rewrite() {
         let text = read(t.dir.path(), "agents/a/config.yaml");
         let after = t
             .store
-            .get_agent("a")
+            .agents()
+            .get("a")
             .unwrap_or_else(|e| panic!("{yaml:?} was rewritten unreadable:\n{text}\n{e}"));
         // Debug, not ==: NaN is not equal to itself.
         assert_eq!(

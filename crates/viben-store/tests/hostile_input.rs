@@ -25,7 +25,8 @@ fn assert_agent_refused_quickly(t: &TempStore, expected: &str) {
     let start = Instant::now();
     let err = t
         .store
-        .get_agent("a")
+        .agents()
+        .get("a")
         .expect_err("the hostile file is refused");
     assert!(err.to_string().contains(expected), "{err}");
     assert_quick(start);
@@ -46,10 +47,10 @@ fn a_billion_laughs_bomb_is_refused_quickly() {
     write(t.dir.path(), "agents/my-agent/config.yaml", &yaml);
     write(t.dir.path(), "models.yaml", BILLION_LAUGHS);
     let start = Instant::now();
-    let err = t.store.get_agent("my-agent").unwrap_err();
+    let err = t.store.agents().get("my-agent").unwrap_err();
     assert!(matches!(err, StoreError::Parse { .. }), "{err:?}");
     assert!(err.to_string().contains("alias"), "{err}");
-    let err = t.store.load_models().unwrap_err();
+    let err = t.store.models().document().unwrap_err();
     assert!(err.to_string().contains("alias"), "{err}");
     assert_quick(start);
 }
@@ -62,7 +63,7 @@ fn a_few_reused_anchors_still_load() {
         "models.yaml",
         "models:\n- id: a\n  provider: &p anthropic\n- id: b\n  provider: *p\n",
     );
-    let catalog = t.store.load_models().unwrap();
+    let catalog = t.store.models().document().unwrap();
     assert_eq!(catalog.models.len(), 2);
     assert_eq!(catalog.models[1].provider, "anthropic");
 }
@@ -75,7 +76,7 @@ fn a_100_mb_file_is_refused_by_size_before_it_is_read() {
     let file = std::fs::File::create(&path).unwrap();
     file.set_len(100 * 1024 * 1024).unwrap(); // sparse: no disk used
     let start = Instant::now();
-    let err = t.store.get_agent("big").unwrap_err();
+    let err = t.store.agents().get("big").unwrap_err();
     assert!(matches!(err, StoreError::TooLarge { .. }), "{err:?}");
     assert!(
         err.to_string().contains("config.yaml is larger than"),
@@ -134,7 +135,7 @@ fn invalid_utf8_is_reported_at_its_line_and_column() {
         "agents/a/config.yaml",
         b"id: a\nname: caf\xe9\n",
     );
-    let err = t.store.get_agent("a").unwrap_err();
+    let err = t.store.agents().get("a").unwrap_err();
     match &err {
         StoreError::Parse { line, column, .. } => assert_eq!((*line, *column), (Some(2), Some(10))),
         other => panic!("{other:?}"),
@@ -154,7 +155,7 @@ fn a_nul_byte_is_a_parse_error_with_a_line() {
         "agents/a/config.yaml",
         b"id: a\nname: a\0b\nmodel: m\nprovider: p\n",
     );
-    let err = t.store.get_agent("a").unwrap_err();
+    let err = t.store.agents().get("a").unwrap_err();
     match &err {
         StoreError::Parse { line, column, .. } => {
             assert_eq!((*line, *column), (Some(2), Some(8)), "{err}")
@@ -266,22 +267,22 @@ fn random_bytes_and_random_yaml_never_panic_any_loader() {
             &content,
         );
         write(root, "telemetry/logs/2026-01-01.jsonl", &content);
-        let _ = t.store.get_agent("x");
-        let _ = t.store.list_agents();
-        let _ = t.store.list_providers();
-        let _ = t.store.load_models();
-        let _ = t.store.load_channels();
-        let _ = t.store.get_session(session);
-        let _ = t.store.list_sessions(None);
-        if let Ok(reader) = t.store.read_messages(session) {
+        let _ = t.store.agents().get("x");
+        let _ = t.store.agents().list();
+        let _ = t.store.providers().list();
+        let _ = t.store.models().document();
+        let _ = t.store.channels().document();
+        let _ = t.store.sessions().get(session);
+        let _ = t.store.sessions().list();
+        if let Ok(reader) = t.store.sessions().read(session) {
             for item in reader {
                 let _ = item;
             }
         }
-        let _ = t.store.last_messages(session, 3);
+        let _ = t.store.sessions().last(session, 3);
         let from = "2026-01-01T00:00:00Z".parse().unwrap();
         let to = "2026-01-02T00:00:00Z".parse().unwrap();
-        let _ = t.store.read_telemetry::<viben_model::LogRecord>(from, to);
+        let _ = t.store.telemetry().read::<viben_model::LogRecord>(from, to);
         let _ = t.store.check();
     }
     assert!(
@@ -356,8 +357,8 @@ fn random_awkward_text_round_trips_exactly_through_a_save_and_a_load() {
             (awkward_text(&mut rng) + "k").into(),
             awkward_text(&mut rng).into(),
         );
-        t.store.create_agent(&agent).unwrap();
-        assert_eq!(t.store.get_agent(&agent.id).unwrap(), agent, "round {i}");
+        t.store.agents().create(&agent).unwrap();
+        assert_eq!(t.store.agents().get(&agent.id).unwrap(), agent, "round {i}");
     }
 }
 
@@ -380,15 +381,20 @@ fn assert_prompt_round_trips(prompt: &str) {
         "agents/a/config.yaml",
         agent_with_prompt(prompt),
     );
-    let agent = t.store.get_agent("a").expect("load the hand-written agent");
+    let agent = t
+        .store
+        .agents()
+        .get("a")
+        .expect("load the hand-written agent");
     assert_eq!(agent.system_prompt.as_deref(), Some(prompt));
     t.store
-        .update_agent("a", |agent| {
+        .agents()
+        .update("a", |agent| {
             agent.name = "Renamed".to_owned();
             Ok(())
         })
         .expect("save a change");
-    let agent = t.store.get_agent("a").expect("load the saved agent");
+    let agent = t.store.agents().get("a").expect("load the saved agent");
     assert_eq!(agent.name, "Renamed");
     assert_eq!(agent.system_prompt.as_deref(), Some(prompt));
 }
@@ -425,7 +431,7 @@ fn flow_nesting_200_levels_deep_is_refused_by_the_yaml_parser_with_a_clear_error
         "]".repeat(depth)
     );
     write(t.dir.path(), "agents/a/config.yaml", &yaml);
-    let err = t.store.get_agent("a").unwrap_err();
+    let err = t.store.agents().get("a").unwrap_err();
     assert!(matches!(err, StoreError::Parse { .. }), "{err:?}");
     let message = err.to_string();
     assert!(
@@ -475,7 +481,7 @@ fn a_yaml_file_just_over_1_mib_is_refused_by_size() {
         yaml.push_str(&comment);
     }
     write(t.dir.path(), "agents/a/config.yaml", &yaml);
-    let err = t.store.get_agent("a").unwrap_err();
+    let err = t.store.agents().get("a").unwrap_err();
     assert!(
         matches!(
             err,
@@ -492,10 +498,11 @@ fn a_yaml_file_just_over_1_mib_is_refused_by_size() {
 fn saving_an_agent_too_large_to_read_back_is_refused_and_writes_nothing() {
     let t = temp_store();
     let agent = viben_model::AgentConfig::new("a", "A", "m", "p");
-    t.store.create_agent(&agent).unwrap();
+    t.store.agents().create(&agent).unwrap();
     let err = t
         .store
-        .update_agent("a", |agent| {
+        .agents()
+        .update("a", |agent| {
             agent.system_prompt = Some("x".repeat(1024 * 1024));
             Ok(())
         })
@@ -505,7 +512,7 @@ fn saving_an_agent_too_large_to_read_back_is_refused_and_writes_nothing() {
         err.to_string().contains("config.yaml would be larger than"),
         "{err}"
     );
-    assert_eq!(t.store.get_agent("a").unwrap().system_prompt, None);
+    assert_eq!(t.store.agents().get("a").unwrap().system_prompt, None);
 }
 
 /// The attack from issue 8: a 500 KB string anchored once and repeated by `aliases` aliases
@@ -529,7 +536,7 @@ fn parse_location(err: &StoreError) -> (Option<usize>, Option<usize>) {
 fn alias_expanding_past_the_byte_budget_is_refused_at_the_alias() {
     let t = temp_store();
     write(t.dir.path(), "models.yaml", string_bomb(20_000));
-    let err = t.store.load_models().unwrap_err();
+    let err = t.store.models().document().unwrap_err();
     // The anchor's 500,000 bytes plus 8 copies pass 4 MiB: the 8th alias, at column 5 + 7 * 3.
     assert_eq!(parse_location(&err), (Some(2), Some(26)), "{err}");
     let message = err.to_string();
@@ -570,7 +577,7 @@ fn aliases_past_the_count_budget_are_refused_at_the_alias() {
             "*x,".repeat(10_001)
         ),
     );
-    let err = t.store.get_agent("a").unwrap_err();
+    let err = t.store.agents().get("a").unwrap_err();
     // The 10,001st alias: column 8 + 10,000 * 3.
     assert_eq!(parse_location(&err), (Some(6), Some(30_008)), "{err}");
     assert!(
@@ -592,7 +599,7 @@ fn aliases_inside_a_repeated_value_count_toward_the_alias_budget() {
             "*l,".repeat(100)
         ),
     );
-    let err = t.store.load_models().unwrap_err();
+    let err = t.store.models().document().unwrap_err();
     assert_eq!(parse_location(&err).0, Some(3), "{err}");
     assert!(err.to_string().contains("aliases"), "{err}");
 }
@@ -607,7 +614,7 @@ fn a_file_of_more_than_200_000_values_is_refused_where_it_passes_the_limit() {
     }
     yaml.push_str("a]\n");
     write(t.dir.path(), "models.yaml", &yaml);
-    let err = t.store.load_models().unwrap_err();
+    let err = t.store.models().document().unwrap_err();
     // Values 1 and 2 are the map and its key `x`, 3 the list; item n is at column 3 + 2n.
     assert_eq!(
         parse_location(&err),
@@ -624,7 +631,7 @@ fn a_file_of_more_than_200_000_values_is_refused_where_it_passes_the_limit() {
 fn an_alias_inside_the_value_it_names_is_refused_as_a_cycle() {
     let t = temp_store();
     write(t.dir.path(), "models.yaml", "a: &a [1, *a]\n");
-    let err = t.store.load_models().unwrap_err();
+    let err = t.store.models().document().unwrap_err();
     assert_eq!(parse_location(&err), (Some(1), Some(11)), "{err}");
     assert!(
         err.to_string()
@@ -642,7 +649,7 @@ fn reuse_within_the_budgets_still_loads() {
         yaml.push_str(&format!("- id: m{i}\n  provider: p\n  note: *d\n"));
     }
     write(t.dir.path(), "models.yaml", &yaml);
-    let catalog = t.store.load_models().unwrap();
+    let catalog = t.store.models().document().unwrap();
     assert_eq!(catalog.models.len(), 3000);
     assert_eq!(
         catalog.models[2999].extra["note"].as_str().map(str::len),
@@ -662,18 +669,19 @@ fn a_realistic_1_mib_catalog_still_loads() {
         count += 1;
     }
     write(t.dir.path(), "models.yaml", &yaml);
-    assert_eq!(t.store.load_models().unwrap().models.len(), count);
+    assert_eq!(t.store.models().document().unwrap().models.len(), count);
 }
 
 #[test]
 fn saving_more_values_than_a_read_accepts_is_refused_and_writes_nothing() {
     let t = temp_store();
     let agent = viben_model::AgentConfig::new("a", "A", "m", "p");
-    t.store.create_agent(&agent).unwrap();
+    t.store.agents().create(&agent).unwrap();
     // 210,000 one-digit items: 840 KB as `- 1` lines, under 1 MiB, over 200,000 values.
     let err = t
         .store
-        .update_agent("a", |agent| {
+        .agents()
+        .update("a", |agent| {
             agent.extra.insert(
                 "many".into(),
                 serde_yaml::Value::Sequence(vec![1.into(); 210_000]),
@@ -687,5 +695,5 @@ fn saving_more_values_than_a_read_accepts_is_refused_and_writes_nothing() {
             .contains("could not be read back: the file holds more than 200000 values"),
         "{err}"
     );
-    assert!(t.store.get_agent("a").unwrap().extra.is_empty());
+    assert!(t.store.agents().get("a").unwrap().extra.is_empty());
 }

@@ -12,36 +12,46 @@ use viben_store::StoreError;
 fn traversal_ids_are_refused_before_any_path_is_built() {
     let t = seed_store();
     for id in ["../etc", "..", "/etc/passwd", "a/b", ".hidden", "nul\0", ""] {
-        let err = t.store.get_agent(id).unwrap_err();
+        let err = t.store.agents().get(id).unwrap_err();
         assert!(
             matches!(err, StoreError::InvalidId { .. }),
             "{id:?}: {err:?}"
         );
         assert!(
-            matches!(t.store.get_provider(id), Err(StoreError::InvalidId { .. })),
-            "{id:?}"
-        );
-        assert!(
-            matches!(t.store.get_session(id), Err(StoreError::InvalidId { .. })),
+            matches!(
+                t.store.providers().get(id),
+                Err(StoreError::InvalidId { .. })
+            ),
             "{id:?}"
         );
         assert!(
             matches!(
-                t.store.delete_agent(id, true),
+                t.store.sessions().get(id),
+                Err(StoreError::InvalidId { .. })
+            ),
+            "{id:?}"
+        );
+        assert!(
+            matches!(
+                t.store
+                    .agents()
+                    .delete_with(id, viben_store::Referrers::Keep),
                 Err(StoreError::InvalidId { .. })
             ),
             "{id:?}"
         );
         assert!(matches!(
-            t.store.create_agent(&AgentConfig::new(id, "x", "m", "p")),
+            t.store
+                .agents()
+                .create(&AgentConfig::new(id, "x", "m", "p")),
             Err(StoreError::InvalidId { .. })
         ));
         assert!(matches!(
-            t.store.set_provider(&ProviderConfig::new(id)),
+            t.store.providers().set(&ProviderConfig::new(id)),
             Err(StoreError::InvalidId { .. })
         ));
     }
-    let err = t.store.get_agent("../etc").unwrap_err();
+    let err = t.store.agents().get("../etc").unwrap_err();
     assert!(
         err.to_string().starts_with("invalid agent id \"../etc\""),
         "{err}"
@@ -58,7 +68,7 @@ fn a_symlinked_agent_folder_pointing_outside_is_refused() {
         "id: evil\nname: Evil\nmodel: m\nprovider: p\n",
     );
     symlink(outside.path(), t.dir.path().join("agents/evil")).unwrap();
-    let err = t.store.get_agent("evil").unwrap_err();
+    let err = t.store.agents().get("evil").unwrap_err();
     assert!(matches!(err, StoreError::OutsideRoot { .. }), "{err:?}");
     assert!(
         err.to_string().contains("resolves outside the store"),
@@ -66,14 +76,17 @@ fn a_symlinked_agent_folder_pointing_outside_is_refused() {
     );
     let err = t
         .store
-        .update_agent("evil", |a| {
+        .agents()
+        .update("evil", |a| {
             a.name = "x".into();
             Ok(())
         })
         .unwrap_err();
     assert!(matches!(err, StoreError::OutsideRoot { .. }), "{err:?}");
     assert!(matches!(
-        t.store.delete_agent("evil", true),
+        t.store
+            .agents()
+            .delete_with("evil", viben_store::Referrers::Keep),
         Err(StoreError::OutsideRoot { .. })
     ));
     assert!(
@@ -81,7 +94,7 @@ fn a_symlinked_agent_folder_pointing_outside_is_refused() {
         "nothing outside was touched"
     );
     // The listing reports it and still returns the good agent.
-    let listing = t.store.list_agents().unwrap();
+    let listing = t.store.agents().list().unwrap();
     assert_eq!(listing.items.len(), 1);
     assert!(matches!(
         listing.errors[..],
@@ -111,12 +124,12 @@ fn a_symlinked_config_file_pointing_outside_is_refused() {
     )
     .unwrap();
     assert!(matches!(
-        t.store.get_agent("x"),
+        t.store.agents().get("x"),
         Err(StoreError::OutsideRoot { .. })
     ));
     symlink("/etc/passwd", t.dir.path().join("providers/passwd.yaml")).unwrap();
     assert!(matches!(
-        t.store.get_provider("passwd"),
+        t.store.providers().get("passwd"),
         Err(StoreError::OutsideRoot { .. })
     ));
 }
@@ -130,7 +143,7 @@ fn a_symlink_that_stays_inside_the_root_is_followed() {
         t.dir.path().join("agents/alias/config.yaml"),
     )
     .unwrap();
-    let err = t.store.get_agent("alias").unwrap_err();
+    let err = t.store.agents().get("alias").unwrap_err();
     assert!(
         matches!(err, StoreError::IdMismatch { .. }),
         "read through the link: {err:?}"
@@ -156,15 +169,15 @@ fn a_symlinked_session_folder_pointing_outside_is_refused() {
     symlink(outside.path(), t.dir.path().join("sessions").join(&meta.id)).unwrap();
     let message = viben_model::Message::new(viben_model::MessageRole::User, "hi");
     assert!(matches!(
-        t.store.append_message(&meta.id, &message),
+        t.store.sessions().append(&meta.id, &message),
         Err(StoreError::OutsideRoot { .. })
     ));
     assert!(matches!(
-        t.store.read_messages(&meta.id),
+        t.store.sessions().read(&meta.id),
         Err(StoreError::OutsideRoot { .. })
     ));
     assert!(matches!(
-        t.store.delete_session(&meta.id),
+        t.store.sessions().delete(&meta.id),
         Err(StoreError::OutsideRoot { .. })
     ));
     assert!(std::fs::read_dir(outside.path()).unwrap().next().is_none());
@@ -216,9 +229,9 @@ fn a_fifo_in_place_of_a_yaml_file_is_refused_without_hanging() {
         let store = t.store.clone();
         let err = within_seconds(&fifo, move || {
             if rel == "models.yaml" {
-                store.load_models().map(|_| ()).unwrap_err()
+                store.models().document().map(|_| ()).unwrap_err()
             } else {
-                store.get_agent("my-agent").map(|_| ()).unwrap_err()
+                store.agents().get("my-agent").map(|_| ()).unwrap_err()
             }
         });
         assert_not_a_file(&err, rel);
@@ -229,7 +242,7 @@ fn a_fifo_in_place_of_a_yaml_file_is_refused_without_hanging() {
     std::fs::remove_file(root.join("providers/openai.yaml")).unwrap();
     symlink("pipe", root.join("providers/openai.yaml")).unwrap();
     let store = t.store.clone();
-    let err = within_seconds(&fifo, move || store.get_provider("openai").unwrap_err());
+    let err = within_seconds(&fifo, move || store.providers().get("openai").unwrap_err());
     assert_not_a_file(&err, "providers/openai.yaml");
 }
 
@@ -237,22 +250,23 @@ fn a_fifo_in_place_of_a_yaml_file_is_refused_without_hanging() {
 fn a_fifo_in_place_of_a_message_log_is_refused_without_hanging() {
     let t = seed_store();
     let meta = SessionMeta::new("my-agent", None);
-    t.store.create_session(&meta).unwrap();
+    t.store.sessions().create(&meta).unwrap();
     let fifo = t.store.layout().session_messages(&meta.id);
     mkfifo(&fifo);
     let rel = format!("sessions/{}/messages.jsonl", meta.id);
     let (store, id) = (t.store.clone(), meta.id.clone());
     let err = within_seconds(&fifo, move || {
-        store.read_messages(&id).map(|_| ()).unwrap_err()
+        store.sessions().read(&id).map(|_| ()).unwrap_err()
     });
     assert_not_a_file(&err, &rel);
     let (store, id) = (t.store.clone(), meta.id.clone());
-    let err = within_seconds(&fifo, move || store.last_messages(&id, 3).unwrap_err());
+    let err = within_seconds(&fifo, move || store.sessions().last(&id, 3).unwrap_err());
     assert_not_a_file(&err, &rel);
     let (store, id) = (t.store.clone(), meta.id.clone());
     let err = within_seconds(&fifo, move || {
         store
-            .append_message(
+            .sessions()
+            .append(
                 &id,
                 &viben_model::Message::new(viben_model::MessageRole::User, "hi"),
             )
@@ -268,19 +282,23 @@ type Write = (String, Box<dyn Fn() -> Result<(), StoreError>>);
 /// of what may stand at a lock file's path.
 fn locking_writes(t: &common::TempStore) -> Vec<Write> {
     let meta = SessionMeta::new("my-agent", None);
-    t.store.create_session(&meta).expect("the setup succeeds");
+    t.store
+        .sessions()
+        .create(&meta)
+        .expect("the setup succeeds");
     let mut writes: Vec<Write> = Vec::new();
     let store = t.store.clone();
     writes.push((
         "models.yaml".into(),
-        Box::new(move || store.set_default_model(None)),
+        Box::new(move || store.models().set_default(None).map(|_| ())),
     ));
     let store = t.store.clone();
     writes.push((
         "providers/openai.yaml".into(),
         Box::new(move || {
             store
-                .update_provider("openai", |p| {
+                .providers()
+                .update("openai", |p| {
                     p.enabled = Some(p.enabled == Some(false));
                     Ok(())
                 })
@@ -290,14 +308,20 @@ fn locking_writes(t: &common::TempStore) -> Vec<Write> {
     let store = t.store.clone();
     writes.push((
         "providers/new.yaml".into(),
-        Box::new(move || store.set_provider(&ProviderConfig::new("new"))),
+        Box::new(move || {
+            store
+                .providers()
+                .set(&ProviderConfig::new("new"))
+                .map(|_| ())
+        }),
     ));
     let store = t.store.clone();
     writes.push((
         "agents/my-agent/config.yaml".into(),
         Box::new(move || {
             store
-                .update_agent("my-agent", |a| {
+                .agents()
+                .update("my-agent", |a| {
                     a.name = "renamed".into();
                     Ok(())
                 })
@@ -308,11 +332,14 @@ fn locking_writes(t: &common::TempStore) -> Vec<Write> {
     writes.push((
         "channels.yaml".into(),
         Box::new(move || {
-            store.set_channel(viben_model::Channel::new(
-                "c",
-                viben_model::ChannelKind::Slack,
-                "my-agent",
-            ))
+            store
+                .channels()
+                .set(viben_model::Channel::new(
+                    "c",
+                    viben_model::ChannelKind::Slack,
+                    "my-agent",
+                ))
+                .map(|_| ())
         }),
     ));
     // Signing out takes the lock only when there is a profile to remove.
@@ -320,7 +347,7 @@ fn locking_writes(t: &common::TempStore) -> Vec<Write> {
     let store = t.store.clone();
     writes.push((
         "profile.yaml".into(),
-        Box::new(move || store.sign_out().map(|_| ())),
+        Box::new(move || store.profile().sign_out().map(|_| ())),
     ));
     let store = t.store.clone();
     let id = meta.id.clone();
@@ -328,7 +355,8 @@ fn locking_writes(t: &common::TempStore) -> Vec<Write> {
         format!("sessions/{id}/session.yaml"),
         Box::new(move || {
             store
-                .update_session(&id, |m| {
+                .sessions()
+                .update(&id, |m| {
                     m.title = Some("t".into());
                     Ok(())
                 })
@@ -391,7 +419,7 @@ fn a_symlinked_lock_file_is_refused_and_nothing_is_created_where_it_points() {
         let before = snapshot(t.dir.path());
         let err = write().unwrap_err();
         assert!(matches!(err, StoreError::Linked { .. }), "{rel}: {err:?}");
-        let message = err.to_string();
+        let message = viben_model::Report(&err).to_string();
         assert!(
             message.contains(&format!("{}.lock", rel.rsplit('/').next().unwrap())),
             "{message}"
@@ -484,7 +512,7 @@ fn a_hard_linked_data_file_is_replaced_on_save_not_written_through() {
     std::fs::remove_file(t.dir.path().join("models.yaml")).unwrap();
     std::fs::hard_link(&other, t.dir.path().join("models.yaml")).unwrap();
     let before = std::fs::read(&other).unwrap();
-    t.store.set_default_model(None).unwrap();
+    t.store.models().set_default(None).unwrap();
     assert_eq!(
         std::fs::read(&other).unwrap(),
         before,
@@ -542,7 +570,10 @@ fn deleting_an_agent_whose_folder_is_a_link_removes_the_link_not_what_it_points_
         "id: linked\nname: L\nmodel: m\nprovider: p\n",
     );
     symlink(root.join("elsewhere"), root.join("agents/linked")).unwrap();
-    t.store.delete_agent("linked", true).unwrap();
+    t.store
+        .agents()
+        .delete_with("linked", viben_store::Referrers::Keep)
+        .unwrap();
     assert!(std::fs::symlink_metadata(root.join("agents/linked")).is_err());
     assert!(root.join("elsewhere/config.yaml").is_file());
 }
@@ -567,7 +598,7 @@ fn a_hard_linked_telemetry_day_file_is_not_appended_to() {
         time,
         extra: viben_model::JsonFields::new(),
     };
-    let err = t.store.record(&record).unwrap_err();
+    let err = t.store.telemetry().record(&record).unwrap_err();
     assert!(matches!(err, StoreError::Linked { .. }), "{err:?}");
     assert_eq!(std::fs::read_to_string(&other).unwrap(), "mine\n");
 }
@@ -600,17 +631,20 @@ fn a_linked_folder_lock_file_is_refused_when_creating_agents_providers_and_sessi
     }
     let err = t
         .store
-        .create_agent(&AgentConfig::new("new", "N", "m", "p"))
+        .agents()
+        .create(&AgentConfig::new("new", "N", "m", "p"))
         .unwrap_err();
     assert!(matches!(err, StoreError::Linked { .. }), "{err:?}");
     let err = t
         .store
-        .set_provider(&ProviderConfig::new("new"))
+        .providers()
+        .set(&ProviderConfig::new("new"))
         .unwrap_err();
     assert!(matches!(err, StoreError::Linked { .. }), "{err:?}");
     let err = t
         .store
-        .create_session(&SessionMeta::new("my-agent", None))
+        .sessions()
+        .create(&SessionMeta::new("my-agent", None))
         .unwrap_err();
     assert!(matches!(err, StoreError::Linked { .. }), "{err:?}");
     assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
@@ -621,13 +655,13 @@ fn a_linked_folder_lock_file_is_refused_when_creating_agents_providers_and_sessi
 fn a_hard_linked_message_log_is_not_appended_to() {
     let t = seed_store();
     let meta = SessionMeta::new("my-agent", None);
-    t.store.create_session(&meta).unwrap();
+    t.store.sessions().create(&meta).unwrap();
     let outside = tempfile::tempdir().unwrap();
     let other = outside.path().join("notes.txt");
     std::fs::write(&other, "mine\n").unwrap();
     std::fs::hard_link(&other, t.store.layout().session_messages(&meta.id)).unwrap();
     let message = viben_model::Message::new(viben_model::MessageRole::User, "hi");
-    let err = t.store.append_message(&meta.id, &message).unwrap_err();
+    let err = t.store.sessions().append(&meta.id, &message).unwrap_err();
     assert!(matches!(err, StoreError::Linked { .. }), "{err:?}");
     assert_eq!(std::fs::read_to_string(&other).unwrap(), "mine\n");
 }

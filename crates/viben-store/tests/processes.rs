@@ -69,7 +69,8 @@ fn child_entry() {
     if mode == "open-default" {
         let store = Store::open_default().unwrap();
         store
-            .create_agent(&AgentConfig::new("from-env", "E", "m", "p"))
+            .agents()
+            .create(&AgentConfig::new("from-env", "E", "m", "p"))
             .unwrap();
         return;
     }
@@ -79,7 +80,8 @@ fn child_entry() {
         "update-models" => {
             for _ in 0..500 {
                 store
-                    .update_models(|catalog| {
+                    .models()
+                    .update(|catalog| {
                         for key in ["counter".to_owned(), format!("count_{tag}")] {
                             let n = catalog
                                 .extra
@@ -94,7 +96,7 @@ fn child_entry() {
             }
         }
         "append" => {
-            let appender = store.message_appender(&tag_session()).unwrap();
+            let appender = store.sessions().appender(&tag_session()).unwrap();
             for i in 0..2000u32 {
                 // Every tenth line is longer than PIPE_BUF (4096 bytes).
                 let size = if i.is_multiple_of(10) { 6000 } else { 40 };
@@ -108,40 +110,44 @@ fn child_entry() {
             let session = tag_session();
             for n in 1.. {
                 store
-                    .update_agent("my-agent", |agent| {
+                    .agents()
+                    .update("my-agent", |agent| {
                         *agent = agent_version(n);
                         Ok(())
                     })
                     .unwrap();
                 store
-                    .update_models(|catalog| {
+                    .models()
+                    .update(|catalog| {
                         catalog.extra.insert("version".into(), n.into());
                         catalog.extra.insert("padding".into(), padding(n).into());
                         Ok(())
                     })
                     .unwrap();
                 store
-                    .append_message(&session, &Message::new(MessageRole::User, padding(n)))
+                    .sessions()
+                    .append(&session, &Message::new(MessageRole::User, padding(n)))
                     .unwrap();
             }
         }
         "short-write" => {
             // Run under a file size limit of a few KiB (see the parent test).
-            let appender = store.message_appender(&tag_session()).unwrap();
+            let appender = store.sessions().appender(&tag_session()).unwrap();
             appender
                 .append(&Message::new(MessageRole::User, "small"))
                 .unwrap();
             let err = appender
                 .append(&Message::new(MessageRole::User, "x".repeat(20_000)))
                 .unwrap_err();
-            let text = err.to_string();
+            // The operating system's error, with what was left, is the cause.
+            let text = viben_model::Report(&err).to_string();
             assert!(text.contains("wrote only"), "{text}");
             assert!(text.contains("the partial line was removed"), "{text}");
         }
         "append-until-stopped" => {
             // Appends numbered small messages until the parent creates the stop file, then
             // prints how many appends returned Ok.
-            let appender = store.message_appender(&tag_session()).unwrap();
+            let appender = store.sessions().appender(&tag_session()).unwrap();
             let stop = std::path::Path::new(&std::env::var(ROOT).unwrap()).join(STOP);
             let mut acknowledged = 0usize;
             loop {
@@ -159,11 +165,12 @@ fn child_entry() {
         "append-huge" => {
             // One 1.5 MB line, long enough to be killed half-way through its `write`.
             store
-                .append_message(&tag_session(), &Message::new(MessageRole::User, huge()))
+                .sessions()
+                .append(&tag_session(), &Message::new(MessageRole::User, huge()))
                 .unwrap();
         }
         "append-70k" => {
-            let appender = store.message_appender(&tag_session()).unwrap();
+            let appender = store.sessions().appender(&tag_session()).unwrap();
             for i in 0..LARGE_MESSAGES {
                 let content = format!("{tag} {i} {}", tag.repeat(70_000));
                 appender
@@ -203,7 +210,8 @@ fn create_shared_session(store: &Store) {
     let mut meta = SessionMeta::new("my-agent", None);
     meta.id = tag_session();
     store
-        .create_session(&meta)
+        .sessions()
+        .create(&meta)
         .expect("create the shared session");
 }
 
@@ -243,7 +251,7 @@ fn two_processes_doing_500_updates_each_of_models_yaml_lose_none() {
     let b = spawn_child("update-models", t.dir.path(), "b");
     wait_ok(a);
     wait_ok(b);
-    let catalog = t.store.load_models().unwrap();
+    let catalog = t.store.models().document().unwrap();
     assert_eq!(catalog.extra["counter"], 1000);
     assert_eq!(catalog.extra["count_a"], 500);
     assert_eq!(catalog.extra["count_b"], 500);
@@ -258,7 +266,7 @@ fn two_processes_appending_to_one_session_log_write_only_whole_lines() {
     let b = spawn_child("append", t.dir.path(), "b");
     wait_ok(a);
     wait_ok(b);
-    let mut reader = t.store.read_messages(&tag_session()).unwrap();
+    let mut reader = t.store.sessions().read(&tag_session()).unwrap();
     let mut next = [0usize; 2];
     for message in reader.by_ref() {
         let message = message.expect("every line is a whole message");
@@ -297,10 +305,10 @@ fn sigkill_in_the_middle_of_writes_leaves_every_file_an_old_or_new_version() {
         child.wait().unwrap();
 
         // Every file parses and is exactly one version's content.
-        let agent = t.store.get_agent("my-agent").unwrap();
+        let agent = t.store.agents().get("my-agent").unwrap();
         let n: u64 = agent.name.trim_start_matches('v').parse().unwrap();
         assert_eq!(agent, agent_version(n));
-        let catalog = t.store.load_models().unwrap();
+        let catalog = t.store.models().document().unwrap();
         let m = catalog.extra["version"].as_u64().unwrap();
         assert_eq!(catalog.extra["padding"], padding(m).as_str());
         assert!(
@@ -308,13 +316,14 @@ fn sigkill_in_the_middle_of_writes_leaves_every_file_an_old_or_new_version() {
             "models.yaml version {m} vs agent version {n}"
         );
         // The listing ignores leftover temporary files.
-        let listing = t.store.list_agents().unwrap();
+        let listing = t.store.agents().list().unwrap();
         assert_eq!((listing.items.len(), listing.errors.len()), (1, 0));
         // The log holds whole messages, perhaps with a torn tail, and accepts appends.
         t.store
-            .append_message(&tag_session(), &Message::new(MessageRole::User, "after"))
+            .sessions()
+            .append(&tag_session(), &Message::new(MessageRole::User, "after"))
             .unwrap();
-        let mut reader = t.store.read_messages(&tag_session()).unwrap();
+        let mut reader = t.store.sessions().read(&tag_session()).unwrap();
         let mut last = None;
         let mut bad = 0;
         for item in reader.by_ref() {
@@ -335,7 +344,8 @@ fn sigkill_in_the_middle_of_writes_leaves_every_file_an_old_or_new_version() {
 
 fn current_version(store: &Store) -> u64 {
     store
-        .load_models()
+        .models()
+        .document()
         .ok()
         .and_then(|c| c.extra.get("version").and_then(|v| v.as_u64()))
         .unwrap_or(0)
@@ -368,9 +378,10 @@ fn a_short_write_of_a_line_is_an_error_and_leaves_no_partial_line() {
         String::from_utf8_lossy(&status.stderr)
     );
     t.store
-        .append_message(&tag_session(), &Message::new(MessageRole::User, "after"))
+        .sessions()
+        .append(&tag_session(), &Message::new(MessageRole::User, "after"))
         .unwrap();
-    let read = t.store.last_messages(&tag_session(), 10).unwrap();
+    let read = t.store.sessions().last(&tag_session(), 10).unwrap();
     let contents: Vec<_> = read.records.iter().map(|m| m.content.as_str()).collect();
     assert_eq!(contents, ["small", "after"]);
     assert!(read.warnings.is_empty(), "{:?}", read.warnings);
@@ -462,7 +473,8 @@ fn appenders_killed_mid_line_never_cost_another_appender_an_acknowledged_message
     // The log exists before anyone watches it.
     let log = t.store.layout().session_messages(&tag_session());
     t.store
-        .append_message(&tag_session(), &Message::new(MessageRole::User, "first"))
+        .sessions()
+        .append(&tag_session(), &Message::new(MessageRole::User, "first"))
         .unwrap();
     let a = spawn_child_piped("append-until-stopped", root, "a");
     let b = spawn_child_piped("append-until-stopped", root, "b");
@@ -511,11 +523,12 @@ fn appenders_killed_mid_line_never_cost_another_appender_an_acknowledged_message
 
     // The store's own reader agrees, and a new append lands on a line of its own.
     t.store
-        .append_message(&tag_session(), &Message::new(MessageRole::User, "after"))
+        .sessions()
+        .append(&tag_session(), &Message::new(MessageRole::User, "after"))
         .unwrap();
-    let last = t.store.last_messages(&tag_session(), 1).unwrap();
+    let last = t.store.sessions().last(&tag_session(), 1).unwrap();
     assert_eq!(last.records[0].content, "after");
-    let read = t.store.read_messages(&tag_session()).unwrap();
+    let read = t.store.sessions().read(&tag_session()).unwrap();
     let good = read.filter(Result::is_ok).count();
     assert_eq!(good, messages.len() + 1);
 }

@@ -8,7 +8,7 @@ use viben_model::{ChannelKind, MessageRole};
 #[test]
 fn the_seed_agent_config_loads_verbatim() {
     let t = seed_store();
-    let agent = t.store.get_agent("my-agent").unwrap();
+    let agent = t.store.agents().get("my-agent").unwrap();
     assert_eq!(agent.name, "My Agent");
     assert_eq!(agent.description.as_deref(), Some("A helpful assistant"));
     assert_eq!(agent.model, "claude-3-sonnet");
@@ -24,12 +24,12 @@ fn the_seed_agent_config_loads_verbatim() {
 #[test]
 fn the_seed_models_yaml_loads_verbatim() {
     let t = seed_store();
-    let catalog = t.store.load_models().unwrap();
+    let catalog = t.store.models().document().unwrap();
     assert_eq!(catalog.default.as_deref(), Some("claude-3-sonnet"));
     assert_eq!(catalog.models.len(), 2);
     assert_eq!(catalog.models[1].base_model.as_deref(), Some("gpt-4"));
     assert_eq!(
-        t.store.default_model().unwrap().unwrap().id,
+        t.store.models().default().unwrap().unwrap().id,
         "claude-3-sonnet"
     );
 }
@@ -38,7 +38,7 @@ fn the_seed_models_yaml_loads_verbatim() {
 fn a_seed_store_checks_clean_and_resolves() {
     let t = seed_store();
     assert_eq!(t.store.check(), vec![]);
-    let resolved = t.store.resolve_agent("my-agent").unwrap();
+    let resolved = t.store.agents().resolve("my-agent").unwrap();
     assert_eq!(resolved.model.id, "claude-3-sonnet");
     assert_eq!(
         resolved.provider.api_key_env.as_deref(),
@@ -49,8 +49,8 @@ fn a_seed_store_checks_clean_and_resolves() {
 #[test]
 fn rewriting_seed_files_keeps_them_byte_for_byte_when_nothing_changed() {
     let t = seed_store();
-    t.store.update_agent("my-agent", |_| Ok(())).unwrap();
-    t.store.update_models(|_| Ok(())).unwrap();
+    t.store.agents().update("my-agent", |_| Ok(())).unwrap();
+    t.store.models().update(|_| Ok(())).unwrap();
     assert_eq!(
         read(t.dir.path(), "agents/my-agent/config.yaml"),
         SEED_AGENT
@@ -66,13 +66,13 @@ fn a_hand_written_channels_yaml_loads() {
         "channels.yaml",
         "channels:\n- id: tg-main\n  kind: telegram\n  agent: my-agent\n  settings:\n    chat_id: 42\n- id: mx\n  kind: matrix\n  agent: my-agent\n  enabled: false\n",
     );
-    let channels = t.store.list_channels().unwrap();
+    let channels = t.store.channels().list().unwrap();
     assert_eq!(channels.len(), 2);
     assert_eq!(channels[0].kind, ChannelKind::Telegram);
     assert_eq!(channels[0].settings["chat_id"], 42);
     assert_eq!(channels[1].kind, ChannelKind::Other("matrix".into()));
     assert!(!channels[1].is_enabled());
-    assert_eq!(t.store.get_channel("mx").unwrap().agent, "my-agent");
+    assert_eq!(t.store.channels().get("mx").unwrap().agent, "my-agent");
 }
 
 #[test]
@@ -95,12 +95,13 @@ fn a_hand_written_session_folder_loads() {
             "\n",
         ),
     );
-    let meta = t.store.get_session("s-1").unwrap();
+    let meta = t.store.sessions().get("s-1").unwrap();
     assert_eq!(meta.title.as_deref(), Some("Trip planning"));
     assert_eq!(meta.extra["pinned"], true);
     let messages: Vec<_> = t
         .store
-        .read_messages("s-1")
+        .sessions()
+        .read("s-1")
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -114,9 +115,9 @@ fn a_hand_written_session_folder_loads() {
 #[test]
 fn an_empty_or_comment_only_models_yaml_is_an_empty_catalog() {
     let t = temp_store();
-    assert!(t.store.load_models().unwrap().models.is_empty());
+    assert!(t.store.models().document().unwrap().models.is_empty());
     write(t.dir.path(), "models.yaml", "# no models yet\n");
-    assert!(t.store.load_models().unwrap().models.is_empty());
+    assert!(t.store.models().document().unwrap().models.is_empty());
     write(t.dir.path(), "channels.yaml", "");
-    assert!(t.store.list_channels().unwrap().is_empty());
+    assert!(t.store.channels().list().unwrap().is_empty());
 }

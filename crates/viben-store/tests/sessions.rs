@@ -17,7 +17,8 @@ fn msg(content: &str) -> Message {
 fn sessions_are_created_listed_newest_first_and_filtered_by_agent() {
     let t = seed_store();
     t.store
-        .create_agent(&viben_model::AgentConfig::new(
+        .agents()
+        .create(&viben_model::AgentConfig::new(
             "other",
             "O",
             "claude-3-sonnet",
@@ -29,15 +30,15 @@ fn sessions_are_created_listed_newest_first_and_filtered_by_agent() {
     let new = SessionMeta::new("my-agent", Some("new".into()));
     let others = SessionMeta::new("other", None);
     for s in [&old, &new, &others] {
-        t.store.create_session(s).unwrap();
+        t.store.sessions().create(s).unwrap();
     }
-    let all = t.store.list_sessions(None).unwrap();
+    let all = t.store.sessions().list().unwrap();
     assert!(all.errors.is_empty());
     assert_eq!(
         all.items.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
         [&others.id, &new.id, &old.id]
     );
-    let mine = t.store.list_sessions(Some("my-agent")).unwrap();
+    let mine = t.store.sessions().list_for_agent("my-agent").unwrap();
     assert_eq!(
         mine.items
             .iter()
@@ -46,7 +47,7 @@ fn sessions_are_created_listed_newest_first_and_filtered_by_agent() {
         ["new", "old"]
     );
     assert!(matches!(
-        t.store.create_session(&new),
+        t.store.sessions().create(&new),
         Err(StoreError::AlreadyExists {
             kind: "session",
             ..
@@ -59,7 +60,8 @@ fn a_session_for_a_missing_agent_is_refused() {
     let t = seed_store();
     let err = t
         .store
-        .create_session(&SessionMeta::new("ghost", None))
+        .sessions()
+        .create(&SessionMeta::new("ghost", None))
         .unwrap_err();
     assert!(
         matches!(err, StoreError::NotFound { kind: "agent", .. }),
@@ -71,17 +73,19 @@ fn a_session_for_a_missing_agent_is_refused() {
 fn session_metadata_updates_set_updated_at_and_keep_unknown_fields() {
     let t = seed_store();
     let meta = SessionMeta::new("my-agent", None);
-    t.store.create_session(&meta).unwrap();
+    t.store.sessions().create(&meta).unwrap();
     let path = format!("sessions/{}/session.yaml", meta.id);
     let text = read(t.dir.path(), &path) + "pinned: true\n";
     write(t.dir.path(), &path, text);
-    let (updated, ()) = t
+    let updated = t
         .store
-        .update_session(&meta.id, |m| {
+        .sessions()
+        .update(&meta.id, |m| {
             m.title = Some("Named".into());
             Ok(())
         })
-        .unwrap();
+        .unwrap()
+        .value;
     assert!(updated.updated_at > meta.updated_at);
     assert_eq!(updated.created_at, meta.created_at);
     assert!(read(t.dir.path(), &path).contains("pinned: true"));
@@ -91,13 +95,13 @@ fn session_metadata_updates_set_updated_at_and_keep_unknown_fields() {
 fn messages_are_appended_and_streamed_back_in_order() {
     let t = seed_store();
     let meta = SessionMeta::new("my-agent", None);
-    t.store.create_session(&meta).unwrap();
-    let appender = t.store.message_appender(&meta.id).unwrap();
+    t.store.sessions().create(&meta).unwrap();
+    let appender = t.store.sessions().appender(&meta.id).unwrap();
     for i in 0..100 {
         appender.append(&msg(&format!("m{i}"))).unwrap();
     }
     appender.append_durable(&msg("durable")).unwrap();
-    let mut reader = t.store.read_messages(&meta.id).unwrap();
+    let mut reader = t.store.sessions().read(&meta.id).unwrap();
     let contents: Vec<String> = reader.by_ref().map(|m| m.unwrap().content).collect();
     assert_eq!(contents.len(), 101);
     assert_eq!(contents[0], "m0");
@@ -109,13 +113,13 @@ fn messages_are_appended_and_streamed_back_in_order() {
 fn the_last_n_messages_come_from_the_end_of_a_long_log() {
     let t = seed_store();
     let meta = SessionMeta::new("my-agent", None);
-    t.store.create_session(&meta).unwrap();
-    let appender = t.store.message_appender(&meta.id).unwrap();
+    t.store.sessions().create(&meta).unwrap();
+    let appender = t.store.sessions().appender(&meta.id).unwrap();
     let padding = "x".repeat(1000);
     for i in 0..500 {
         appender.append(&msg(&format!("{i} {padding}"))).unwrap();
     }
-    let last = t.store.last_messages(&meta.id, 3).unwrap();
+    let last = t.store.sessions().last(&meta.id, 3).unwrap();
     let firsts: Vec<_> = last
         .records
         .iter()
@@ -123,12 +127,18 @@ fn the_last_n_messages_come_from_the_end_of_a_long_log() {
         .collect();
     assert_eq!(firsts, ["497", "498", "499"]);
     assert_eq!(
-        t.store.last_messages(&meta.id, 1000).unwrap().records.len(),
+        t.store
+            .sessions()
+            .last(&meta.id, 1000)
+            .unwrap()
+            .records
+            .len(),
         500
     );
     assert!(
         t.store
-            .last_messages(&meta.id, 0)
+            .sessions()
+            .last(&meta.id, 0)
             .unwrap()
             .records
             .is_empty()
@@ -139,9 +149,9 @@ fn the_last_n_messages_come_from_the_end_of_a_long_log() {
 fn a_torn_log_reads_every_complete_message_warns_and_accepts_appends() {
     let t = seed_store();
     let meta = SessionMeta::new("my-agent", None);
-    t.store.create_session(&meta).unwrap();
-    t.store.append_message(&meta.id, &msg("one")).unwrap();
-    t.store.append_message(&meta.id, &msg("two")).unwrap();
+    t.store.sessions().create(&meta).unwrap();
+    t.store.sessions().append(&meta.id, &msg("one")).unwrap();
+    t.store.sessions().append(&meta.id, &msg("two")).unwrap();
     let path = t
         .dir
         .path()
@@ -152,7 +162,7 @@ fn a_torn_log_reads_every_complete_message_warns_and_accepts_appends() {
         .unwrap();
     file.write_all(br#"{"role":"user","content":"thr"#).unwrap();
 
-    let mut reader = t.store.read_messages(&meta.id).unwrap();
+    let mut reader = t.store.sessions().read(&meta.id).unwrap();
     let contents: Vec<String> = reader.by_ref().map(|m| m.unwrap().content).collect();
     assert_eq!(contents, ["one", "two"]);
     let warnings = reader.into_warnings();
@@ -167,12 +177,12 @@ fn a_torn_log_reads_every_complete_message_warns_and_accepts_appends() {
         warnings[0]
     );
 
-    let last = t.store.last_messages(&meta.id, 5).unwrap();
+    let last = t.store.sessions().last(&meta.id, 5).unwrap();
     assert_eq!(last.records.len(), 2);
     assert_eq!(last.warnings.len(), 1);
 
-    t.store.append_message(&meta.id, &msg("four")).unwrap();
-    let mut reader = t.store.read_messages(&meta.id).unwrap();
+    t.store.sessions().append(&meta.id, &msg("four")).unwrap();
+    let mut reader = t.store.sessions().read(&meta.id).unwrap();
     let items: Vec<_> = reader.by_ref().collect();
     assert_eq!(items.len(), 4, "the torn line is now a complete bad line");
     assert!(matches!(
@@ -180,7 +190,7 @@ fn a_torn_log_reads_every_complete_message_warns_and_accepts_appends() {
         Err(StoreError::Parse { line: Some(3), .. })
     ));
     assert_eq!(items[3].as_ref().unwrap().content, "four");
-    let last = t.store.last_messages(&meta.id, 1).unwrap();
+    let last = t.store.sessions().last(&meta.id, 1).unwrap();
     assert_eq!(last.records[0].content, "four");
 }
 
@@ -197,11 +207,12 @@ fn a_log_without_a_final_newline_but_a_whole_record_reads_it() {
         "sessions/s/messages.jsonl",
         r#"{"role":"user","content":"a","created_at":"2026-01-01T00:00:00Z"}"#,
     );
-    assert_eq!(t.store.read_messages("s").unwrap().count(), 1);
-    t.store.append_message("s", &msg("b")).unwrap();
+    assert_eq!(t.store.sessions().read("s").unwrap().count(), 1);
+    t.store.sessions().append("s", &msg("b")).unwrap();
     let all: Vec<_> = t
         .store
-        .read_messages("s")
+        .sessions()
+        .read("s")
         .unwrap()
         .map(|m| m.unwrap().content)
         .collect();
@@ -221,7 +232,7 @@ fn a_bad_line_in_the_middle_is_an_error_naming_its_line_and_reading_goes_on() {
         "sessions/s/messages.jsonl",
         "{\"role\":\"user\",\"content\":\"a\",\"created_at\":\"2026-01-01T00:00:00Z\"}\n{\"role\": 5}\n\n{\"role\":\"user\",\"content\":\"c\",\"created_at\":\"2026-01-01T00:00:00Z\"}\n",
     );
-    let items: Vec<_> = t.store.read_messages("s").unwrap().collect();
+    let items: Vec<_> = t.store.sessions().read("s").unwrap().collect();
     assert_eq!(items.len(), 3);
     let err = items[1].as_ref().unwrap_err();
     assert!(err.to_string().contains("messages.jsonl:2:"), "{err}");
@@ -232,14 +243,14 @@ fn a_bad_line_in_the_middle_is_an_error_naming_its_line_and_reading_goes_on() {
 fn appending_to_a_missing_session_is_not_found() {
     let t = seed_store();
     assert!(matches!(
-        t.store.append_message("nope", &msg("x")),
+        t.store.sessions().append("nope", &msg("x")),
         Err(StoreError::NotFound {
             kind: "session",
             ..
         })
     ));
     assert!(matches!(
-        t.store.read_messages("nope"),
+        t.store.sessions().read("nope"),
         Err(StoreError::NotFound { .. })
     ));
 }
@@ -248,16 +259,16 @@ fn appending_to_a_missing_session_is_not_found() {
 fn deleting_a_session_removes_its_folder() {
     let t = seed_store();
     let meta = SessionMeta::new("my-agent", None);
-    t.store.create_session(&meta).unwrap();
-    t.store.append_message(&meta.id, &msg("x")).unwrap();
-    t.store.delete_session(&meta.id).unwrap();
+    t.store.sessions().create(&meta).unwrap();
+    t.store.sessions().append(&meta.id, &msg("x")).unwrap();
+    t.store.sessions().delete(&meta.id).unwrap();
     assert!(!t.dir.path().join("sessions").join(&meta.id).exists());
     assert!(matches!(
-        t.store.delete_session(&meta.id),
+        t.store.sessions().delete(&meta.id),
         Err(StoreError::NotFound { .. })
     ));
     assert!(
-        t.store.delete_agent("my-agent", false).is_ok(),
+        t.store.agents().delete("my-agent").is_ok(),
         "no referrer left"
     );
 }
@@ -266,8 +277,8 @@ fn deleting_a_session_removes_its_folder() {
 fn an_appender_notices_a_torn_tail_written_by_someone_else_after_its_last_append() {
     let t = seed_store();
     let meta = SessionMeta::new("my-agent", None);
-    t.store.create_session(&meta).unwrap();
-    let appender = t.store.message_appender(&meta.id).unwrap();
+    t.store.sessions().create(&meta).unwrap();
+    let appender = t.store.sessions().appender(&meta.id).unwrap();
     appender.append(&msg("one")).unwrap();
     // Another writer dies mid-line.
     let path = t
@@ -280,7 +291,7 @@ fn an_appender_notices_a_torn_tail_written_by_someone_else_after_its_last_append
         .unwrap();
     file.write_all(br#"{"role":"us"#).unwrap();
     appender.append(&msg("two")).unwrap();
-    let items: Vec<_> = t.store.read_messages(&meta.id).unwrap().collect();
+    let items: Vec<_> = t.store.sessions().read(&meta.id).unwrap().collect();
     assert_eq!(items.len(), 3);
     assert!(items[1].is_err());
     assert_eq!(items[2].as_ref().unwrap().content, "two");
@@ -300,7 +311,7 @@ fn a_line_longer_than_16_mib_is_skipped_with_an_error_and_reading_goes_on() {
     log.push('\n');
     log.push_str(good);
     write(t.dir.path(), "sessions/s/messages.jsonl", log);
-    let items: Vec<_> = t.store.read_messages("s").unwrap().collect();
+    let items: Vec<_> = t.store.sessions().read("s").unwrap().collect();
     assert_eq!(items.len(), 3);
     let err = items[1].as_ref().unwrap_err();
     assert!(
@@ -309,17 +320,17 @@ fn a_line_longer_than_16_mib_is_skipped_with_an_error_and_reading_goes_on() {
         "{err}"
     );
     assert_eq!(items[2].as_ref().unwrap().content, "ok");
-    assert_eq!(t.store.last_messages("s", 5).unwrap().records.len(), 2);
+    assert_eq!(t.store.sessions().last("s", 5).unwrap().records.len(), 2);
 }
 
 #[test]
 fn an_appender_of_a_deleted_session_fails_with_not_found_instead_of_losing_messages() {
     let t = seed_store();
     let meta = SessionMeta::new("my-agent", None);
-    t.store.create_session(&meta).unwrap();
-    let appender = t.store.message_appender(&meta.id).unwrap();
+    t.store.sessions().create(&meta).unwrap();
+    let appender = t.store.sessions().appender(&meta.id).unwrap();
     appender.append(&msg("before")).unwrap();
-    t.store.delete_session(&meta.id).unwrap();
+    t.store.sessions().delete(&meta.id).unwrap();
     for result in [
         appender.append(&msg("after")),
         appender.append_durable(&msg("after")),
@@ -331,13 +342,14 @@ fn an_appender_of_a_deleted_session_fails_with_not_found_instead_of_losing_messa
         );
     }
     // A session created again with the same id starts empty and takes appends.
-    t.store.create_session(&meta).unwrap();
-    let again = t.store.message_appender(&meta.id).unwrap();
+    t.store.sessions().create(&meta).unwrap();
+    let again = t.store.sessions().appender(&meta.id).unwrap();
     again.append(&msg("new")).unwrap();
     assert!(appender.append(&msg("stale")).is_err());
     let read: Vec<_> = t
         .store
-        .read_messages(&meta.id)
+        .sessions()
+        .read(&meta.id)
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
@@ -349,15 +361,15 @@ fn an_appender_of_a_deleted_session_fails_with_not_found_instead_of_losing_messa
 fn a_failed_session_create_leaves_no_folder_so_a_retry_succeeds() {
     let t = seed_store();
     let mut meta = SessionMeta::new("my-agent", Some("x".repeat(1024 * 1024)));
-    let err = t.store.create_session(&meta).unwrap_err();
+    let err = t.store.sessions().create(&meta).unwrap_err();
     assert!(matches!(err, StoreError::TooLargeToWrite { .. }), "{err:?}");
     assert!(!t.store.layout().session_dir(&meta.id).exists());
-    let listing = t.store.list_sessions(None).unwrap();
+    let listing = t.store.sessions().list().unwrap();
     assert!(listing.errors.is_empty(), "{:?}", listing.errors);
     meta.title = Some("retry".into());
-    t.store.create_session(&meta).unwrap();
+    t.store.sessions().create(&meta).unwrap();
     assert_eq!(
-        t.store.get_session(&meta.id).unwrap().title.as_deref(),
+        t.store.sessions().get(&meta.id).unwrap().title.as_deref(),
         Some("retry")
     );
 }
@@ -366,7 +378,7 @@ fn a_failed_session_create_leaves_no_folder_so_a_retry_succeeds() {
 fn a_session_naming_an_invalid_agent_id_is_an_invalid_record_not_an_invalid_session_id() {
     let t = seed_store();
     let meta = SessionMeta::new("../etc", None);
-    let err = t.store.create_session(&meta).unwrap_err();
+    let err = t.store.sessions().create(&meta).unwrap_err();
     match &err {
         StoreError::Invalid {
             path,
@@ -377,7 +389,7 @@ fn a_session_naming_an_invalid_agent_id_is_an_invalid_record_not_an_invalid_sess
     assert!(!t.store.layout().session_dir(&meta.id).exists());
     let mut meta = SessionMeta::new("my-agent", None);
     meta.id = "../x".into();
-    let err = t.store.create_session(&meta).unwrap_err();
+    let err = t.store.sessions().create(&meta).unwrap_err();
     assert!(
         matches!(
             &err,
@@ -402,14 +414,14 @@ fn a_message_over_16_mib_is_refused_at_append_naming_the_limit_and_nothing_is_wr
     const LIMIT: usize = 16 * 1024 * 1024;
     let t = seed_store();
     let meta = SessionMeta::new("my-agent", None);
-    t.store.create_session(&meta).unwrap();
+    t.store.sessions().create(&meta).unwrap();
     let mut message = msg("");
     let overhead = line_len(&message);
     // A line of exactly the limit is accepted and reads back.
     message.content = "x".repeat(LIMIT - overhead);
     assert_eq!(line_len(&message), LIMIT);
-    t.store.append_message(&meta.id, &message).unwrap();
-    let read: Vec<_> = t.store.read_messages(&meta.id).unwrap().collect();
+    t.store.sessions().append(&meta.id, &message).unwrap();
+    let read: Vec<_> = t.store.sessions().read(&meta.id).unwrap().collect();
     assert_eq!(read.len(), 1);
     assert_eq!(read[0].as_ref().unwrap().content.len(), LIMIT - overhead);
 
@@ -417,9 +429,9 @@ fn a_message_over_16_mib_is_refused_at_append_naming_the_limit_and_nothing_is_wr
     message.content.push('x');
     let log = t.store.layout().session_messages(&meta.id);
     let before = std::fs::metadata(&log).unwrap().len();
-    let appender = t.store.message_appender(&meta.id).unwrap();
+    let appender = t.store.sessions().appender(&meta.id).unwrap();
     for result in [
-        t.store.append_message(&meta.id, &message),
+        t.store.sessions().append(&meta.id, &message),
         appender.append(&message),
         appender.append_durable(&message),
     ] {
@@ -437,7 +449,7 @@ fn a_message_over_16_mib_is_refused_at_append_naming_the_limit_and_nothing_is_wr
     }
     assert_eq!(std::fs::metadata(&log).unwrap().len(), before);
     appender.append(&msg("small")).unwrap();
-    assert_eq!(t.store.read_messages(&meta.id).unwrap().count(), 2);
+    assert_eq!(t.store.sessions().read(&meta.id).unwrap().count(), 2);
 }
 
 #[test]
@@ -450,7 +462,7 @@ fn a_telemetry_record_over_the_line_limit_is_refused_too() {
         time: Utc::now(),
         extra: viben_model::JsonFields::new(),
     };
-    let err = t.store.record(&record).unwrap_err();
+    let err = t.store.telemetry().record(&record).unwrap_err();
     assert!(matches!(err, StoreError::LineTooLong { .. }), "{err:?}");
     let day = t
         .store
@@ -492,7 +504,7 @@ fn the_last_n_messages_are_n_even_with_bad_lines_among_them_and_each_bad_line_is
     log.extend_from_slice(record_line("e").as_bytes());
     session_with_log(&t, &log);
 
-    let last = t.store.last_messages("s", 2).unwrap();
+    let last = t.store.sessions().last("s", 2).unwrap();
     let contents: Vec<_> = last.records.iter().map(|m| m.content.as_str()).collect();
     assert_eq!(contents, ["d", "e"]);
     let lines: Vec<_> = last.warnings.iter().map(|w| w.line).collect();
@@ -503,16 +515,16 @@ fn the_last_n_messages_are_n_even_with_bad_lines_among_them_and_each_bad_line_is
         last.warnings[0]
     );
 
-    let last = t.store.last_messages("s", 3).unwrap();
+    let last = t.store.sessions().last("s", 3).unwrap();
     let contents: Vec<_> = last.records.iter().map(|m| m.content.as_str()).collect();
     assert_eq!(contents, ["c", "d", "e"]);
     assert_eq!(last.warnings.len(), 3);
     assert_eq!(last.warnings[0].line, Some(4));
 
-    let all = t.store.last_messages("s", 100).unwrap();
+    let all = t.store.sessions().last("s", 100).unwrap();
     assert_eq!(all.records.len(), 5);
     assert_eq!(
-        t.store.last_messages("s", 1).unwrap().records[0].content,
+        t.store.sessions().last("s", 1).unwrap().records[0].content,
         "e"
     );
 }
@@ -532,7 +544,13 @@ fn check_reports_every_log_line_readers_skip_with_its_path_and_line() {
     log.extend_from_slice(b"{\"role\":\"us"); // 8, torn
     session_with_log(&t, &log);
 
-    let problems: Vec<String> = t.store.check().iter().map(ToString::to_string).collect();
+    // Each problem with its hint after it.
+    let problems: Vec<String> = t
+        .store
+        .check()
+        .iter()
+        .map(|p| format!("{p} (hint: {})", p.hint.as_deref().unwrap_or("-")))
+        .collect();
     let at = |prefix: &str| {
         problems
             .iter()
@@ -555,8 +573,8 @@ fn check_reports_every_log_line_readers_skip_with_its_path_and_line() {
 fn threads_sharing_one_appender_write_whole_lines_and_no_blank_ones() {
     let t = seed_store();
     let meta = SessionMeta::new("my-agent", None);
-    t.store.create_session(&meta).unwrap();
-    let appender = t.store.message_appender(&meta.id).unwrap();
+    t.store.sessions().create(&meta).unwrap();
+    let appender = t.store.sessions().appender(&meta.id).unwrap();
     // Lines of 40 KB: long enough to be seen half-written by a thread checking the log's end.
     std::thread::scope(|scope| {
         for tag in ["a", "b", "c", "d"] {

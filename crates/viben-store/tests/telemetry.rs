@@ -27,8 +27,8 @@ fn log(time: DateTime<Utc>, message: &str) -> LogRecord {
 #[test]
 fn records_go_to_one_file_per_utc_day_per_signal() {
     let t = temp_store();
-    t.store.record(&log(at(1, 23), "late")).unwrap();
-    t.store.record(&log(at(2, 0), "early")).unwrap();
+    t.store.telemetry().record(&log(at(1, 23), "late")).unwrap();
+    t.store.telemetry().record(&log(at(2, 0), "early")).unwrap();
     let span = Span {
         trace_id: "t".into(),
         span_id: "s".into(),
@@ -39,7 +39,7 @@ fn records_go_to_one_file_per_utc_day_per_signal() {
         attributes: JsonFields::new(),
         extra: JsonFields::new(),
     };
-    t.store.record(&span).unwrap();
+    t.store.telemetry().record(&span).unwrap();
     let metric = MetricPoint {
         name: "tokens".into(),
         value: 42.0,
@@ -48,7 +48,7 @@ fn records_go_to_one_file_per_utc_day_per_signal() {
         time: at(1, 12),
         extra: JsonFields::new(),
     };
-    t.store.record(&metric).unwrap();
+    t.store.telemetry().record(&metric).unwrap();
     let root = t.dir.path();
     for file in [
         "telemetry/logs/2026-03-01.jsonl",
@@ -58,7 +58,11 @@ fn records_go_to_one_file_per_utc_day_per_signal() {
     ] {
         assert!(root.join(file).exists(), "{file}");
     }
-    let spans = t.store.read_telemetry::<Span>(at(1, 0), at(2, 0)).unwrap();
+    let spans = t
+        .store
+        .telemetry()
+        .read::<Span>(at(1, 0), at(2, 0))
+        .unwrap();
     assert_eq!(spans.records, [span]);
 }
 
@@ -68,13 +72,15 @@ fn a_time_range_read_returns_only_records_inside_it() {
     for day in 1..=5 {
         for hour in [0, 12] {
             t.store
+                .telemetry()
                 .record(&log(at(day, hour), &format!("{day}/{hour}")))
                 .unwrap();
         }
     }
     let read = t
         .store
-        .read_telemetry::<LogRecord>(at(2, 12), at(4, 12))
+        .telemetry()
+        .read::<LogRecord>(at(2, 12), at(4, 12))
         .unwrap();
     let got: Vec<_> = read.records.iter().map(|r| r.message.as_str()).collect();
     assert_eq!(got, ["2/12", "3/0", "3/12", "4/0"]);
@@ -83,21 +89,23 @@ fn a_time_range_read_returns_only_records_inside_it() {
 #[test]
 fn a_torn_telemetry_line_is_skipped_with_a_warning() {
     let t = temp_store();
-    t.store.record(&log(at(1, 1), "ok")).unwrap();
+    t.store.telemetry().record(&log(at(1, 1), "ok")).unwrap();
     let path = t.dir.path().join("telemetry/logs/2026-03-01.jsonl");
     let mut text = std::fs::read_to_string(&path).unwrap();
     text.push_str("{\"level\":\"in");
     write(t.dir.path(), "telemetry/logs/2026-03-01.jsonl", text);
     let read = t
         .store
-        .read_telemetry::<LogRecord>(at(1, 0), at(2, 0))
+        .telemetry()
+        .read::<LogRecord>(at(1, 0), at(2, 0))
         .unwrap();
     assert_eq!(read.records.len(), 1);
     assert_eq!(read.warnings.len(), 1);
-    t.store.record(&log(at(1, 2), "after")).unwrap();
+    t.store.telemetry().record(&log(at(1, 2), "after")).unwrap();
     let read = t
         .store
-        .read_telemetry::<LogRecord>(at(1, 0), at(2, 0))
+        .telemetry()
+        .read::<LogRecord>(at(1, 0), at(2, 0))
         .unwrap();
     assert_eq!(read.records.len(), 2);
     assert_eq!(
@@ -111,11 +119,12 @@ fn a_torn_telemetry_line_is_skipped_with_a_warning() {
 fn pruning_by_age_removes_whole_days_older_than_the_limit() {
     let t = temp_store();
     for day in 1..=5 {
-        t.store.record(&log(at(day, 1), "x")).unwrap();
+        t.store.telemetry().record(&log(at(day, 1), "x")).unwrap();
     }
     let report = t
         .store
-        .prune_telemetry(
+        .telemetry()
+        .prune(
             PrunePolicy {
                 max_age: Some(Duration::days(2)),
                 max_total_bytes: None,
@@ -127,7 +136,8 @@ fn pruning_by_age_removes_whole_days_older_than_the_limit() {
     assert_eq!(report.removed.len(), 2);
     let left = t
         .store
-        .read_telemetry::<LogRecord>(at(1, 0), at(6, 0))
+        .telemetry()
+        .read::<LogRecord>(at(1, 0), at(6, 0))
         .unwrap();
     assert_eq!(
         left.records.iter().map(|r| r.time).collect::<Vec<_>>(),
@@ -139,7 +149,7 @@ fn pruning_by_age_removes_whole_days_older_than_the_limit() {
 fn pruning_by_size_removes_the_oldest_days_first_but_never_today() {
     let t = temp_store();
     for day in 1..=4 {
-        t.store.record(&log(at(day, 1), "x")).unwrap();
+        t.store.telemetry().record(&log(at(day, 1), "x")).unwrap();
         // Written long ago, as their days say (a file modified within the hour is kept).
         age(&t, day, 2 * 3600);
     }
@@ -148,7 +158,8 @@ fn pruning_by_size_removes_the_oldest_days_first_but_never_today() {
         .len();
     let report = t
         .store
-        .prune_telemetry(
+        .telemetry()
+        .prune(
             PrunePolicy {
                 max_age: None,
                 max_total_bytes: Some(2 * one),
@@ -161,7 +172,8 @@ fn pruning_by_size_removes_the_oldest_days_first_but_never_today() {
     assert_eq!(report.bytes_left, 2 * one);
     let report = t
         .store
-        .prune_telemetry(
+        .telemetry()
+        .prune(
             PrunePolicy {
                 max_age: None,
                 max_total_bytes: Some(0),
@@ -196,17 +208,19 @@ fn age(t: &common::TempStore, day: u32, secs: u64) {
 fn pruning_by_size_keeps_yesterdays_file_while_it_is_still_written() {
     let t = temp_store();
     for day in 1..=3 {
-        t.store.record(&log(at(day, 1), "x")).unwrap();
+        t.store.telemetry().record(&log(at(day, 1), "x")).unwrap();
         age(&t, day, 2 * 3600);
     }
     // Just after midnight, a span that started yesterday at 23:59:59 is recorded into
     // yesterday's file.
     t.store
+        .telemetry()
         .record(&log(at(3, 23) + Duration::seconds(3599), "late"))
         .unwrap();
     let report = t
         .store
-        .prune_telemetry(
+        .telemetry()
+        .prune(
             PrunePolicy {
                 max_age: None,
                 max_total_bytes: Some(0),
@@ -217,7 +231,8 @@ fn pruning_by_size_keeps_yesterdays_file_while_it_is_still_written() {
     assert_eq!(report.removed.len(), 2, "{:?}", report.removed);
     let left = t
         .store
-        .read_telemetry::<LogRecord>(at(1, 0), at(5, 0))
+        .telemetry()
+        .read::<LogRecord>(at(1, 0), at(5, 0))
         .unwrap();
     assert_eq!(left.records.len(), 2, "yesterday's file was kept whole");
 }
@@ -225,11 +240,12 @@ fn pruning_by_size_keeps_yesterdays_file_while_it_is_still_written() {
 #[test]
 fn a_huge_max_age_removes_nothing_instead_of_overflowing() {
     let t = temp_store();
-    t.store.record(&log(at(1, 1), "x")).unwrap();
+    t.store.telemetry().record(&log(at(1, 1), "x")).unwrap();
     for max_age in [Duration::MAX, Duration::days(365 * 300_000)] {
         let report = t
             .store
-            .prune_telemetry(
+            .telemetry()
+            .prune(
                 PrunePolicy {
                     max_age: Some(max_age),
                     max_total_bytes: None,
@@ -299,7 +315,7 @@ fn pruning_skips_and_reports_odd_entries_and_removes_every_other_expired_file() 
     // Expired day files in every signal, with odd entries named like day files among them,
     // sorting before, between and after the real ones.
     for day in [1, 3, 5] {
-        t.store.record(&log(at(day, 1), "x")).unwrap();
+        t.store.telemetry().record(&log(at(day, 1), "x")).unwrap();
     }
     for signal in ["traces", "metrics"] {
         for day in [1, 3, 5] {
@@ -335,7 +351,8 @@ fn pruning_skips_and_reports_odd_entries_and_removes_every_other_expired_file() 
 
     let report = t
         .store
-        .prune_telemetry(
+        .telemetry()
+        .prune(
             PrunePolicy {
                 max_age: Some(Duration::days(1)),
                 max_total_bytes: None,
@@ -401,14 +418,15 @@ fn pruning_skips_and_reports_odd_entries_and_removes_every_other_expired_file() 
 #[test]
 fn an_unreadable_signal_folder_is_reported_and_the_others_are_pruned() {
     let t = temp_store();
-    t.store.record(&log(at(1, 1), "x")).unwrap();
+    t.store.telemetry().record(&log(at(1, 1), "x")).unwrap();
     let root = t.dir.path();
     let _ = std::fs::remove_dir_all(root.join("telemetry/traces"));
     std::fs::create_dir_all(root.join("telemetry")).unwrap();
     std::fs::write(root.join("telemetry/traces"), "not a folder").unwrap();
     let report = t
         .store
-        .prune_telemetry(
+        .telemetry()
+        .prune(
             PrunePolicy {
                 max_age: Some(Duration::days(1)),
                 max_total_bytes: None,

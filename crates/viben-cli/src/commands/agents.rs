@@ -1,6 +1,7 @@
 //! `viben agents ...`
 
 use viben_model::AgentConfig;
+use viben_store::Referrers;
 
 use crate::cli::{AgentFields, AgentOptions, AgentsCommand};
 use crate::commands::{warn_if_unknown_model, warn_if_unknown_provider};
@@ -12,10 +13,10 @@ pub(crate) fn run(context: &Context, command: AgentsCommand) -> Result<(), Failu
     let store = context.store()?;
     match command {
         AgentsCommand::List(format) => {
-            let listing = store.list_agents()?;
+            let listing = store.agents().list()?;
             // Unreadable configs are reported, never fatal: one bad file must not hide the rest.
             for error in &listing.errors {
-                Failure::warn(error);
+                Failure::warn(viben_model::Report(error));
             }
             if format.json {
                 let shown: Vec<_> = listing.items.into_iter().map(masked).collect();
@@ -34,7 +35,7 @@ pub(crate) fn run(context: &Context, command: AgentsCommand) -> Result<(), Failu
             table.print()
         }
         AgentsCommand::Show { id, format } => {
-            let agent = store.get_agent(&id)?;
+            let agent = store.agents().get(&id)?;
             if format.json {
                 return print_json(&masked(agent));
             }
@@ -66,7 +67,7 @@ pub(crate) fn run(context: &Context, command: AgentsCommand) -> Result<(), Failu
         } => {
             let mut agent = AgentConfig::new(id, name, model, provider);
             apply_options(&mut agent, fields);
-            store.create_agent(&agent)?;
+            store.agents().create(&agent)?;
             warn_if_unknown_provider(&store, &agent.provider);
             warn_if_unknown_model(&store, &agent.model, &agent.provider);
             done(&format!("created agent {}", agent.id))
@@ -80,10 +81,13 @@ pub(crate) fn run(context: &Context, command: AgentsCommand) -> Result<(), Failu
                 ));
             }
             let (model_given, provider_given) = (fields.model.is_some(), fields.provider.is_some());
-            let (agent, ()) = store.update_agent(&id, |agent| {
-                apply(agent, fields);
-                Ok(())
-            })?;
+            let agent = store
+                .agents()
+                .update(&id, |agent| {
+                    apply(agent, fields);
+                    Ok(())
+                })?
+                .value;
             if provider_given {
                 warn_if_unknown_provider(&store, &agent.provider);
             }
@@ -93,7 +97,12 @@ pub(crate) fn run(context: &Context, command: AgentsCommand) -> Result<(), Failu
             done(&format!("updated agent {id}"))
         }
         AgentsCommand::Delete { id, force } => {
-            store.delete_agent(&id, force)?;
+            let referrers = if force {
+                Referrers::Keep
+            } else {
+                Referrers::Refuse
+            };
+            store.agents().delete_with(&id, referrers)?;
             done(&format!("deleted agent {id}"))
         }
     }

@@ -10,7 +10,7 @@ pub(crate) fn run(context: &Context, command: ChannelsCommand) -> Result<(), Fai
     let store = context.store()?;
     match command {
         ChannelsCommand::List(format) => {
-            let channels = store.list_channels()?;
+            let channels = store.channels().list()?;
             if format.json {
                 let shown: Vec<_> = channels
                     .iter()
@@ -31,7 +31,7 @@ pub(crate) fn run(context: &Context, command: ChannelsCommand) -> Result<(), Fai
             table.print()
         }
         ChannelsCommand::Show { id, format } => {
-            let channel = store.get_channel(&id)?.redacted();
+            let channel = store.channels().get(&id)?.redacted();
             if format.json {
                 return print_json(&channel);
             }

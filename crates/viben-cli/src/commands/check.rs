@@ -38,6 +38,9 @@ pub(crate) fn check(context: &Context) -> Result<(), Failure> {
     } else {
         for problem in &problems {
             say!("{problem}")?;
+            if let Some(hint) = &problem.hint {
+                say!("    hint: {hint}")?;
+            }
         }
         match (errors, warnings) {
             (0, 0) => say!("no problems in {root}")?,
@@ -73,5 +76,6 @@ fn problem_json(problem: &Problem) -> serde_json::Value {
         "line": problem.line,
         "column": problem.column,
         "message": problem.message,
+        "hint": problem.hint,
     })
 }

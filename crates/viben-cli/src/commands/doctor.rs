@@ -1,7 +1,5 @@
 //! `viben doctor`: check the store and, when a URL is set, the database; say what to fix.
 
-use std::os::unix::fs::PermissionsExt;
-
 use viben_db::{catalog, migrate};
 use viben_store::Severity;
 
@@ -55,31 +53,39 @@ pub(crate) fn run(context: &Context) -> Result<(), Failure> {
     };
     let store = context.store()?;
     let root = store.layout().root();
-    match std::fs::metadata(root) {
+    if root.exists() {
+        report.check(true, &format!("store at {}", root.display()), None, &[])?;
+    } else {
         // Not an error: the store is made by the first command that saves something.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            report.check(
+        report.check(
+            true,
+            &format!(
+                "store at {}: not created yet (the first change creates it; or run `viben init`)",
+                root.display()
+            ),
+            None,
+            &[],
+        )?;
+    }
+    let root_problem = store.check_root();
+    if root.exists() {
+        match &root_problem {
+            Some(problem) => {
+                report.check(false, &problem.message, problem.hint.as_deref(), &[])?;
+            }
+            None => report.check(
                 true,
-                &format!(
-                    "store at {}: not created yet (the first change creates it; or run `viben init`)",
-                    root.display()
-                ),
+                "store folder permissions: only you may enter it",
                 None,
                 &[],
-            )?;
-        }
-        meta => {
-            report.check(true, &format!("store at {}", root.display()), None, &[])?;
-            let mode = meta?.permissions().mode() & 0o777;
-            report.check(
-                mode & 0o077 == 0,
-                &format!("store folder permissions are {mode:o}"),
-                Some(&format!("chmod 700 {}", root.display())),
-                &[],
-            )?;
+            )?,
         }
     }
-    let problems = store.check();
+    let problems: Vec<_> = store
+        .check()
+        .into_iter()
+        .filter(|problem| Some(problem) != root_problem.as_ref())
+        .collect();
     let errors = problems
         .iter()
         .filter(|p| p.severity == Severity::Error)

@@ -36,25 +36,25 @@ pub(crate) fn run(context: &Context, command: Command) -> Result<(), Failure> {
 /// Warns on stderr when `provider` has no `providers/<name>.yaml`: saving a reference to it is
 /// allowed (the provider may be set up next), but `check` will report it, so say so now.
 pub(crate) fn warn_if_unknown_provider(store: &Store, provider: &str) {
-    match store.get_provider(provider) {
+    match store.providers().get(provider) {
         Ok(_) => {}
         Err(StoreError::NotFound { .. }) => Failure::warn(format!(
             "provider {provider:?} has no providers/{provider}.yaml yet; add it with \
              `viben providers set {provider}`"
         )),
         // Unreadable or invalid: `check` names what is wrong with it; the command goes on.
-        Err(err) => Failure::warn(err),
+        Err(err) => Failure::warn(viben_model::Report(&err)),
     }
 }
 
 /// Warns on stderr when `model` is not in models.yaml, as `check` would report it later.
 pub(crate) fn warn_if_unknown_model(store: &Store, model: &str, provider: &str) {
-    match store.load_models() {
+    match store.models().document() {
         Ok(catalog) if catalog.get(model).is_none() => Failure::warn(format!(
             "model {model:?} is not in models.yaml yet; add it with \
              `viben models add {model} --provider {provider}`"
         )),
         Ok(_) => {}
-        Err(err) => Failure::warn(err),
+        Err(err) => Failure::warn(viben_model::Report(&err)),
     }
 }

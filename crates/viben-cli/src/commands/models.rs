@@ -12,7 +12,7 @@ pub(crate) fn run(context: &Context, command: ModelsCommand) -> Result<(), Failu
     let store = context.store()?;
     match command {
         ModelsCommand::List(format) => {
-            let mut catalog = store.load_models()?;
+            let mut catalog = store.models().document()?;
             if format.json {
                 // Unknown fields may hold credentials (a per-model `api_key`): the one rule masks
                 // them; known fields are printed whole.
@@ -42,7 +42,7 @@ pub(crate) fn run(context: &Context, command: ModelsCommand) -> Result<(), Failu
             }
             table.print()
         }
-        ModelsCommand::Default { id: None } => match store.load_models()?.default {
+        ModelsCommand::Default { id: None } => match store.models().document()?.default {
             Some(id) if output::json() => print_json(&serde_json::json!({ "default": id })),
             Some(id) => say!("{id}"),
             None => Err(Failure::with_hint(
@@ -51,7 +51,7 @@ pub(crate) fn run(context: &Context, command: ModelsCommand) -> Result<(), Failu
             )),
         },
         ModelsCommand::Default { id: Some(id) } => {
-            store.set_default_model(Some(&id))?;
+            store.models().set_default(Some(&id))?;
             done(&format!("default model is now {id}"))
         }
         ModelsCommand::Add {
@@ -67,20 +67,20 @@ pub(crate) fn run(context: &Context, command: ModelsCommand) -> Result<(), Failu
             entry.temperature = temperature;
             let id = entry.id.clone();
             let provider = entry.provider.clone();
-            store.add_model(entry)?;
+            store.models().add(entry)?;
             warn_if_unknown_provider(&store, &provider);
             done(&format!("added model {id}"))
         }
         ModelsCommand::Remove { id } => {
-            store.remove_model(&id)?;
+            store.models().delete(&id)?;
             done(&format!("removed model {id}"))
         }
         ModelsCommand::Enable { id } => {
-            store.enable_model(&id)?;
+            store.models().enable(&id)?;
             done(&format!("enabled model {id}"))
         }
         ModelsCommand::Disable { id } => {
-            store.disable_model(&id)?;
+            store.models().disable(&id)?;
             done(&format!("disabled model {id}"))
         }
     }

@@ -14,9 +14,9 @@ pub(crate) fn run(context: &Context, command: ProvidersCommand) -> Result<(), Fa
     let store = context.store()?;
     match command {
         ProvidersCommand::List(format) => {
-            let listing = store.list_providers()?;
+            let listing = store.providers().list()?;
             for error in &listing.errors {
-                Failure::warn(error);
+                Failure::warn(viben_model::Report(error));
             }
             let shown: Vec<_> = listing.items.iter().map(ProviderConfig::redacted).collect();
             if format.json {
@@ -34,7 +34,7 @@ pub(crate) fn run(context: &Context, command: ProvidersCommand) -> Result<(), Fa
             table.print()
         }
         ProvidersCommand::Show { name, format } => {
-            let provider = store.get_provider(&name)?.redacted();
+            let provider = store.providers().get(&name)?.redacted();
             if format.json {
                 return print_json(&provider);
             }
@@ -70,28 +70,24 @@ pub(crate) fn run(context: &Context, command: ProvidersCommand) -> Result<(), Fa
             } else {
                 None
             };
-            let mut provider = match store.get_provider(&name) {
-                Ok(provider) => provider,
-                Err(viben_store::StoreError::NotFound { .. }) => ProviderConfig::new(&name),
-                Err(err) => return Err(err.into()),
-            };
-            if base_url.is_some() {
-                provider.base_url = base_url;
-            }
-            // The two ways to give a key exclude each other: setting one clears the other.
-            if let Some(var) = api_key_env {
-                provider.api_key_env = Some(var);
-                provider.api_key = None;
-            }
-            if let Some(key) = api_key {
-                provider.api_key = Some(key);
-                provider.api_key_env = None;
-            }
-            store.set_provider(&provider)?;
+            // One locked read-modify-write: another process setting the same provider
+            // meanwhile does not lose its change.
+            store.providers().upsert(&name, |provider| {
+                if base_url.is_some() {
+                    provider.base_url.clone_from(&base_url);
+                }
+                if let Some(var) = &api_key_env {
+                    provider.set_api_key_env(var.clone());
+                }
+                if let Some(key) = &api_key {
+                    provider.set_api_key(key.clone());
+                }
+                Ok(())
+            })?;
             done(&format!("saved provider {name}"))
         }
         ProvidersCommand::Delete { name } => {
-            store.delete_provider(&name)?;
+            store.providers().delete(&name)?;
             done(&format!("deleted provider {name}"))
         }
     }

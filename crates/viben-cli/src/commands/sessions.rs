@@ -45,9 +45,12 @@ pub(crate) fn run(context: &Context, command: SessionsCommand) -> Result<(), Fai
     let store = context.store()?;
     match command {
         SessionsCommand::List { agent, format } => {
-            let listing = store.list_sessions(agent.as_deref())?;
+            let listing = match &agent {
+                Some(agent) => store.sessions().list_for_agent(agent)?,
+                None => store.sessions().list()?,
+            };
             for error in &listing.errors {
-                Failure::warn(error);
+                Failure::warn(viben_model::Report(error));
             }
             if format.json {
                 return print_json(&listing.items);
@@ -71,7 +74,7 @@ pub(crate) fn run(context: &Context, command: SessionsCommand) -> Result<(), Fai
             format,
         } => {
             let meta = SessionMeta::new(agent, title);
-            store.create_session(&meta)?;
+            store.sessions().create(&meta)?;
             if format.json {
                 return print_json(&meta);
             }
@@ -100,7 +103,7 @@ pub(crate) fn run(context: &Context, command: SessionsCommand) -> Result<(), Fai
                 ));
             }
             let message = Message::new(MessageRole::from(role), content);
-            store.append_message(&id, &message)?;
+            store.sessions().append(&id, &message)?;
             if format.json {
                 return print_json(&message);
             }
@@ -110,7 +113,7 @@ pub(crate) fn run(context: &Context, command: SessionsCommand) -> Result<(), Fai
             ))
         }
         SessionsCommand::Delete { id, yes: _ } => {
-            store.delete_session(&id)?;
+            store.sessions().delete(&id)?;
             done(&format!("deleted session {id}"))
         }
     }
@@ -119,10 +122,10 @@ pub(crate) fn run(context: &Context, command: SessionsCommand) -> Result<(), Fai
 /// Prints a session and its messages as they are read from the log, so memory stays flat
 /// whatever the log's length. Lines that are not messages are reported on stderr at the end.
 fn show(store: &Store, id: &str, last: Option<usize>, json: bool) -> Result<(), Failure> {
-    let meta = store.get_session(id)?;
+    let meta = store.sessions().get(id)?;
     let reader = match last {
-        Some(n) => store.read_last_messages(id, n)?,
-        None => store.read_messages(id)?,
+        Some(n) => store.sessions().read_last(id, n)?,
+        None => store.sessions().read(id)?,
     };
     let reader = RefCell::new(reader);
     let mut out = BufWriter::new(io::stdout().lock());

@@ -25,7 +25,7 @@ pub(crate) fn run(context: &Context, command: TelemetryCommand) -> Result<(), Fa
                 max_age: keep_days.map(|days| chrono::TimeDelta::days(i64::from(days))),
                 max_total_bytes: max_bytes,
             };
-            let report = store.prune_telemetry(policy, chrono::Utc::now())?;
+            let report = store.telemetry().prune(policy, chrono::Utc::now())?;
             // What was left alone goes to stderr, one line each, and does not fail the
             // command: everything else was pruned.
             for skip in &report.skipped {

@@ -15,6 +15,12 @@ pub struct TempStore {
 
 pub fn temp_store() -> TempStore {
     let dir = tempfile::tempdir().expect("create a temporary folder");
+    // Private, as the store makes its root (`check` warns about a root others may enter).
+    fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .expect("make the folder private");
     let store = Store::open(dir.path()).expect("open the store");
     TempStore { dir, store }
 }
