@@ -276,6 +276,12 @@ impl LocalServer {
         .map(|_| ())
     }
 
+    /// Starts the watchdog that stops this server and removes its folder when this process
+    /// exits: for a server kept in a static, which is never dropped.
+    pub fn watch(&self) -> Result<(), LocalServerError> {
+        self.spawn_watchdog()
+    }
+
     fn spawn_watchdog(&self) -> Result<(), LocalServerError> {
         use std::os::unix::process::CommandExt;
         let run_as = if self.as_postgres_user {
