@@ -28,7 +28,7 @@ pub use error::{ConnectError, MigrationError, QueryError, Result};
 pub use migrate::{Adopted, adopt};
 pub use models::oauth_connection as oauth_connections;
 pub use models::user as users;
-pub use pool::{PgManager, Pool, PoolBuilder, PooledConnection};
+pub use pool::{PgManager, Pool, PoolBuilder, PooledConnection, transaction};
 pub use server::server_version;
 pub use url::{DATABASE_URL, DatabaseUrl, POSTGRES_URL};
 

@@ -47,6 +47,8 @@ struct Settings {
     statement_timeout: Option<Duration>,
     transaction_pooler: bool,
     health_check_after: Duration,
+    /// The deadline for opening one connection, retries included.
+    connect_timeout: Duration,
     /// The last error met while opening a connection, for [`ConnectError::PoolTimeout`] (r2d2
     /// keeps only its text).
     last_error: Mutex<Option<ConnectError>>,
@@ -59,6 +61,8 @@ struct Health {
     last_used_ms: u64,
     lost: bool,
     statements: crate::trace::Statements,
+    /// The pool's statement timeout, for [`transaction`]'s `SET LOCAL`.
+    statement_timeout: Option<Duration>,
     inner: Option<Box<dyn Instrumentation>>,
 }
 
@@ -92,10 +96,29 @@ impl Health {
 }
 
 impl PgManager {
-    /// Opens a connection set up for viben-db, noting the error for [`ConnectError::PoolTimeout`].
+    /// Opens a connection set up for viben-db, trying again with backoff while the server is
+    /// not up yet (refused, starting up) and the connect deadline allows; notes the last
+    /// error for [`ConnectError::PoolTimeout`].
     fn establish(&self) -> Result<PgConnection, ConnectError> {
         let started = Instant::now();
-        let opened = self.open();
+        let deadline = started + self.settings.connect_timeout;
+        let mut pause = Duration::from_millis(25);
+        let opened = loop {
+            let opened = self.open();
+            match &opened {
+                Err(e) if is_transient(e) && Instant::now() + pause < deadline => {
+                    tracing::debug!(
+                        target: "viben_db::connection",
+                        url = %self.settings.url,
+                        error = %viben_model::Report(e),
+                        "the server is not up yet; trying again"
+                    );
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(500));
+                }
+                _ => break opened,
+            }
+        };
         let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match &opened {
             Ok(_) => tracing::info!(
@@ -128,8 +151,12 @@ impl PgManager {
         if s.transaction_pooler {
             conn.set_prepared_statement_cache_size(CacheSize::Disabled);
         }
+        // Behind a transaction pooler a session `SET statement_timeout` would land on whichever
+        // server connection runs it and stay there for other clients: [`transaction`] sets it
+        // per transaction instead. `TimeZone` is one of the parameters PgBouncer keeps per
+        // client, and no query of viben-db depends on it.
         let mut setup = String::from("SET TIME ZONE 'UTC'");
-        if let Some(timeout) = s.statement_timeout {
+        if let Some(timeout) = s.statement_timeout.filter(|_| !s.transaction_pooler) {
             setup.push_str(&format!(
                 "; SET statement_timeout = {}",
                 timeout.as_millis()
@@ -146,10 +173,100 @@ impl PgManager {
             last_used_ms: 0,
             lost: false,
             statements: crate::trace::Statements::default(),
+            statement_timeout: s.statement_timeout,
             inner: diesel::connection::get_default_instrumentation(),
         });
         Ok(conn)
     }
+}
+
+/// Fragments of libpq's messages for a server that is not accepting connections yet, or any
+/// more for a moment: nothing listening, a socket file not there yet, a server starting up or
+/// restarting (SQLSTATE 57P03, whose text is the server's own; an English server is assumed).
+const TRANSIENT_MESSAGES: &[&str] = &[
+    "Connection refused",
+    "No such file or directory",
+    "Connection reset",
+    "the database system is starting up",
+    "the database system is shutting down",
+    "the database system is in recovery mode",
+    "the database system is not yet accepting connections",
+    "server closed the connection unexpectedly",
+];
+
+/// Whether connecting again shortly may succeed (a cold start): a server not up yet, as
+/// opposed to a refused password, a missing database or a certificate that does not verify.
+fn is_transient(error: &ConnectError) -> bool {
+    match error {
+        ConnectError::Connect { source, .. } => match source.as_ref() {
+            diesel::ConnectionError::BadConnection(message) => {
+                TRANSIENT_MESSAGES.iter().any(|m| message.contains(m))
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Runs `f` in a transaction that sets viben-db's session settings for itself:
+/// `SET LOCAL TIME ZONE 'UTC'` and, on a connection from a [`Pool`] with a statement timeout,
+/// `SET LOCAL statement_timeout`, sent with `BEGIN` in one round trip. Commits when `f`
+/// returns `Ok`, rolls back when it returns `Err` (or panics: the pool then drops the
+/// connection).
+///
+/// Behind a transaction-mode pooler (PgBouncer, Neon's `-pooler` hosts) each transaction may
+/// run on another server connection, which another client may have left with its own
+/// `SET statement_timeout`; only a setting made inside the transaction is sure to hold there,
+/// so do the work that needs the timeout in here. On a direct connection the pool's session
+/// settings hold anyway, and this is Diesel's `transaction` with the settings repeated. Inside
+/// a transaction already open, it is Diesel's `transaction` (a savepoint).
+///
+/// ```no_run
+/// # fn get(pool: &viben_db::Pool) -> Result<(), Box<dyn std::error::Error>> {
+/// let mut conn = pool.get()?;
+/// let user = viben_db::transaction(&mut conn, |conn| viben_db::users::get_by_id(conn, "u1"))?;
+/// # Ok(()) }
+/// ```
+pub fn transaction<T, E>(
+    conn: &mut PgConnection,
+    f: impl FnOnce(&mut PgConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<DieselError>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let depth = AnsiTransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .map_err(E::from)?;
+    if depth.is_some() {
+        return conn.transaction(f);
+    }
+    let timeout = Health::of(conn).and_then(|h| h.statement_timeout);
+    AnsiTransactionManager::begin_transaction_sql(conn, &begin_sql(timeout))?;
+    match f(conn) {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            // A failed rollback leaves the transaction manager broken, and the pool drops the
+            // connection; `f`'s error is the one to report.
+            let _ = AnsiTransactionManager::rollback_transaction(conn);
+            Err(error)
+        }
+    }
+}
+
+/// `BEGIN` and the `SET LOCAL`s of [`transaction`], as one batch.
+fn begin_sql(statement_timeout: Option<Duration>) -> String {
+    let mut sql = String::from("BEGIN; SET LOCAL TIME ZONE 'UTC'");
+    if let Some(timeout) = statement_timeout {
+        sql.push_str(&format!(
+            "; SET LOCAL statement_timeout = {}",
+            timeout.as_millis()
+        ));
+    }
+    sql
 }
 
 /// Fragments of libpq's messages about the connection string itself (not about the server).
@@ -379,8 +496,10 @@ impl PoolBuilder {
         self
     }
 
-    /// How long opening one connection may take (default 5 s; libpq's `connect_timeout`,
-    /// whole seconds, at least 2).
+    /// How long opening one connection may take (default 5 s): the deadline for each attempt
+    /// (libpq's `connect_timeout`, whole seconds, at least 2) and for all of them, as a server
+    /// that refuses connections or is starting up (a cold start) is tried again with backoff
+    /// until it answers or the deadline passes.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -406,7 +525,9 @@ impl PoolBuilder {
     }
 
     /// The longest a statement may run before the server cancels it (default 30 s; `None`
-    /// keeps the server's setting).
+    /// keeps the server's setting). Set per session on a direct connection; behind a
+    /// transaction pooler only per transaction, inside [`transaction`](crate::transaction)
+    /// (a session setting would not stay on one server connection).
     pub fn statement_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.statement_timeout = timeout;
         self
@@ -414,8 +535,9 @@ impl PoolBuilder {
 
     /// Whether the server is reached through a transaction-mode pooler (PgBouncer, Neon's
     /// `-pooler` hosts), which cannot keep named prepared statements: `true` turns off
-    /// Diesel's prepared-statement cache. By default it is on for hosts whose name contains
-    /// `-pooler`, off otherwise.
+    /// Diesel's prepared-statement cache, and the statement timeout is no longer set per
+    /// session, only per transaction in [`transaction`](crate::transaction). By default it is
+    /// on for hosts whose name contains `-pooler`, off otherwise.
     pub fn transaction_pooler(mut self, on: bool) -> Self {
         self.transaction_pooler = Some(on);
         self
@@ -446,6 +568,7 @@ impl PoolBuilder {
                 statement_timeout: self.statement_timeout,
                 transaction_pooler,
                 health_check_after: self.health_check_after,
+                connect_timeout: self.connect_timeout,
                 last_error: Mutex::new(None),
             }),
         })

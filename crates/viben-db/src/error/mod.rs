@@ -83,6 +83,13 @@ impl Hint for ConnectError {
                                  example postgres://user:password@localhost:5432/viben"
                 .to_owned(),
             Self::InvalidUrl { fix, .. } => fix.clone(),
+            Self::Connect { source, .. } if is_certificate_error(source) => {
+                "the server's TLS certificate did not verify: point sslrootcert at the \
+                 certificate of the authority that signed it (sslrootcert=system for a public \
+                 one, as Neon's), and connect by the host name the certificate names \
+                 (sslmode=verify-full checks it)"
+                    .to_owned()
+            }
             Self::Connect { .. } => "check that the server is running and reachable, and the \
                                      user, password, database and sslmode in the connection \
                                      string"
@@ -103,6 +110,14 @@ impl ConnectError {
             source: Arc::new(source),
         }
     }
+}
+
+/// Whether libpq refused the server's certificate (OpenSSL's "certificate verify failed", or a
+/// host name the certificate does not name). libpq's own English words, a client-side message.
+fn is_certificate_error(source: &diesel::ConnectionError) -> bool {
+    let text = source.to_string();
+    text.contains("certificate verify failed")
+        || (text.contains("server certificate for") && text.contains("does not match"))
 }
 
 /// A duration for people: `300 ms`, `5 s`, `2.5 s`.

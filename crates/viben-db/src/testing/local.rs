@@ -59,13 +59,32 @@ pub enum LocalServerError {
         output: String,
     },
 
+    /// PgBouncer is not installed.
+    #[error(
+        "PgBouncer was not found (looked on PATH and in /usr/sbin, /usr/bin, /usr/local/bin); \
+         install it (Debian and Ubuntu: `apt-get install pgbouncer`; macOS: \
+         `brew install pgbouncer`)"
+    )]
+    PgBouncerNotInstalled,
+
+    /// A server or pooler did not start answering in time.
+    #[error("{what} did not accept connections within {} s: {log}", .within.as_secs())]
+    NotReady {
+        /// What was started.
+        what: String,
+        /// How long it was given.
+        within: std::time::Duration,
+        /// The end of its log.
+        log: String,
+    },
+
     /// A path the server's tools are given is not UTF-8.
     #[error("{} is not UTF-8", .0.display())]
     NotUtf8(PathBuf),
 }
 
 /// A [`LocalServerError::System`] for `action`.
-fn system(action: impl Into<String>) -> impl FnOnce(io::Error) -> LocalServerError {
+pub(super) fn system(action: impl Into<String>) -> impl FnOnce(io::Error) -> LocalServerError {
     move |source| LocalServerError::System {
         action: action.into(),
         source,
@@ -80,11 +99,32 @@ pub struct LocalServer {
     bin: PathBuf,
     port: u16,
     as_postgres_user: bool,
+    settings: Vec<(String, String)>,
 }
 
 impl LocalServer {
     /// Starts a new server (initdb, then pg_ctl start) on a free port.
     pub fn start() -> Result<Self, LocalServerError> {
+        Self::start_with(&[])
+    }
+
+    /// [`LocalServer::start`] with server settings (`-c name=value`), such as
+    /// `("ssl", "on")`; relative file names in them are read from the data folder, where
+    /// [`LocalServer::install_file`] puts files.
+    pub fn start_with(settings: &[(&str, &str)]) -> Result<Self, LocalServerError> {
+        Self::initialized(settings)?.started()
+    }
+
+    /// A server set up (initdb) but not started, with the port it will listen on chosen now;
+    /// [`LocalServer::restart`] starts it. For tests of what happens before the server is up
+    /// (a cold start), and for files to install before it starts.
+    pub fn create(settings: &[(&str, &str)]) -> Result<Self, LocalServerError> {
+        let mut server = Self::initialized(settings)?;
+        server.port = free_port()?;
+        Ok(server)
+    }
+
+    fn initialized(settings: &[(&str, &str)]) -> Result<Self, LocalServerError> {
         let bin = find_bin_dir()?;
         let as_postgres_user = running_as_root();
         // As root, under /tmp: the postgres user must be able to reach the folder, and TMPDIR
@@ -104,9 +144,34 @@ impl LocalServer {
             bin,
             port: 0,
             as_postgres_user,
+            settings: settings
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         };
         server.init()?;
-        server.started()
+        Ok(server)
+    }
+
+    /// Writes `contents` to `name` in the server's data folder, owned by the user the server
+    /// runs as, with the permission bits `mode` (a TLS key must be `0o600`); returns its path.
+    pub fn install_file(
+        &self,
+        name: &str,
+        contents: &[u8],
+        mode: u32,
+    ) -> Result<PathBuf, LocalServerError> {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.data_dir().join(name);
+        let action = format!("write {}", path.display());
+        std::fs::write(&path, contents).map_err(system(action.clone()))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+            .map_err(system(action.clone()))?;
+        if self.as_postgres_user {
+            std::os::unix::fs::chown(&path, Some(id_of("-u")?), Some(id_of("-g")?))
+                .map_err(system(action))?;
+        }
+        Ok(path)
     }
 
     /// [`LocalServer::start`], plus the watchdog that stops the server when this process exits
@@ -184,11 +249,14 @@ impl LocalServer {
     }
 
     fn pg_ctl_start(&self, port: u16) -> Result<(), LocalServerError> {
-        let options = format!(
+        let mut options = format!(
             "-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=off \
              -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
             path_str(&self.dir)?
         );
+        for (name, value) in &self.settings {
+            options.push_str(&format!(" -c {name}={value}"));
+        }
         let log = self.dir.join("server.log");
         self.run(
             "pg_ctl",
@@ -206,6 +274,12 @@ impl LocalServer {
             ],
         )
         .map(|_| ())
+    }
+
+    /// Starts the watchdog that stops this server and removes its folder when this process
+    /// exits: for a server kept in a static, which is never dropped.
+    pub fn watch(&self) -> Result<(), LocalServerError> {
+        self.spawn_watchdog()
     }
 
     fn spawn_watchdog(&self) -> Result<(), LocalServerError> {
@@ -263,7 +337,7 @@ impl LocalServer {
         .map(|_| ())
     }
 
-    /// Starts the stopped server again on the same port.
+    /// Starts the server, stopped or only [created](LocalServer::create), on its port.
     pub fn restart(&self) -> Result<(), LocalServerError> {
         self.pg_ctl_start(self.port)
     }
@@ -300,14 +374,14 @@ fn path_str(path: &Path) -> Result<&str, LocalServerError> {
         .ok_or_else(|| LocalServerError::NotUtf8(path.to_owned()))
 }
 
-fn free_port() -> Result<u16, LocalServerError> {
+pub(super) fn free_port() -> Result<u16, LocalServerError> {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .map_err(system("find a free port"))
 }
 
-fn running_as_root() -> bool {
+pub(super) fn running_as_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
@@ -315,7 +389,7 @@ fn running_as_root() -> bool {
         .unwrap_or(false)
 }
 
-fn id_of(flag: &str) -> Result<u32, LocalServerError> {
+pub(super) fn id_of(flag: &str) -> Result<u32, LocalServerError> {
     let output = Command::new("id")
         .args([flag, "postgres"])
         .output()

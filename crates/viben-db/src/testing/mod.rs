@@ -25,6 +25,13 @@
 //! `pg_ctl stop -m immediate` and removes the folder. If no server can be had, the first test
 //! panics with a message saying how to get one; tests are never skipped.
 //!
+//! ## A pooler, TLS, a cold start
+//!
+//! [`PgBouncer`] starts a PgBouncer in transaction mode in front of a server;
+//! [`LocalServer::start_with`] starts a server with settings of its own (`ssl=on`, with
+//! [`LocalServer::install_file`] for the certificate and key), and [`LocalServer::create`]
+//! makes one that starts only when told.
+//!
 //! ## The databases
 //!
 //! [`TestDatabase::new`] creates a uniquely named database with
@@ -39,9 +46,11 @@
 
 mod database;
 mod local;
+mod pgbouncer;
 mod server;
 mod template;
 
 pub use database::TestDatabase;
 pub use local::{LocalServer, LocalServerError, PG_BINDIR};
+pub use pgbouncer::PgBouncer;
 pub use server::TestServer;
