@@ -127,7 +127,7 @@ impl<E: std::error::Error + 'static> From<E> for Failure {
     fn from(err: E) -> Self {
         // The store's errors carry their hint as data (issue 9): message with causes, and hint.
         if let Some(err) = (&err as &dyn std::any::Any).downcast_ref::<viben_store::StoreError>() {
-            let message = viben_store::causes(err);
+            let message = viben_model::Causes(err).to_string();
             return match viben_model::Hint::hint(err) {
                 Some(hint) => Self::with_hint(message, hint),
                 None => Self::from_message(&message),

@@ -37,7 +37,12 @@ pub trait Hint: Error {
 #[derive(Debug, Clone, Copy)]
 pub struct Report<'a, E: ?Sized>(pub &'a E);
 
-impl<E: Hint + ?Sized> fmt::Display for Report<'_, E> {
+/// The message and each cause after `: `, without the hint: the error line of a front end
+/// that shows the hint apart ([`Report`] adds the hint after `; `).
+#[derive(Debug, Clone, Copy)]
+pub struct Causes<'a, E: ?Sized>(pub &'a E);
+
+impl<E: Error + ?Sized> fmt::Display for Causes<'_, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)?;
         let mut cause = self.0.source();
@@ -45,6 +50,13 @@ impl<E: Hint + ?Sized> fmt::Display for Report<'_, E> {
             write!(f, ": {err}")?;
             cause = err.source();
         }
+        Ok(())
+    }
+}
+
+impl<E: Hint + ?Sized> fmt::Display for Report<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", Causes(self.0))?;
         if let Some(hint) = self.0.hint() {
             write!(f, "; {hint}")?;
         }

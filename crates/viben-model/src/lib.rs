@@ -24,7 +24,7 @@ pub use agent::{AgentConfig, validate_max_tokens, validate_temperature};
 pub use channel::{Channel, ChannelKind, ChannelsFile};
 pub use error::ValidationError;
 pub use extra::BIG_INT_TAG;
-pub use hint::{Hint, Report};
+pub use hint::{Causes, Hint, Report};
 pub use id::{
     MAX_PATH_ID_LEN, new_id, path_id_fold_key, validate_path_id, validate_portable_path_id,
 };

@@ -79,13 +79,7 @@ impl Agents<'_> {
     /// agent's only in case ([`StoreError::CaseCollision`]), and one that Windows or macOS
     /// could not use as a folder name ([`StoreError::InvalidId`]).
     pub fn create(&self, agent: &AgentConfig) -> Result<Revision> {
-        self.store.create_record(agent).map_err(|e| match e {
-            StoreError::Conflict { .. } => StoreError::AlreadyExists {
-                kind: "agent",
-                id: agent.id.clone(),
-            },
-            other => other,
-        })
+        self.store.create_record(agent)
     }
 
     /// Changes the agent `id` under its file's lock: reads it, applies `change`, validates,

@@ -334,10 +334,22 @@ impl Store {
     /// Creates the record `value`: refuses an id that cannot be a name everywhere
     /// ([`check_new_id`]) or differs from an existing record's only in case, validates before
     /// anything is made, and writes it under the lock of the kind's folder (so two creates of
-    /// `a` and `A` cannot both pass). [`StoreError::Conflict`] when the id is taken (the
+    /// `a` and `A` cannot both pass). [`StoreError::AlreadyExists`] when the id is taken (the
     /// record's folder or file exists); a folder this call made is removed again when the
     /// write fails, so a retry can succeed.
     pub(crate) fn create_record<K: Record>(&self, value: &K) -> Result<Revision> {
+        self.create_record_at(value).map_err(|e| match e {
+            StoreError::Conflict { .. } => StoreError::AlreadyExists {
+                kind: K::KIND,
+                id: value.id().to_owned(),
+            },
+            other => other,
+        })
+    }
+
+    /// [`Store::create_record`], with a taken id as [`StoreError::Conflict`] (a save from
+    /// [`Revision::ABSENT`] that is no longer current).
+    pub(crate) fn create_record_at<K: Record>(&self, value: &K) -> Result<Revision> {
         let id = value.id();
         check_new_id(K::KIND, id)?;
         let path = K::path(self.layout(), id);
@@ -465,7 +477,7 @@ impl Store {
         expected: &Revision,
     ) -> Result<Revision> {
         if expected.is_absent() {
-            return self.create_record(value);
+            return self.create_record_at(value);
         }
         let id = value.id();
         check_id(K::KIND, id)?;

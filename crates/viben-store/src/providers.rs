@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use viben_model::{ProviderConfig, ValidationError};
 
 use crate::document::{Document, FileMode, Record, Shape, check_id, not_found};
-use crate::error::{Result, StoreError};
+use crate::error::Result;
+#[cfg(doc)]
+use crate::error::StoreError;
 use crate::layout::Layout;
 use crate::revision::{Revision, Versioned};
 use crate::store::{Listing, Store};
@@ -76,13 +78,7 @@ impl Providers<'_> {
     /// case ([`StoreError::CaseCollision`]) and one that Windows or macOS could not use as a
     /// file name ([`StoreError::InvalidId`]). Returns the file's revision.
     pub fn create(&self, provider: &ProviderConfig) -> Result<Revision> {
-        self.store.create_record(provider).map_err(|e| match e {
-            StoreError::Conflict { .. } => StoreError::AlreadyExists {
-                kind: "provider",
-                id: provider.name.clone(),
-            },
-            other => other,
-        })
+        self.store.create_record(provider)
     }
 
     /// Creates or replaces the provider `provider.name` (a new one by the rules of

@@ -98,22 +98,21 @@ impl Sessions<'_> {
     /// concurrent [`crate::Agents::delete`] either sees this session or makes this call fail
     /// with `NotFound`.
     pub fn create(&self, meta: &SessionMeta) -> Result<Revision> {
-        self.create_at(meta).map_err(|e| match e {
-            StoreError::Conflict { .. } => StoreError::AlreadyExists {
-                kind: "session",
-                id: meta.id.clone(),
-            },
-            other => other,
-        })
+        self.with_agent_locked(meta, || self.store.create_record(meta))
     }
 
-    /// [`Sessions::create`], with a taken id as [`StoreError::Conflict`].
-    fn create_at(&self, meta: &SessionMeta) -> Result<Revision> {
+    /// Runs `create` holding the lock of the session's agent, once the id and the metadata
+    /// pass and the agent exists.
+    fn with_agent_locked(
+        &self,
+        meta: &SessionMeta,
+        create: impl FnOnce() -> Result<Revision>,
+    ) -> Result<Revision> {
         crate::document::check_new_id("session", &meta.id)?;
         crate::document::validate(&self.store.layout().session_meta(&meta.id), meta)?;
         let _agent_lock = self.store.lock_agent(&meta.agent_id)?;
         self.store.agents().get(&meta.agent_id)?;
-        self.store.create_record(meta)
+        create()
     }
 
     /// The metadata of session `id`.
@@ -150,7 +149,7 @@ impl Sessions<'_> {
     /// Returns the new revision.
     pub fn save_if_unchanged(&self, meta: &SessionMeta, expected: &Revision) -> Result<Revision> {
         if expected.is_absent() {
-            return self.create_at(meta);
+            return self.with_agent_locked(meta, || self.store.create_record_at(meta));
         }
         self.store.save_record_if_unchanged(meta, expected)
     }
