@@ -12,7 +12,11 @@ pub(crate) fn finish(outcome: Outcome) -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("\nerror: {err}");
+            // A store error's hint is data: print it after the message and its causes.
+            match err.downcast_ref::<viben::store::StoreError>() {
+                Some(err) => eprintln!("\nerror: {}", viben::model::Report(err)),
+                None => eprintln!("\nerror: {err}"),
+            }
             ExitCode::FAILURE
         }
     }
