@@ -24,7 +24,7 @@ impl Document for AgentConfig {
 
 impl Record for AgentConfig {
     const ID_FIELD: &'static str = "id";
-    const SHAPE: Shape = Shape::FolderPerRecord;
+    const SHAPE: Shape = Shape::FolderPerRecord { reuse: true };
 
     fn folder(layout: &Layout) -> PathBuf {
         layout.agents_dir()

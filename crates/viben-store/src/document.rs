@@ -53,8 +53,13 @@ pub(crate) trait Document:
 /// How the records of a [`Record`] kind sit in their folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Shape {
-    /// `<folder>/<id>/<file>`: a folder per record (agents, sessions).
-    FolderPerRecord,
+    /// `<folder>/<id>/<file>`: a folder per record (agents, sessions). With `reuse`, a create
+    /// finding the record's folder without its document writes into it (an agent's folder
+    /// left by a crash between the two); without, the id is taken.
+    FolderPerRecord {
+        /// Whether a create may use an existing folder that has no document.
+        reuse: bool,
+    },
     /// `<folder>/<id>.yaml`: a file per record (providers).
     FilePerRecord,
 }
@@ -63,7 +68,7 @@ impl Shape {
     /// What follows the id in an entry's name in the kind's folder.
     pub(crate) fn suffix(self) -> &'static str {
         match self {
-            Self::FolderPerRecord => "",
+            Self::FolderPerRecord { .. } => "",
             Self::FilePerRecord => ".yaml",
         }
     }
@@ -218,7 +223,7 @@ impl Store {
                 .map_err(|e| StoreError::io("inspect", &path, e))?;
             let folder_like = file_type.is_dir() || file_type.is_symlink();
             let id = match shape {
-                Shape::FolderPerRecord if folder_like => name,
+                Shape::FolderPerRecord { .. } if folder_like => name,
                 Shape::FilePerRecord if !file_type.is_dir() => {
                     match name.strip_suffix(shape.suffix()) {
                         Some(id) => id.to_owned(),
@@ -313,7 +318,7 @@ impl Store {
     /// Loads a listed record; `real_dir` says the listing saw a real folder (not a link), so
     /// only the document itself needs the symbolic-link check.
     fn load_listed<K: Record>(&self, id: &str, real_dir: bool) -> Result<K> {
-        let checked = if real_dir && K::SHAPE == Shape::FolderPerRecord {
+        let checked = if real_dir && matches!(K::SHAPE, Shape::FolderPerRecord { .. }) {
             K::folder(self.layout()).join(id)
         } else {
             self.layout().root().to_owned()
@@ -362,10 +367,12 @@ impl Store {
         self.refuse_case_collision(&folder, K::KIND, id, K::SHAPE.suffix())?;
         let made = match K::SHAPE {
             Shape::FilePerRecord => None,
-            Shape::FolderPerRecord => {
+            Shape::FolderPerRecord { reuse } => {
                 let dir = folder.join(id);
                 match create_private_dir(&dir, false) {
                     Ok(()) => Some(dir),
+                    // The document decides, under its lock, whether the id is taken.
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists && reuse => None,
                     Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                         return Err(StoreError::Conflict { path });
                     }

@@ -25,7 +25,8 @@ impl Document for SessionMeta {
 
 impl Record for SessionMeta {
     const ID_FIELD: &'static str = "id";
-    const SHAPE: Shape = Shape::FolderPerRecord;
+    // A session folder without `session.yaml` may hold an old log: never adopt it.
+    const SHAPE: Shape = Shape::FolderPerRecord { reuse: false };
 
     fn folder(layout: &Layout) -> PathBuf {
         layout.sessions_dir()
