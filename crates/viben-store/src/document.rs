@@ -86,7 +86,93 @@ pub(crate) trait Record: Document {
     fn path(layout: &Layout, id: &str) -> PathBuf;
     /// The record's id.
     fn id(&self) -> &str;
+
+    /// Puts a listing in the kind's order (by id, as listed, unless the kind says otherwise).
+    fn order(_items: &mut [Self]) {}
+
+    /// Adjusts a record an update changed, before it is written (a session's `updated_at`).
+    fn touch(&mut self, _before: &Self) {}
+
+    /// What a create holds from its checks until the record is written, beyond the folder's
+    /// lock (a session holds its agent's lock, having checked that the agent exists).
+    fn guard_create(_store: &Store, _value: &Self) -> Result<Option<lock::LockGuard>> {
+        Ok(None)
+    }
 }
+
+/// The verbs every record kind's handle has, written once for all of them: `list`, `get`,
+/// `get_versioned`, `create`, `update`, `save_if_unchanged`. Used inside the handle's `impl`,
+/// with the kind's type, its noun and the field holding its id.
+macro_rules! record_verbs {
+    ($kind:ty, $noun:literal, $id:literal) => {
+        #[doc = concat!(
+            "Every ", $noun, ", in the kind's order, and one error per entry that does not \
+             load: a file that does not parse, breaks a rule or names another ", $id, ", a name \
+             that is not UTF-8 or not a valid ", $id, ". Names starting with `.` are skipped."
+        )]
+        pub fn list(&self) -> $crate::error::Result<$crate::store::Listing<$kind>> {
+            self.store.list_records()
+        }
+
+        #[doc = concat!("The ", $noun, " `", $id, "`.")]
+        pub fn get(&self, id: &str) -> $crate::error::Result<$kind> {
+            self.get_versioned(id).map(|v| v.value)
+        }
+
+        #[doc = concat!(
+            "The ", $noun, " `", $id, "` and the revision of its file, for a later \
+             `save_if_unchanged`."
+        )]
+        pub fn get_versioned(
+            &self,
+            id: &str,
+        ) -> $crate::error::Result<$crate::revision::Versioned<$kind>> {
+            self.store.get_record(id)
+        }
+
+        #[doc = concat!(
+            "Creates the ", $noun, " and returns its file's revision. Refuses an ", $id, " \
+             that is taken ([`crate::StoreError::AlreadyExists`]), one that differs from an \
+             existing one's only in case ([`crate::StoreError::CaseCollision`]) and one that \
+             Windows or macOS could not use as a name ([`crate::StoreError::InvalidId`]); \
+             validates before anything is made."
+        )]
+        pub fn create(&self, value: &$kind) -> $crate::error::Result<$crate::revision::Revision> {
+            self.store.create_record(value)
+        }
+
+        #[doc = concat!(
+            "Changes the ", $noun, " `", $id, "` under its file's lock: reads it, applies \
+             `change`, validates, and writes it back crash-safely (not at all when nothing \
+             changed, so comments survive). Fields this version does not know are kept; the \
+             ", $id, " cannot change; nothing is written when `change` fails. Returns the \
+             value as written and its revision."
+        )]
+        pub fn update(
+            &self,
+            id: &str,
+            change: impl FnOnce(&mut $kind) -> $crate::error::Result<()>,
+        ) -> $crate::error::Result<$crate::revision::Versioned<$kind>> {
+            self.store.update_record(id, change)
+        }
+
+        #[doc = concat!(
+            "Writes the ", $noun, " if its file is still at `expected` (the revision of the \
+             read it was computed from; [`crate::Revision::ABSENT`] creates it, by the rules \
+             of `create`), else refuses with [`crate::StoreError::Conflict`]. Returns the new \
+             revision."
+        )]
+        pub fn save_if_unchanged(
+            &self,
+            value: &$kind,
+            expected: &$crate::revision::Revision,
+        ) -> $crate::error::Result<$crate::revision::Revision> {
+            self.store.save_record_if_unchanged(value, expected)
+        }
+    };
+}
+
+pub(crate) use record_verbs;
 
 /// A kind stored as one document for the whole store (the catalog, channels, the profile).
 pub(crate) trait Single: Document {
@@ -286,6 +372,7 @@ impl Store {
                 Err(err) => listing.errors.push(err),
             }
         }
+        K::order(&mut listing.items);
         Ok(listing)
     }
 
@@ -361,6 +448,7 @@ impl Store {
         self.confine(&path)?;
         // Validate before any folder exists: a refused record leaves nothing behind.
         validate(&path, value)?;
+        let _guard = K::guard_create(self, value)?;
         let folder = K::folder(self.layout());
         self.ensure_dir(&folder)?;
         let _folder_lock = lock::lock_exclusive(&folder)?;
@@ -469,9 +557,14 @@ impl Store {
             &path,
             None,
             || Err(not_found(K::KIND, id)),
-            |value| {
+            |value: &mut K| {
+                let before = value.clone();
                 change(value)?;
-                check_record_id(&path, id, value)
+                check_record_id(&path, id, value)?;
+                if *value != before {
+                    value.touch(&before);
+                }
+                Ok(())
             },
         )
     }
