@@ -82,7 +82,10 @@ fn run() -> Outcome {
     let mut theirs = second.value.clone();
     theirs.name = "Writer (edited in window 2)".into();
     match store.agents().save_if_unchanged(&theirs, &second.revision) {
-        Err(err @ StoreError::Conflict { .. }) => println!("stale save refused: {err}"),
+        Err(err @ StoreError::Conflict { .. }) => {
+            // The message, then what to do (the error's hint), on one line.
+            println!("stale save refused: {}", viben::model::Report(&err));
+        }
         Ok(_) => return Err("the stale save was accepted; expected a conflict".into()),
         Err(other) => return Err(format!("expected a conflict, got: {other}").into()),
     }
@@ -94,6 +97,9 @@ fn run() -> Outcome {
     );
     for problem in store.check() {
         println!("check: {problem}");
+        if let Some(hint) = &problem.hint {
+            println!("       hint: {hint}");
+        }
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use viben::db::{ConnectError, MigrationError, QueryError};
 use viben::model::{Chain, Hint, ValidationError};
+use viben::store::StoreError;
 
 /// What a part of an example returns.
 pub(crate) type Outcome = Result<(), Box<dyn Error>>;
@@ -34,6 +35,9 @@ fn hint(err: &(dyn Error + 'static)) -> Option<String> {
         return err.hint();
     }
     if let Some(err) = err.downcast_ref::<MigrationError>() {
+        return err.hint();
+    }
+    if let Some(err) = err.downcast_ref::<StoreError>() {
         return err.hint();
     }
     err.downcast_ref::<ValidationError>().and_then(Hint::hint)

@@ -11,8 +11,7 @@ use crate::error::{Referrer, Result, StoreError};
 use crate::layout::Layout;
 use crate::lock::{self, LockGuard};
 use crate::resolve::ResolvedAgent;
-use crate::revision::{Revision, Versioned};
-use crate::store::{Listing, Store};
+use crate::store::Store;
 
 impl Document for AgentConfig {
     const KIND: &'static str = "agent";
@@ -24,7 +23,7 @@ impl Document for AgentConfig {
 
 impl Record for AgentConfig {
     const ID_FIELD: &'static str = "id";
-    const SHAPE: Shape = Shape::FolderPerRecord;
+    const SHAPE: Shape = Shape::FolderPerRecord { reuse: true };
 
     fn folder(layout: &Layout) -> PathBuf {
         layout.agents_dir()
@@ -57,55 +56,7 @@ pub struct Agents<'s> {
 }
 
 impl Agents<'_> {
-    /// Every agent, sorted by id, and one error per agent folder that does not load (a file
-    /// that does not parse, breaks a rule, or names another id, and a folder whose name is not
-    /// UTF-8 or not a valid id). Folders and files whose names start with `.` are skipped.
-    pub fn list(&self) -> Result<Listing<AgentConfig>> {
-        self.store.list_records()
-    }
-
-    /// The agent `id`.
-    pub fn get(&self, id: &str) -> Result<AgentConfig> {
-        self.get_versioned(id).map(|v| v.value)
-    }
-
-    /// The agent `id` and the revision of its file, for a later [`Agents::save_if_unchanged`].
-    pub fn get_versioned(&self, id: &str) -> Result<Versioned<AgentConfig>> {
-        self.store.get_record(id)
-    }
-
-    /// Creates the agent (folder and `config.yaml`) and returns the file's revision; refuses
-    /// an id that exists ([`StoreError::AlreadyExists`]), one that differs from an existing
-    /// agent's only in case ([`StoreError::CaseCollision`]), and one that Windows or macOS
-    /// could not use as a folder name ([`StoreError::InvalidId`]).
-    pub fn create(&self, agent: &AgentConfig) -> Result<Revision> {
-        self.store.create_record(agent).map_err(|e| match e {
-            StoreError::Conflict { .. } => StoreError::AlreadyExists {
-                kind: "agent",
-                id: agent.id.clone(),
-            },
-            other => other,
-        })
-    }
-
-    /// Changes the agent `id` under its file's lock: reads it, applies `change`, validates,
-    /// and writes it back crash-safely (not at all when nothing changed). Fields this version
-    /// does not know are kept. Returns the agent as written and its revision; nothing is
-    /// written when `change` fails. The id cannot be changed.
-    pub fn update(
-        &self,
-        id: &str,
-        change: impl FnOnce(&mut AgentConfig) -> Result<()>,
-    ) -> Result<Versioned<AgentConfig>> {
-        self.store.update_record(id, change)
-    }
-
-    /// Writes `agent` if its file is still at `expected` (the revision of the read it was
-    /// computed from; [`Revision::ABSENT`] to create it, by the rules of [`Agents::create`]),
-    /// else refuses with [`StoreError::Conflict`]. Returns the new revision.
-    pub fn save_if_unchanged(&self, agent: &AgentConfig, expected: &Revision) -> Result<Revision> {
-        self.store.save_record_if_unchanged(agent, expected)
-    }
+    crate::document::record_verbs!(AgentConfig, "agent", "id");
 
     /// The agent `id` with its model entry and provider configuration. Fails with
     /// [`StoreError::NotFound`] when the model is not in `models.yaml` or the provider has no

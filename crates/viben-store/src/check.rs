@@ -11,7 +11,7 @@ use viben_model::{
 };
 
 use crate::document::{Document, Record, Scanned};
-use crate::error::{Causes, StoreError};
+use crate::error::StoreError;
 use crate::store::Store;
 use crate::yaml;
 use viben_model::Hint;
@@ -102,7 +102,7 @@ impl Checker<'_> {
             StoreError::Parse { message, .. } => message.clone(),
             StoreError::Invalid { source, .. } => source.to_string(),
             other => {
-                let text = Causes(other).to_string();
+                let text = viben_model::Chain(other).to_string();
                 let prefix = format!("{}: ", path.display());
                 text.strip_prefix(&prefix)
                     .map(str::to_owned)

@@ -53,8 +53,13 @@ pub(crate) trait Document:
 /// How the records of a [`Record`] kind sit in their folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Shape {
-    /// `<folder>/<id>/<file>`: a folder per record (agents, sessions).
-    FolderPerRecord,
+    /// `<folder>/<id>/<file>`: a folder per record (agents, sessions). With `reuse`, a create
+    /// finding the record's folder without its document writes into it (an agent's folder
+    /// left by a crash between the two); without, the id is taken.
+    FolderPerRecord {
+        /// Whether a create may use an existing folder that has no document.
+        reuse: bool,
+    },
     /// `<folder>/<id>.yaml`: a file per record (providers).
     FilePerRecord,
 }
@@ -63,7 +68,7 @@ impl Shape {
     /// What follows the id in an entry's name in the kind's folder.
     pub(crate) fn suffix(self) -> &'static str {
         match self {
-            Self::FolderPerRecord => "",
+            Self::FolderPerRecord { .. } => "",
             Self::FilePerRecord => ".yaml",
         }
     }
@@ -81,7 +86,93 @@ pub(crate) trait Record: Document {
     fn path(layout: &Layout, id: &str) -> PathBuf;
     /// The record's id.
     fn id(&self) -> &str;
+
+    /// Puts a listing in the kind's order (by id, as listed, unless the kind says otherwise).
+    fn order(_items: &mut [Self]) {}
+
+    /// Adjusts a record an update changed, before it is written (a session's `updated_at`).
+    fn touch(&mut self, _before: &Self) {}
+
+    /// What a create holds from its checks until the record is written, beyond the folder's
+    /// lock (a session holds its agent's lock, having checked that the agent exists).
+    fn guard_create(_store: &Store, _value: &Self) -> Result<Option<lock::LockGuard>> {
+        Ok(None)
+    }
 }
+
+/// The verbs every record kind's handle has, written once for all of them: `list`, `get`,
+/// `get_versioned`, `create`, `update`, `save_if_unchanged`. Used inside the handle's `impl`,
+/// with the kind's type, its noun and the field holding its id.
+macro_rules! record_verbs {
+    ($kind:ty, $noun:literal, $id:literal) => {
+        #[doc = concat!(
+            "Every ", $noun, ", in the kind's order, and one error per entry that does not \
+             load: a file that does not parse, breaks a rule or names another ", $id, ", a name \
+             that is not UTF-8 or not a valid ", $id, ". Names starting with `.` are skipped."
+        )]
+        pub fn list(&self) -> $crate::error::Result<$crate::store::Listing<$kind>> {
+            self.store.list_records()
+        }
+
+        #[doc = concat!("The ", $noun, " `", $id, "`.")]
+        pub fn get(&self, id: &str) -> $crate::error::Result<$kind> {
+            self.get_versioned(id).map(|v| v.value)
+        }
+
+        #[doc = concat!(
+            "The ", $noun, " `", $id, "` and the revision of its file, for a later \
+             `save_if_unchanged`."
+        )]
+        pub fn get_versioned(
+            &self,
+            id: &str,
+        ) -> $crate::error::Result<$crate::revision::Versioned<$kind>> {
+            self.store.get_record(id)
+        }
+
+        #[doc = concat!(
+            "Creates the ", $noun, " and returns its file's revision. Refuses an ", $id, " \
+             that is taken ([`crate::StoreError::AlreadyExists`]), one that differs from an \
+             existing one's only in case ([`crate::StoreError::CaseCollision`]) and one that \
+             Windows or macOS could not use as a name ([`crate::StoreError::InvalidId`]); \
+             validates before anything is made."
+        )]
+        pub fn create(&self, value: &$kind) -> $crate::error::Result<$crate::revision::Revision> {
+            self.store.create_record(value)
+        }
+
+        #[doc = concat!(
+            "Changes the ", $noun, " `", $id, "` under its file's lock: reads it, applies \
+             `change`, validates, and writes it back crash-safely (not at all when nothing \
+             changed, so comments survive). Fields this version does not know are kept; the \
+             ", $id, " cannot change; nothing is written when `change` fails. Returns the \
+             value as written and its revision."
+        )]
+        pub fn update(
+            &self,
+            id: &str,
+            change: impl FnOnce(&mut $kind) -> $crate::error::Result<()>,
+        ) -> $crate::error::Result<$crate::revision::Versioned<$kind>> {
+            self.store.update_record(id, change)
+        }
+
+        #[doc = concat!(
+            "Writes the ", $noun, " if its file is still at `expected` (the revision of the \
+             read it was computed from; [`crate::Revision::ABSENT`] creates it, by the rules \
+             of `create`), else refuses with [`crate::StoreError::Conflict`]. Returns the new \
+             revision."
+        )]
+        pub fn save_if_unchanged(
+            &self,
+            value: &$kind,
+            expected: &$crate::revision::Revision,
+        ) -> $crate::error::Result<$crate::revision::Revision> {
+            self.store.save_record_if_unchanged(value, expected)
+        }
+    };
+}
+
+pub(crate) use record_verbs;
 
 /// A kind stored as one document for the whole store (the catalog, channels, the profile).
 pub(crate) trait Single: Document {
@@ -218,7 +309,7 @@ impl Store {
                 .map_err(|e| StoreError::io("inspect", &path, e))?;
             let folder_like = file_type.is_dir() || file_type.is_symlink();
             let id = match shape {
-                Shape::FolderPerRecord if folder_like => name,
+                Shape::FolderPerRecord { .. } if folder_like => name,
                 Shape::FilePerRecord if !file_type.is_dir() => {
                     match name.strip_suffix(shape.suffix()) {
                         Some(id) => id.to_owned(),
@@ -281,6 +372,7 @@ impl Store {
                 Err(err) => listing.errors.push(err),
             }
         }
+        K::order(&mut listing.items);
         Ok(listing)
     }
 
@@ -313,7 +405,7 @@ impl Store {
     /// Loads a listed record; `real_dir` says the listing saw a real folder (not a link), so
     /// only the document itself needs the symbolic-link check.
     fn load_listed<K: Record>(&self, id: &str, real_dir: bool) -> Result<K> {
-        let checked = if real_dir && K::SHAPE == Shape::FolderPerRecord {
+        let checked = if real_dir && matches!(K::SHAPE, Shape::FolderPerRecord { .. }) {
             K::folder(self.layout()).join(id)
         } else {
             self.layout().root().to_owned()
@@ -334,26 +426,41 @@ impl Store {
     /// Creates the record `value`: refuses an id that cannot be a name everywhere
     /// ([`check_new_id`]) or differs from an existing record's only in case, validates before
     /// anything is made, and writes it under the lock of the kind's folder (so two creates of
-    /// `a` and `A` cannot both pass). [`StoreError::Conflict`] when the id is taken (the
+    /// `a` and `A` cannot both pass). [`StoreError::AlreadyExists`] when the id is taken (the
     /// record's folder or file exists); a folder this call made is removed again when the
     /// write fails, so a retry can succeed.
     pub(crate) fn create_record<K: Record>(&self, value: &K) -> Result<Revision> {
+        self.create_record_at(value).map_err(|e| match e {
+            StoreError::Conflict { .. } => StoreError::AlreadyExists {
+                kind: K::KIND,
+                id: value.id().to_owned(),
+            },
+            other => other,
+        })
+    }
+
+    /// [`Store::create_record`], with a taken id as [`StoreError::Conflict`] (a save from
+    /// [`Revision::ABSENT`] that is no longer current).
+    pub(crate) fn create_record_at<K: Record>(&self, value: &K) -> Result<Revision> {
         let id = value.id();
         check_new_id(K::KIND, id)?;
         let path = K::path(self.layout(), id);
         self.confine(&path)?;
         // Validate before any folder exists: a refused record leaves nothing behind.
         validate(&path, value)?;
+        let _guard = K::guard_create(self, value)?;
         let folder = K::folder(self.layout());
         self.ensure_dir(&folder)?;
         let _folder_lock = lock::lock_exclusive(&folder)?;
         self.refuse_case_collision(&folder, K::KIND, id, K::SHAPE.suffix())?;
         let made = match K::SHAPE {
             Shape::FilePerRecord => None,
-            Shape::FolderPerRecord => {
+            Shape::FolderPerRecord { reuse } => {
                 let dir = folder.join(id);
                 match create_private_dir(&dir, false) {
                     Ok(()) => Some(dir),
+                    // The document decides, under its lock, whether the id is taken.
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists && reuse => None,
                     Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                         return Err(StoreError::Conflict { path });
                     }
@@ -450,9 +557,14 @@ impl Store {
             &path,
             None,
             || Err(not_found(K::KIND, id)),
-            |value| {
+            |value: &mut K| {
+                let before = value.clone();
                 change(value)?;
-                check_record_id(&path, id, value)
+                check_record_id(&path, id, value)?;
+                if *value != before {
+                    value.touch(&before);
+                }
+                Ok(())
             },
         )
     }
@@ -465,7 +577,7 @@ impl Store {
         expected: &Revision,
     ) -> Result<Revision> {
         if expected.is_absent() {
-            return self.create_record(value);
+            return self.create_record_at(value);
         }
         let id = value.id();
         check_id(K::KIND, id)?;

@@ -319,29 +319,6 @@ impl fmt::Display for ReferrerList<'_> {
     }
 }
 
-/// An error's message followed by each of its causes after `: ` (no hint): what
-/// [`viben_model::Report`] prints before the hint.
-pub(crate) struct Causes<'a>(pub(crate) &'a dyn std::error::Error);
-
-impl fmt::Display for Causes<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut cause = self.0.source();
-        while let Some(err) = cause {
-            write!(f, ": {err}")?;
-            cause = err.source();
-        }
-        Ok(())
-    }
-}
-
-/// `err`'s message followed by each of its causes after `: `, without the hint: the line a
-/// front end prints as the error, with [`Hint::hint`] beside it (see [`viben_model::Report`]
-/// for all on one line).
-pub fn causes(err: &dyn std::error::Error) -> String {
-    Causes(err).to_string()
-}
-
 /// `path`, `path:line` or `path:line:column`, the form editors and terminals make clickable.
 pub(crate) struct Location<'a> {
     path: &'a std::path::Path,

@@ -23,7 +23,7 @@ mod yaml;
 pub use agents::{Agents, Referrers};
 pub use channels::Channels;
 pub use check::{Problem, Severity};
-pub use error::{Referrer, Result, StoreError, causes};
+pub use error::{Referrer, Result, StoreError};
 pub use jsonl::{JsonlReader, LogWarning, LogWarningKind, Records};
 pub use layout::Layout;
 pub use models::Catalog;

@@ -73,6 +73,22 @@ impl ProfileFile<'_> {
             .map(|v| v.revision)
     }
 
+    /// Writes `profile` if `profile.yaml` is still at `expected` ([`Revision::ABSENT`]: nobody
+    /// was signed in), else refuses with [`crate::StoreError::Conflict`]. Unlike
+    /// [`ProfileFile::save`], the file becomes exactly `profile`. Returns the new revision.
+    pub fn save_if_unchanged(&self, profile: &Profile, expected: &Revision) -> Result<Revision> {
+        self.store
+            .update_single(
+                Some(*expected),
+                || Ok(profile.clone()),
+                |current: &mut Profile| {
+                    *current = profile.clone();
+                    Ok(())
+                },
+            )
+            .map(|v| v.revision)
+    }
+
     /// Signs out: removes `profile.yaml`. `Ok(false)` when nobody was signed in.
     pub fn sign_out(&self) -> Result<bool> {
         self.store
@@ -134,6 +150,29 @@ mod tests {
             store.profile().get().unwrap().unwrap().extra.is_empty(),
             "another account starts clean"
         );
+    }
+
+    #[test]
+    fn a_stale_profile_save_is_a_conflict() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("viben")).unwrap();
+        assert_eq!(store.profile().get_versioned().unwrap(), None);
+        let first = store
+            .profile()
+            .save_if_unchanged(&profile("u1"), &Revision::ABSENT)
+            .unwrap();
+        let err = store
+            .profile()
+            .save_if_unchanged(&profile("u2"), &Revision::ABSENT)
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+        let read = store.profile().get_versioned().unwrap().unwrap();
+        assert_eq!(read.revision, first);
+        store
+            .profile()
+            .save_if_unchanged(&profile("u2"), &read.revision)
+            .unwrap();
+        assert_eq!(store.profile().get().unwrap().unwrap().user_id, "u2");
     }
 
     #[test]

@@ -6,10 +6,12 @@ use std::path::PathBuf;
 use viben_model::{ProviderConfig, ValidationError};
 
 use crate::document::{Document, FileMode, Record, Shape, check_id, not_found};
-use crate::error::{Result, StoreError};
+use crate::error::Result;
+#[cfg(doc)]
+use crate::error::StoreError;
 use crate::layout::Layout;
 use crate::revision::{Revision, Versioned};
-use crate::store::{Listing, Store};
+use crate::store::Store;
 
 impl Document for ProviderConfig {
     const KIND: &'static str = "provider";
@@ -54,51 +56,13 @@ pub struct Providers<'s> {
 }
 
 impl Providers<'_> {
-    /// Every provider, sorted by name, and one error per file that does not load (also one
-    /// whose name is not UTF-8 or not a valid name).
-    pub fn list(&self) -> Result<Listing<ProviderConfig>> {
-        self.store.list_records()
-    }
-
-    /// The provider `name`.
-    pub fn get(&self, name: &str) -> Result<ProviderConfig> {
-        self.get_versioned(name).map(|v| v.value)
-    }
-
-    /// The provider `name` and the revision of its file, for a later
-    /// [`Providers::save_if_unchanged`].
-    pub fn get_versioned(&self, name: &str) -> Result<Versioned<ProviderConfig>> {
-        self.store.get_record(name)
-    }
-
-    /// Creates the provider `provider.name`; refuses a name that exists
-    /// ([`StoreError::AlreadyExists`]), one that differs from an existing provider's only in
-    /// case ([`StoreError::CaseCollision`]) and one that Windows or macOS could not use as a
-    /// file name ([`StoreError::InvalidId`]). Returns the file's revision.
-    pub fn create(&self, provider: &ProviderConfig) -> Result<Revision> {
-        self.store.create_record(provider).map_err(|e| match e {
-            StoreError::Conflict { .. } => StoreError::AlreadyExists {
-                kind: "provider",
-                id: provider.name.clone(),
-            },
-            other => other,
-        })
-    }
+    crate::document::record_verbs!(ProviderConfig, "provider", "name");
 
     /// Creates or replaces the provider `provider.name` (a new one by the rules of
     /// [`Providers::create`]; an existing one is replaced whatever its name). Returns the
     /// file's revision.
     pub fn set(&self, provider: &ProviderConfig) -> Result<Revision> {
         self.store.set_record(provider)
-    }
-
-    /// Changes the provider `name` under its file's lock (see [`crate::Agents::update`]).
-    pub fn update(
-        &self,
-        name: &str,
-        change: impl FnOnce(&mut ProviderConfig) -> Result<()>,
-    ) -> Result<Versioned<ProviderConfig>> {
-        self.store.update_record(name, change)
     }
 
     /// Changes the provider `name` under its file's lock, or creates it from
@@ -113,16 +77,6 @@ impl Providers<'_> {
     ) -> Result<Versioned<ProviderConfig>> {
         self.store
             .upsert_record(name, || ProviderConfig::new(name), change)
-    }
-
-    /// Writes `provider` if its file is still at `expected` ([`Revision::ABSENT`] to create
-    /// it), else refuses with [`StoreError::Conflict`]. Returns the new revision.
-    pub fn save_if_unchanged(
-        &self,
-        provider: &ProviderConfig,
-        expected: &Revision,
-    ) -> Result<Revision> {
-        self.store.save_record_if_unchanged(provider, expected)
     }
 
     /// Deletes the provider `name`. Agents and models that name it are reported by

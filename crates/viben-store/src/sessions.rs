@@ -12,7 +12,7 @@ use crate::document::{Document, Record, Shape, check_id, not_found};
 use crate::error::{Result, StoreError};
 use crate::jsonl::{self, JsonlReader, Records};
 use crate::layout::Layout;
-use crate::revision::{Revision, Versioned};
+use crate::lock::LockGuard;
 use crate::store::{Listing, Store};
 
 impl Document for SessionMeta {
@@ -25,7 +25,8 @@ impl Document for SessionMeta {
 
 impl Record for SessionMeta {
     const ID_FIELD: &'static str = "id";
-    const SHAPE: Shape = Shape::FolderPerRecord;
+    // A session folder without `session.yaml` may hold an old log: never adopt it.
+    const SHAPE: Shape = Shape::FolderPerRecord { reuse: false };
 
     fn folder(layout: &Layout) -> PathBuf {
         layout.sessions_dir()
@@ -37,6 +38,23 @@ impl Record for SessionMeta {
 
     fn id(&self) -> &str {
         &self.id
+    }
+
+    /// Newest first (by `created_at`, then id).
+    fn order(items: &mut [Self]) {
+        items.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+    }
+
+    fn touch(&mut self, _before: &Self) {
+        self.updated_at = Utc::now();
+    }
+
+    /// The agent's lock, once the agent is found: a concurrent delete of the agent either
+    /// sees this session or makes the create fail with `NotFound`.
+    fn guard_create(store: &Store, meta: &Self) -> Result<Option<LockGuard>> {
+        let lock = store.lock_agent(&meta.agent_id)?;
+        store.agents().get(&meta.agent_id)?;
+        Ok(Some(lock))
     }
 }
 
@@ -78,92 +96,21 @@ impl MessageAppender {
 /// The sessions of a store (`sessions/<id>/`), from [`Store::sessions`]: their metadata
 /// (`session.yaml`, with the verbs of every record) and their message logs (appends and
 /// streaming reads).
+///
+/// `create` makes the session's folder and `session.yaml`; the agent must exist, and its lock
+/// is held from that check to the write, so a concurrent [`crate::Agents::delete`] either sees
+/// the new session or makes the create fail with `NotFound`. When writing `session.yaml`
+/// fails, the folder the create made is removed again, so a retry can succeed and no
+/// half-made session is listed; a folder without `session.yaml` (which may hold an old log)
+/// makes the id taken. `update` sets `updated_at` to now when something changed. `list` is
+/// newest first (by `created_at`, then id).
 #[derive(Debug, Clone, Copy)]
 pub struct Sessions<'s> {
     pub(crate) store: &'s Store,
 }
 
 impl Sessions<'_> {
-    /// Creates the session `meta.id` (its folder and `session.yaml`); the agent must exist.
-    /// Returns the revision of `session.yaml`.
-    ///
-    /// An invalid session id (also one that cannot be a folder name on Windows or macOS) is
-    /// [`StoreError::InvalidId`], one differing from an existing session's only in case is
-    /// [`StoreError::CaseCollision`], a taken one [`StoreError::AlreadyExists`]; any other
-    /// rule the metadata breaks (an invalid `agent_id`) is [`StoreError::Invalid`] about its
-    /// `session.yaml`. When writing `session.yaml` fails, the folder this call created is
-    /// removed again, so a retry can succeed and no half-made session is listed.
-    ///
-    /// Holds the agent's lock from checking that it exists to writing `session.yaml`, so a
-    /// concurrent [`crate::Agents::delete`] either sees this session or makes this call fail
-    /// with `NotFound`.
-    pub fn create(&self, meta: &SessionMeta) -> Result<Revision> {
-        self.create_at(meta).map_err(|e| match e {
-            StoreError::Conflict { .. } => StoreError::AlreadyExists {
-                kind: "session",
-                id: meta.id.clone(),
-            },
-            other => other,
-        })
-    }
-
-    /// [`Sessions::create`], with a taken id as [`StoreError::Conflict`].
-    fn create_at(&self, meta: &SessionMeta) -> Result<Revision> {
-        crate::document::check_new_id("session", &meta.id)?;
-        crate::document::validate(&self.store.layout().session_meta(&meta.id), meta)?;
-        let _agent_lock = self.store.lock_agent(&meta.agent_id)?;
-        self.store.agents().get(&meta.agent_id)?;
-        self.store.create_record(meta)
-    }
-
-    /// The metadata of session `id`.
-    pub fn get(&self, id: &str) -> Result<SessionMeta> {
-        self.get_versioned(id).map(|v| v.value)
-    }
-
-    /// The metadata of session `id` and the revision of its `session.yaml`, for a later
-    /// [`Sessions::save_if_unchanged`].
-    pub fn get_versioned(&self, id: &str) -> Result<Versioned<SessionMeta>> {
-        self.store.get_record(id)
-    }
-
-    /// Changes the metadata of session `id` under its lock (see [`crate::Agents::update`]),
-    /// setting `updated_at` to now when something changed. The id cannot be changed. Returns
-    /// the metadata as written.
-    pub fn update(
-        &self,
-        id: &str,
-        change: impl FnOnce(&mut SessionMeta) -> Result<()>,
-    ) -> Result<Versioned<SessionMeta>> {
-        self.store.update_record(id, |meta: &mut SessionMeta| {
-            let before = meta.clone();
-            change(meta)?;
-            if *meta != before {
-                meta.updated_at = Utc::now();
-            }
-            Ok(())
-        })
-    }
-
-    /// Writes `meta` if its `session.yaml` is still at `expected` ([`Revision::ABSENT`]: creates
-    /// the session, as [`Sessions::create`] does), else refuses with [`StoreError::Conflict`].
-    /// Returns the new revision.
-    pub fn save_if_unchanged(&self, meta: &SessionMeta, expected: &Revision) -> Result<Revision> {
-        if expected.is_absent() {
-            return self.create_at(meta);
-        }
-        self.store.save_record_if_unchanged(meta, expected)
-    }
-
-    /// Every session, newest first (by `created_at`, then id), and one error per session
-    /// folder that does not load.
-    pub fn list(&self) -> Result<Listing<SessionMeta>> {
-        let mut listing = self.store.list_records::<SessionMeta>()?;
-        listing
-            .items
-            .sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
-        Ok(listing)
-    }
+    crate::document::record_verbs!(SessionMeta, "session", "id");
 
     /// The sessions of the agent `agent`, as [`Sessions::list`] orders them.
     pub fn list_for_agent(&self, agent: &str) -> Result<Listing<SessionMeta>> {

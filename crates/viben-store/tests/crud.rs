@@ -550,26 +550,9 @@ fn models_are_added_enabled_disabled_defaulted_and_removed() {
         Err(StoreError::AlreadyExists { kind: "model", .. })
     ));
     t.store.models().disable("b").unwrap();
-    assert_eq!(
-        t.store
-            .models()
-            .document()
-            .unwrap()
-            .get("b")
-            .unwrap()
-            .enabled,
-        Some(false)
-    );
+    assert_eq!(t.store.models().get("b").unwrap().enabled, Some(false));
     t.store.models().enable("b").unwrap();
-    assert!(
-        t.store
-            .models()
-            .document()
-            .unwrap()
-            .get("b")
-            .unwrap()
-            .is_enabled()
-    );
+    assert!(t.store.models().get("b").unwrap().is_enabled());
     assert!(matches!(
         t.store.models().enable("zz"),
         Err(StoreError::NotFound { kind: "model", .. })

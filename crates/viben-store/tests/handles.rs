@@ -300,3 +300,33 @@ fn a_cause_is_in_source_and_never_repeated_in_the_message() {
     assert!(matches!(err, StoreError::InvalidId { .. }), "{err:?}");
     assert!(std::error::Error::source(&err).is_none(), "{err:?}");
 }
+
+#[test]
+fn an_agent_folder_without_its_file_is_reused_but_a_session_folder_is_taken() {
+    let t = seed_store();
+    std::fs::create_dir(t.dir.path().join("agents/left")).unwrap();
+    t.store
+        .agents()
+        .create(&AgentConfig::new(
+            "left",
+            "Left",
+            "claude-3-sonnet",
+            "anthropic",
+        ))
+        .unwrap();
+    assert_eq!(t.store.agents().get("left").unwrap().name, "Left");
+
+    let meta = SessionMeta::new("my-agent", None);
+    std::fs::create_dir_all(t.dir.path().join("sessions").join(&meta.id)).unwrap();
+    let err = t.store.sessions().create(&meta).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::AlreadyExists {
+                kind: "session",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
