@@ -636,6 +636,38 @@ mod tests {
     }
 
     #[test]
+    fn transactions_begin_with_the_settings_in_one_batch() {
+        assert_eq!(begin_sql(None), "BEGIN; SET LOCAL TIME ZONE 'UTC'");
+        assert_eq!(
+            begin_sql(Some(Duration::from_millis(1500))),
+            "BEGIN; SET LOCAL TIME ZONE 'UTC'; SET LOCAL statement_timeout = 1500"
+        );
+    }
+
+    #[test]
+    fn only_a_server_not_up_yet_is_tried_again() {
+        let url = DatabaseUrl::new("postgres://u@h/db");
+        let bad = |text: &str| {
+            ConnectError::connect(&url, diesel::ConnectionError::BadConnection(text.into()))
+        };
+        for transient in [
+            "connection to server at \"127.0.0.1\", port 5 failed: Connection refused",
+            "connection to server at \"h\" failed: FATAL:  the database system is starting up",
+        ] {
+            assert!(is_transient(&bad(transient)), "{transient}");
+        }
+        for lasting in [
+            "connection to server at \"h\" failed: FATAL:  password authentication failed",
+            "connection to server at \"h\" failed: FATAL:  database \"x\" does not exist",
+            "SSL error: certificate verify failed",
+            "timeout expired",
+        ] {
+            assert!(!is_transient(&bad(lasting)), "{lasting}");
+        }
+        assert!(!is_transient(&ConnectError::MissingUrl));
+    }
+
+    #[test]
     fn debug_output_hides_the_password() {
         let builder = PoolBuilder::default().url("postgres://u:hunter2@h/db");
         let shown = format!("{builder:?} {:?}", builder.manager().expect("a manager"));
