@@ -47,8 +47,8 @@ struct Settings {
     statement_timeout: Option<Duration>,
     transaction_pooler: bool,
     health_check_after: Duration,
-    /// The deadline for opening one connection, retries included.
-    connect_timeout: Duration,
+    /// How long opening a connection keeps trying a server that is not up yet.
+    wait_for_server: Duration,
     /// The last error met while opening a connection, for [`ConnectError::PoolTimeout`] (r2d2
     /// keeps only its text).
     last_error: Mutex<Option<ConnectError>>,
@@ -95,7 +95,7 @@ impl PgManager {
     /// not up yet (refused, starting up) and the connect deadline allows; notes the last
     /// error for [`ConnectError::PoolTimeout`].
     fn establish(&self) -> Result<PgConnection, ConnectError> {
-        let deadline = Instant::now() + self.settings.connect_timeout;
+        let deadline = Instant::now() + self.settings.wait_for_server;
         let mut pause = Duration::from_millis(25);
         let opened = loop {
             let opened = self.open();
@@ -405,6 +405,7 @@ pub struct PoolBuilder {
     statement_timeout: Option<Duration>,
     transaction_pooler: Option<bool>,
     health_check_after: Duration,
+    wait_for_server: Option<Duration>,
 }
 
 impl Default for PoolBuilder {
@@ -420,6 +421,7 @@ impl Default for PoolBuilder {
             statement_timeout: Some(Duration::from_secs(30)),
             transaction_pooler: None,
             health_check_after: Duration::from_secs(5),
+            wait_for_server: None,
         }
     }
 }
@@ -444,10 +446,10 @@ impl PoolBuilder {
         self
     }
 
-    /// How long opening one connection may take (default 5 s): the deadline for each attempt
-    /// (libpq's `connect_timeout`, whole seconds, at least 2) and for all of them, as a server
-    /// that refuses connections or is starting up (a cold start) is tried again with backoff
-    /// until it answers or the deadline passes.
+    /// How long opening one connection may take (default 5 s; libpq's `connect_timeout`, whole
+    /// seconds, at least 2). Also how long a server that refuses connections or is starting up
+    /// (a cold start) is tried again, unless [`wait_for_server`](Self::wait_for_server) says
+    /// otherwise.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -491,6 +493,16 @@ impl PoolBuilder {
         self
     }
 
+    /// How long opening a connection keeps trying, with backoff (25 ms doubling to 500 ms), a
+    /// server that refuses connections or says it is starting up (a cold start, a restart):
+    /// by default the connect timeout; `Duration::ZERO` reports the first failure at once.
+    /// A refused password, a missing database or a certificate that does not verify are never
+    /// tried again.
+    pub fn wait_for_server(mut self, wait: Duration) -> Self {
+        self.wait_for_server = Some(wait);
+        self
+    }
+
     /// A connection idle for longer than this is checked with `SELECT 1` before it is handed
     /// out (default 5 s); see the module documentation.
     pub fn health_check_after(mut self, idle: Duration) -> Self {
@@ -516,7 +528,7 @@ impl PoolBuilder {
                 statement_timeout: self.statement_timeout,
                 transaction_pooler,
                 health_check_after: self.health_check_after,
-                connect_timeout: self.connect_timeout,
+                wait_for_server: self.wait_for_server.unwrap_or(self.connect_timeout),
                 last_error: Mutex::new(None),
             }),
         })
