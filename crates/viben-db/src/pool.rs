@@ -152,11 +152,10 @@ impl PgManager {
 }
 
 /// Fragments of libpq's messages for a server that is not accepting connections yet, or any
-/// more for a moment: nothing listening, a socket file not there yet, a server starting up or
+/// more for a moment: nothing listening, a server starting up or
 /// restarting (SQLSTATE 57P03, whose text is the server's own; an English server is assumed).
 const TRANSIENT_MESSAGES: &[&str] = &[
     "Connection refused",
-    "No such file or directory",
     "Connection reset",
     "the database system is starting up",
     "the database system is shutting down",
@@ -172,6 +171,9 @@ fn is_transient(error: &ConnectError) -> bool {
         ConnectError::Connect { source, .. } => match source.as_ref() {
             diesel::ConnectionError::BadConnection(message) => {
                 TRANSIENT_MESSAGES.iter().any(|m| message.contains(m))
+                    // A Unix socket not there yet (not a missing certificate file).
+                    || (message.contains("on socket")
+                        && message.contains("No such file or directory"))
             }
             _ => false,
         },
@@ -665,6 +667,8 @@ mod tests {
         for transient in [
             "connection to server at \"127.0.0.1\", port 5 failed: Connection refused",
             "connection to server at \"h\" failed: FATAL:  the database system is starting up",
+            "connection to server on socket \"/tmp/.s.PGSQL.5432\" failed: No such file or \
+             directory",
         ] {
             assert!(is_transient(&bad(transient)), "{transient}");
         }
@@ -672,6 +676,7 @@ mod tests {
             "connection to server at \"h\" failed: FATAL:  password authentication failed",
             "connection to server at \"h\" failed: FATAL:  database \"x\" does not exist",
             "SSL error: certificate verify failed",
+            "could not open certificate file \"/x/postgresql.crt\": No such file or directory",
             "timeout expired",
         ] {
             assert!(!is_transient(&bad(lasting)), "{lasting}");
