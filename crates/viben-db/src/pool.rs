@@ -152,8 +152,9 @@ impl PgManager {
 }
 
 /// Fragments of libpq's messages for a server that is not accepting connections yet, or any
-/// more for a moment: nothing listening, a server starting up or
-/// restarting (SQLSTATE 57P03, whose text is the server's own; an English server is assumed).
+/// more for a moment: nothing listening, a server starting up or restarting (SQLSTATE 57P03,
+/// whose text is the server's own: an English server is assumed, as Diesel passes libpq's
+/// connect errors on as text only).
 const TRANSIENT_MESSAGES: &[&str] = &[
     "Connection refused",
     "Connection reset",
