@@ -36,9 +36,13 @@ impl Context {
     }
 
     /// One connection to the database: `--database-url`, else `POSTGRES_URL`, else
-    /// `DATABASE_URL`. An unreachable server fails within the connect timeout.
+    /// `DATABASE_URL`. An unreachable server fails within the connect timeout; a server that
+    /// refuses connections is reported at once rather than waited for (a command typed at a
+    /// terminal answers now; run it again when the server is up).
     pub(crate) fn connect(&self) -> Result<PgConnection, Failure> {
-        let mut builder = viben_db::Pool::builder().connect_timeout(Duration::from_secs(5));
+        let mut builder = viben_db::Pool::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .wait_for_server(Duration::ZERO);
         if let Some(url) = &self.database_url {
             builder = builder.url(url.clone());
         }

@@ -82,10 +82,12 @@ fn run(url: &DatabaseUrl) -> Vec<Figure> {
         .build()
         .expect("building the pool");
 
-    let mut figures = Vec::new();
-    figures.push(get_user_by_id(url, &pool));
-    figures.push(insert_user(url, &pool));
-    figures.push(bulk);
+    let mut figures = vec![
+        get_user_by_id(url, &pool),
+        get_user_by_id_in_transaction(url, &pool),
+        insert_user(url, &pool),
+        bulk,
+    ];
     for sql in [
         "DELETE FROM users WHERE id !~ '^u[0-9]{6}$'",
         "VACUUM ANALYZE users",
@@ -221,6 +223,59 @@ fn get_user_by_id(url: &DatabaseUrl, pool: &Pool) -> Figure {
         value,
         unit: "ops/s",
         baseline: "pgbench_prepared_select_c1",
+        baseline_value,
+    }
+}
+
+/// `get_user_by_id` inside `viben_db::transaction` (BEGIN with the SET LOCALs in one round
+/// trip, then COMMIT: what keeps the statement timeout behind a transaction pooler), against
+/// the plain call, in alternating one-second rounds (the machine is shared: figures measured
+/// seconds apart move by tens of percent); then both through a PgBouncer in transaction mode.
+fn get_user_by_id_in_transaction(url: &DatabaseUrl, pool: &Pool) -> Figure {
+    const ROUNDS: u32 = 4;
+    let round = Duration::from_secs(1);
+    let side_by_side = |pool: &Pool| {
+        let (mut plain, mut in_transaction) = (0.0, 0.0);
+        let (mut ids, mut other_ids) = (ids_offset(), ids());
+        for _ in 0..ROUNDS {
+            plain += timed_loop_for(round, || {
+                let id = ids.next().unwrap_or_default();
+                let mut conn = pool.get().expect("a pooled connection");
+                users::get_by_id(&mut conn, &id).expect("a seeded user");
+            });
+            in_transaction += timed_loop_for(round, || {
+                let id = other_ids.next().unwrap_or_default();
+                let mut conn = pool.get().expect("a pooled connection");
+                viben_db::transaction(&mut conn, |conn| users::get_by_id(conn, &id))
+                    .expect("a seeded user");
+            });
+        }
+        (
+            plain / f64::from(ROUNDS),
+            in_transaction / f64::from(ROUNDS),
+        )
+    };
+    let (baseline_value, value) = side_by_side(pool);
+
+    let bouncer =
+        viben_db::testing::PgBouncer::start(url, 2).expect("starting PgBouncer (install it)");
+    let pooled = Pool::builder()
+        .url(bouncer.url_for(url))
+        .transaction_pooler(true)
+        .max_size(4)
+        .build()
+        .expect("building the pool through PgBouncer");
+    let (through, through_in_transaction) = side_by_side(&pooled);
+    println!(
+        "# get_user_by_id through PgBouncer (transaction mode): {through:.1} ops/s; \
+         in viben_db::transaction: {through_in_transaction:.1} ops/s (ratio {:.3})",
+        through_in_transaction / through
+    );
+    Figure {
+        name: "get_user_by_id_in_transaction",
+        value,
+        unit: "ops/s",
+        baseline: "get_user_by_id",
         baseline_value,
     }
 }

@@ -47,8 +47,8 @@ struct Settings {
     statement_timeout: Option<Duration>,
     transaction_pooler: bool,
     health_check_after: Duration,
-    /// The deadline for opening one connection, retries included.
-    connect_timeout: Duration,
+    /// How long opening a connection keeps trying a server that is not up yet.
+    wait_for_server: Duration,
     /// The last error met while opening a connection, for [`ConnectError::PoolTimeout`] (r2d2
     /// keeps only its text).
     last_error: Mutex<Option<ConnectError>>,
@@ -101,7 +101,7 @@ impl PgManager {
     /// error for [`ConnectError::PoolTimeout`].
     fn establish(&self) -> Result<PgConnection, ConnectError> {
         let started = Instant::now();
-        let deadline = started + self.settings.connect_timeout;
+        let deadline = started + self.settings.wait_for_server;
         let mut pause = Duration::from_millis(25);
         let opened = loop {
             let opened = self.open();
@@ -181,11 +181,11 @@ impl PgManager {
 }
 
 /// Fragments of libpq's messages for a server that is not accepting connections yet, or any
-/// more for a moment: nothing listening, a socket file not there yet, a server starting up or
-/// restarting (SQLSTATE 57P03, whose text is the server's own; an English server is assumed).
+/// more for a moment: nothing listening, a server starting up or restarting (SQLSTATE 57P03,
+/// whose text is the server's own: an English server is assumed, as Diesel passes libpq's
+/// connect errors on as text only).
 const TRANSIENT_MESSAGES: &[&str] = &[
     "Connection refused",
-    "No such file or directory",
     "Connection reset",
     "the database system is starting up",
     "the database system is shutting down",
@@ -201,6 +201,9 @@ fn is_transient(error: &ConnectError) -> bool {
         ConnectError::Connect { source, .. } => match source.as_ref() {
             diesel::ConnectionError::BadConnection(message) => {
                 TRANSIENT_MESSAGES.iter().any(|m| message.contains(m))
+                    // A Unix socket not there yet (not a missing certificate file).
+                    || (message.contains("on socket")
+                        && message.contains("No such file or directory"))
             }
             _ => false,
         },
@@ -457,6 +460,7 @@ pub struct PoolBuilder {
     statement_timeout: Option<Duration>,
     transaction_pooler: Option<bool>,
     health_check_after: Duration,
+    wait_for_server: Option<Duration>,
 }
 
 impl Default for PoolBuilder {
@@ -472,6 +476,7 @@ impl Default for PoolBuilder {
             statement_timeout: Some(Duration::from_secs(30)),
             transaction_pooler: None,
             health_check_after: Duration::from_secs(5),
+            wait_for_server: None,
         }
     }
 }
@@ -496,10 +501,10 @@ impl PoolBuilder {
         self
     }
 
-    /// How long opening one connection may take (default 5 s): the deadline for each attempt
-    /// (libpq's `connect_timeout`, whole seconds, at least 2) and for all of them, as a server
-    /// that refuses connections or is starting up (a cold start) is tried again with backoff
-    /// until it answers or the deadline passes.
+    /// How long opening one connection may take (default 5 s; libpq's `connect_timeout`, whole
+    /// seconds, at least 2). Also how long a server that refuses connections or is starting up
+    /// (a cold start) is tried again, unless [`wait_for_server`](Self::wait_for_server) says
+    /// otherwise.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -543,6 +548,16 @@ impl PoolBuilder {
         self
     }
 
+    /// How long opening a connection keeps trying, with backoff (25 ms doubling to 500 ms), a
+    /// server that refuses connections or says it is starting up (a cold start, a restart):
+    /// by default the connect timeout; `Duration::ZERO` reports the first failure at once.
+    /// A refused password, a missing database or a certificate that does not verify are never
+    /// tried again.
+    pub fn wait_for_server(mut self, wait: Duration) -> Self {
+        self.wait_for_server = Some(wait);
+        self
+    }
+
     /// A connection idle for longer than this is checked with `SELECT 1` before it is handed
     /// out (default 5 s); see the module documentation.
     pub fn health_check_after(mut self, idle: Duration) -> Self {
@@ -568,7 +583,7 @@ impl PoolBuilder {
                 statement_timeout: self.statement_timeout,
                 transaction_pooler,
                 health_check_after: self.health_check_after,
-                connect_timeout: self.connect_timeout,
+                wait_for_server: self.wait_for_server.unwrap_or(self.connect_timeout),
                 last_error: Mutex::new(None),
             }),
         })
@@ -700,6 +715,41 @@ mod tests {
                 "{raw:?}: {shown}"
             );
         }
+    }
+
+    #[test]
+    fn transactions_begin_with_the_settings_in_one_batch() {
+        assert_eq!(begin_sql(None), "BEGIN; SET LOCAL TIME ZONE 'UTC'");
+        assert_eq!(
+            begin_sql(Some(Duration::from_millis(1500))),
+            "BEGIN; SET LOCAL TIME ZONE 'UTC'; SET LOCAL statement_timeout = 1500"
+        );
+    }
+
+    #[test]
+    fn only_a_server_not_up_yet_is_tried_again() {
+        let url = DatabaseUrl::new("postgres://u@h/db");
+        let bad = |text: &str| {
+            ConnectError::connect(&url, diesel::ConnectionError::BadConnection(text.into()))
+        };
+        for transient in [
+            "connection to server at \"127.0.0.1\", port 5 failed: Connection refused",
+            "connection to server at \"h\" failed: FATAL:  the database system is starting up",
+            "connection to server on socket \"/tmp/.s.PGSQL.5432\" failed: No such file or \
+             directory",
+        ] {
+            assert!(is_transient(&bad(transient)), "{transient}");
+        }
+        for lasting in [
+            "connection to server at \"h\" failed: FATAL:  password authentication failed",
+            "connection to server at \"h\" failed: FATAL:  database \"x\" does not exist",
+            "SSL error: certificate verify failed",
+            "could not open certificate file \"/x/postgresql.crt\": No such file or directory",
+            "timeout expired",
+        ] {
+            assert!(!is_transient(&bad(lasting)), "{lasting}");
+        }
+        assert!(!is_transient(&ConnectError::MissingUrl));
     }
 
     #[test]

@@ -83,3 +83,17 @@ fn a_server_that_never_comes_fails_within_the_connect_timeout_saying_where() {
         "{err:?}"
     );
 }
+
+#[test]
+fn without_waiting_for_the_server_a_refused_connection_fails_at_once() {
+    let server = LocalServer::create(&[]).unwrap_or_else(|e| panic!("{}", Chain(&e)));
+    let started = Instant::now();
+    let err = Pool::builder()
+        .url(server.url())
+        .connect_timeout(Duration::from_secs(5))
+        .wait_for_server(Duration::ZERO)
+        .build()
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(1), "{err:?}");
+    assert!(matches!(err, ConnectError::Connect { .. }), "{err:?}");
+}

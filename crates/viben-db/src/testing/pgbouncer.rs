@@ -58,7 +58,11 @@ impl PgBouncer {
                 port,
                 as_postgres_user,
             ) {
-                Ok(child) => return Ok(Self { dir, port, child }),
+                Ok(child) => {
+                    let bouncer = Self { dir, port, child };
+                    bouncer.spawn_watchdog()?;
+                    return Ok(bouncer);
+                }
                 Err(e) => last = Some(e),
             }
         }
@@ -78,6 +82,40 @@ impl PgBouncer {
             .with_param("port", &self.port.to_string())
     }
 
+    /// PgBouncer's own process id (from its pid file; else the child's, which as root is
+    /// runuser's, and runuser passes SIGTERM on).
+    fn pid(&self) -> u32 {
+        std::fs::read_to_string(self.dir.join("pgbouncer.pid"))
+            .ok()
+            .and_then(|p| p.trim().parse::<u32>().ok())
+            .unwrap_or_else(|| self.child.id())
+    }
+
+    /// A small `sh` loop, in its own process group, that stops PgBouncer and removes its folder
+    /// when this process exits without dropping it (killed, or aborted), as the server's
+    /// watchdog does.
+    fn spawn_watchdog(&self) -> Result<(), LocalServerError> {
+        use std::os::unix::process::CommandExt;
+        // Only while the pid file is there: after a drop (which removes the folder) the pid
+        // may belong to another process.
+        let script = format!(
+            "while kill -0 {me} 2>/dev/null; do sleep 1; done; \
+             [ -f '{dir}/pgbouncer.pid' ] && kill -TERM {pid} 2>/dev/null; rm -rf '{dir}'",
+            me = std::process::id(),
+            pid = self.pid(),
+            dir = self.dir.display(),
+        );
+        Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .map(|_| ())
+            .map_err(system("start the PgBouncer watchdog"))
+    }
+
     /// The end of its log, for failure messages.
     pub fn log(&self) -> String {
         log_tail(&self.dir)
@@ -88,10 +126,7 @@ impl Drop for PgBouncer {
     fn drop(&mut self) {
         // SIGTERM: immediate shutdown. Sent to PgBouncer itself (its pid file), as runuser
         // does not pass SIGKILL on.
-        let pid = std::fs::read_to_string(self.dir.join("pgbouncer.pid"))
-            .ok()
-            .and_then(|p| p.trim().parse::<u32>().ok())
-            .unwrap_or_else(|| self.child.id());
+        let pid = self.pid();
         let _ = Command::new("kill")
             .args(["-TERM", &pid.to_string()])
             .status();
