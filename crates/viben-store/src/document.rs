@@ -12,6 +12,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use viben_model::ValidationError;
 
+use std::time::Instant;
+
 use crate::atomic;
 use crate::error::{Result, StoreError};
 use crate::layout::{Layout, create_private_dir};
@@ -739,7 +741,15 @@ impl Store {
             }
             self.ensure_dir(dir)?;
         }
+        let started = Instant::now();
         let _lock = lock::lock_exclusive(path)?;
+        let shown = self.layout().relative(path).display().to_string();
+        tracing::debug!(
+            target: crate::trace::LOCK,
+            path = %shown,
+            wait_micros = crate::trace::micros_since(started),
+            "locked"
+        );
         let old = self.read_bytes(path, crate::yaml::MAX_YAML_BYTES)?;
         let revision = old.as_deref().map_or(Revision::ABSENT, Revision::of);
         if let Some(expected) = expected
@@ -763,10 +773,34 @@ impl Store {
             if private {
                 atomic::make_private(path)?;
             }
+            tracing::info!(
+                target: crate::trace::SAVE,
+                path = %shown,
+                changed = false,
+                micros = crate::trace::micros_since(started),
+                "save"
+            );
             return Ok(Versioned { value, revision });
         }
         let text = crate::yaml::to_string(path, &value)?;
-        atomic::write_atomic(path, text.as_bytes(), atomic::PRIVATE_MODE, !private)?;
+        atomic::write_atomic(path, text.as_bytes(), atomic::PRIVATE_MODE, !private).inspect_err(
+            |error| {
+                tracing::warn!(
+                    target: crate::trace::SAVE,
+                    path = %shown,
+                    error = %viben_model::Chain(error),
+                    "save failed"
+                );
+            },
+        )?;
+        tracing::info!(
+            target: crate::trace::SAVE,
+            path = %shown,
+            changed = true,
+            bytes = text.len(),
+            micros = crate::trace::micros_since(started),
+            "save"
+        );
         let revision = Revision::of(text.as_bytes());
         Ok(Versioned { value, revision })
     }

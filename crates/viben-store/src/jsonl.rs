@@ -139,12 +139,15 @@ pub(crate) struct AppendLog {
     /// also keeps this process's threads apart: `flock` belongs to the open file, which they
     /// share, so it does not exclude them from each other.
     known_end: Mutex<u64>,
+    /// The path relative to the store's root, for tracing.
+    shown: PathBuf,
 }
 
 impl AppendLog {
-    /// Opens `path` for appending (creating it with mode 0600); refuses anything but a regular
-    /// file (a FIFO would block, see [`open_regular`]).
-    pub(crate) fn open(path: &Path) -> Result<Self> {
+    /// Opens `path` (shown in traces as `shown`, relative to the store's root) for appending
+    /// (creating it with mode 0600); refuses anything but a regular file (a FIFO would block,
+    /// see [`open_regular`]).
+    pub(crate) fn open(path: &Path, shown: &Path) -> Result<Self> {
         let file = open_regular(
             platform::create_mode(
                 OpenOptions::new().read(true).append(true).create(true),
@@ -161,6 +164,7 @@ impl AppendLog {
             path: path.to_owned(),
             file,
             known_end: Mutex::new(UNKNOWN),
+            shown: shown.to_owned(),
         })
     }
 
@@ -187,8 +191,12 @@ impl AppendLog {
             .known_end
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        // Timed only when someone listens: an append is about a microsecond.
+        let waited = tracing::enabled!(target: crate::trace::APPEND, tracing::Level::DEBUG)
+            .then(std::time::Instant::now);
         let lock =
             FileLock::exclusive(&self.file).map_err(|e| StoreError::io("lock", &self.path, e))?;
+        let lock_wait_micros = waited.map(crate::trace::micros_since);
         let (len, linked) = platform::size_and_linked(&self.file).map_err(write_err)?;
         if !linked {
             return Err(deleted());
@@ -209,12 +217,30 @@ impl AppendLog {
             } else {
                 "the partial line is left as a torn tail that readers skip"
             };
+            tracing::warn!(
+                target: crate::trace::APPEND,
+                path = %self.shown.display(),
+                written,
+                total,
+                %err,
+                "append failed"
+            );
             return Err(write_err(io::Error::new(
                 err.kind(),
                 format!("wrote only {written} of the line's {total} bytes ({err}); {left}"),
             )));
         }
         *known_end = len + (prefix.len() + line.len()) as u64;
+        if let Some(lock_wait_micros) = lock_wait_micros {
+            tracing::debug!(
+                target: crate::trace::APPEND,
+                path = %self.shown.display(),
+                bytes = line.len(),
+                lock_wait_micros,
+                after_torn_line = torn,
+                "append"
+            );
+        }
         drop(lock);
         drop(known_end);
         if sync {

@@ -18,6 +18,7 @@ mod revision;
 mod sessions;
 mod store;
 mod telemetry;
+mod trace;
 mod yaml;
 
 pub use agents::{Agents, Referrers};

@@ -128,13 +128,18 @@ impl Sessions<'_> {
         if !store.layout().session_meta(id).exists() {
             return Err(not_found("session", id));
         }
-        let log = jsonl::AppendLog::open(&path).map_err(|err| match err {
-            // The folder went away since the check above.
-            StoreError::Io { ref source, .. } if source.kind() == io::ErrorKind::NotFound => {
-                not_found("session", id)
-            }
-            other => other,
-        })?;
+        let log =
+            jsonl::AppendLog::open(&path, self.store.layout().relative(&path)).map_err(|err| {
+                match err {
+                    // The folder went away since the check above.
+                    StoreError::Io { ref source, .. }
+                        if source.kind() == io::ErrorKind::NotFound =>
+                    {
+                        not_found("session", id)
+                    }
+                    other => other,
+                }
+            })?;
         Ok(MessageAppender {
             id: id.to_owned(),
             log,

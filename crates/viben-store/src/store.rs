@@ -7,12 +7,14 @@ use std::sync::OnceLock;
 
 use serde::de::DeserializeOwned;
 
+use std::time::Instant;
+
 use crate::atomic;
 use crate::error::{Result, StoreError};
 use crate::layout::{Layout, create_private_dir};
 use crate::platform;
 use crate::revision::Revision;
-use crate::yaml;
+use crate::{trace, yaml};
 
 /// A Viben store: the files under one root (`~/.viben` by default).
 ///
@@ -293,13 +295,29 @@ impl Store {
         path: &Path,
         empty: Option<fn() -> T>,
     ) -> Result<Option<(T, Revision)>> {
-        match self.read_bytes_below(checked, path, yaml::MAX_YAML_BYTES)? {
-            None => Ok(None),
+        let started = Instant::now();
+        let loaded = match self.read_bytes_below(checked, path, yaml::MAX_YAML_BYTES)? {
+            None => None,
             Some(bytes) => {
-                let value = yaml::from_bytes(path, &bytes, empty)?;
-                Ok(Some((value, Revision::of(&bytes))))
+                let value = yaml::from_bytes(path, &bytes, empty).inspect_err(|error| {
+                    tracing::warn!(
+                        target: trace::READ,
+                        path = %self.layout.relative(path).display(),
+                        error = %viben_model::Chain(error),
+                        "unreadable"
+                    );
+                })?;
+                Some((value, Revision::of(&bytes), bytes.len()))
             }
-        }
+        };
+        tracing::debug!(
+            target: trace::READ,
+            path = %self.layout.relative(path).display(),
+            bytes = loaded.as_ref().map(|(_, _, len)| *len),
+            micros = trace::micros_since(started),
+            "read"
+        );
+        Ok(loaded.map(|(value, revision, _)| (value, revision)))
     }
 }
 

@@ -109,12 +109,12 @@ impl Store {
         let path = self.layout().telemetry_day_file(T::SIGNAL, day);
         self.confine(&path)?;
         let line = jsonl::encode(&path, record)?;
-        let log = match jsonl::AppendLog::open(&path) {
+        let log = match jsonl::AppendLog::open(&path, self.layout().relative(&path)) {
             Ok(log) => log,
             // The signal's folder is made by its first record.
             Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
                 self.ensure_dir(&self.layout().telemetry_signal_dir(T::SIGNAL))?;
-                jsonl::AppendLog::open(&path)?
+                jsonl::AppendLog::open(&path, self.layout().relative(&path))?
             }
             Err(other) => return Err(other),
         };

@@ -1,0 +1,22 @@
+//! What viben-store tells `tracing`: each document read and save (path relative to the
+//! store's root, duration, whether the save changed the file), each wait for a document's
+//! lock, and each log append (bytes, lock wait). Targets `viben_store::read`,
+//! `viben_store::save`, `viben_store::lock` and `viben_store::append`; reads, lock waits and
+//! appends are `debug`, saves `info`, failures `warn`. No event carries a value from a file
+//! (an API key, a message): only paths, sizes and durations.
+
+use std::time::Instant;
+
+/// Read events' target.
+pub(crate) const READ: &str = "viben_store::read";
+/// Save events' target.
+pub(crate) const SAVE: &str = "viben_store::save";
+/// Lock-wait events' target.
+pub(crate) const LOCK: &str = "viben_store::lock";
+/// Append events' target.
+pub(crate) const APPEND: &str = "viben_store::append";
+
+/// Microseconds since `started`.
+pub(crate) fn micros_since(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)
+}
