@@ -85,6 +85,7 @@ fn run(url: &DatabaseUrl) -> Vec<Figure> {
     let mut figures = vec![
         get_user_by_id(url, &pool),
         get_user_by_id_in_transaction(url, &pool),
+        get_user_by_id_traced(&pool),
         insert_user(url, &pool),
         bulk,
     ];
@@ -123,6 +124,54 @@ fn ids() -> impl Iterator<Item = String> {
         x ^= x << 17;
         format!("u{:06}", x % SEED_USERS as u64 + 1)
     })
+}
+
+/// `get_user_by_id` with a `tracing` subscriber at `info` (the level `viben -v` uses; statement
+/// events are `debug`, so only the check that they are off is paid) against no subscriber, in
+/// alternating one-second rounds; at `debug` (every statement formatted and written to a sink)
+/// as an extra `#` line.
+fn get_user_by_id_traced(pool: &Pool) -> Figure {
+    let subscriber = |level| {
+        tracing_subscriber::fmt()
+            .with_writer(std::io::sink)
+            .with_max_level(level)
+            .finish()
+    };
+    let mut ids = ids();
+    let mut op = || {
+        let id = ids.next().unwrap_or_default();
+        let mut conn = pool.get().expect("a pooled connection");
+        users::get_by_id(&mut conn, &id).expect("a seeded user");
+    };
+    let (mut plain, mut info, mut debug) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..3 {
+        plain.push(timed_loop_for(Duration::from_secs(1), &mut op));
+        info.push(tracing::subscriber::with_default(
+            subscriber(tracing::Level::INFO),
+            || timed_loop_for(Duration::from_secs(1), &mut op),
+        ));
+        debug.push(tracing::subscriber::with_default(
+            subscriber(tracing::Level::DEBUG),
+            || timed_loop_for(Duration::from_secs(1), &mut op),
+        ));
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (plain, info, debug) = (median(plain), median(info), median(debug));
+    println!(
+        "# get_user_by_id with a subscriber at debug (every statement traced): {debug:.1} ops/s, \
+         {:.3} of no subscriber",
+        debug / plain
+    );
+    Figure {
+        name: "get_user_by_id_tracing_info",
+        value: info,
+        unit: "ops/s",
+        baseline: "get_user_by_id_no_subscriber",
+        baseline_value: plain,
+    }
 }
 
 fn per_second(count: usize, took: Duration) -> f64 {
