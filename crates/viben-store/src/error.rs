@@ -276,10 +276,17 @@ impl Hint for StoreError {
             Self::CaseCollision { existing, .. } => {
                 format!("pick another id, or use {existing:?}")
             }
-            Self::ReferencedBy { .. } => {
-                "delete or reassign them first, or force the delete".to_owned()
+            Self::ReferencedBy { agent, .. } => format!(
+                "delete those sessions (`viben sessions delete ID --yes`) or point those channels \
+                 at another agent first, or run `viben agents delete {agent} --force` to delete it \
+                 anyway (they then name a missing agent, which `viben check` reports)"
+            ),
+            Self::ModelIsDefault { .. } => {
+                "set another default first (`viben models default ID`)".to_owned()
             }
-            Self::ModelIsDefault { .. } => "set another default first".to_owned(),
+            Self::Disabled { kind: "model", id } => {
+                format!("enable it first (`viben models enable {id}`)")
+            }
             Self::Disabled { .. } => "enable it first".to_owned(),
             Self::NoHome => "set VIBEN_HOME to the folder to use".to_owned(),
         };
