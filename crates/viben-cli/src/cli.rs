@@ -331,6 +331,18 @@ pub(crate) enum SessionsCommand {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum TelemetryCommand {
+    /// Print the records of one signal in a time range, as they are read (any range, flat memory)
+    Show {
+        /// Which records: traces (spans), metrics or logs
+        #[arg(long, value_enum)]
+        signal: Signal,
+        /// From this time (RFC 3339, or a UTC day YYYY-MM-DD) [default: 24 hours ago]
+        #[arg(long, value_name = "TIME")]
+        from: Option<String>,
+        /// Up to this time, excluded (RFC 3339, or a UTC day: the end of that day) [default: now]
+        #[arg(long, value_name = "TIME")]
+        to: Option<String>,
+    },
     /// Delete old telemetry files (give --keep-days, --max-bytes, or both)
     #[command(group(
         clap::ArgGroup::new("limit")
@@ -449,4 +461,15 @@ mod tests {
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
     }
+}
+
+/// A telemetry signal (`telemetry/<signal>/`).
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum Signal {
+    /// Spans (`telemetry/traces/`)
+    Traces,
+    /// Metric points (`telemetry/metrics/`)
+    Metrics,
+    /// Log records (`telemetry/logs/`)
+    Logs,
 }

@@ -34,4 +34,6 @@ pub use resolve::ResolvedAgent;
 pub use revision::{ParseRevisionError, Revision, Versioned};
 pub use sessions::{MessageAppender, Sessions};
 pub use store::{Listing, Store};
-pub use telemetry::{PrunePolicy, PruneReport, PruneSkip, RECENTLY_WRITTEN, Telemetry};
+pub use telemetry::{
+    PrunePolicy, PruneReport, PruneSkip, RECENTLY_WRITTEN, Telemetry, TelemetryStream,
+};

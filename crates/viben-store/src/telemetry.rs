@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use viben_model::TelemetryRecord;
 
 use crate::error::{Result, StoreError};
-use crate::jsonl::{self, JsonlReader, Records};
+use crate::jsonl::{self, JsonlReader, LogWarning, Records};
 use crate::store::Store;
 
 /// The signals, one folder each.
@@ -59,6 +59,65 @@ pub struct PruneSkip {
     pub reason: String,
 }
 
+/// The records of a time range, read as they are needed, from [`Telemetry::stream`].
+#[derive(Debug)]
+pub struct TelemetryStream<T> {
+    /// The day files still to read, the next one last.
+    files: Vec<PathBuf>,
+    reader: Option<JsonlReader<T>>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    warnings: Vec<LogWarning>,
+}
+
+impl<T: TelemetryRecord> TelemetryStream<T> {
+    /// The lines skipped so far (bad or torn), each with its file and line.
+    pub fn warnings(&self) -> impl Iterator<Item = &LogWarning> {
+        self.warnings
+            .iter()
+            .chain(self.reader.iter().flat_map(|r| r.warnings()))
+    }
+
+    /// Every line skipped, once the stream is done.
+    pub fn into_warnings(mut self) -> Vec<LogWarning> {
+        if let Some(reader) = self.reader.take() {
+            self.warnings.extend(reader.into_warnings());
+        }
+        self.warnings
+    }
+}
+
+impl<T: TelemetryRecord> Iterator for TelemetryStream<T> {
+    type Item = Result<T>;
+
+    fn next(&mut self) -> Option<Result<T>> {
+        loop {
+            if let Some(reader) = &mut self.reader {
+                match reader.next_lenient() {
+                    Some(Ok(record)) => {
+                        let at = record.timestamp();
+                        if at >= self.from && at < self.to {
+                            return Some(Ok(record));
+                        }
+                        continue;
+                    }
+                    Some(Err(err)) => return Some(Err(err)),
+                    None => {
+                        if let Some(done) = self.reader.take() {
+                            self.warnings.extend(done.into_warnings());
+                        }
+                    }
+                }
+            }
+            let path = self.files.pop()?;
+            match JsonlReader::<T>::open(&path) {
+                Ok(reader) => self.reader = Some(reader),
+                Err(err) => return Some(Err(err)),
+            }
+        }
+    }
+}
+
 struct DayFile {
     day: NaiveDate,
     path: PathBuf,
@@ -88,7 +147,44 @@ impl Telemetry<'_> {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Records<T>> {
-        self.store.read_telemetry(from, to)
+        let mut stream = self.stream(from, to)?;
+        let mut records = Vec::new();
+        for record in stream.by_ref() {
+            records.push(record?);
+        }
+        Ok(Records {
+            records,
+            warnings: stream.into_warnings(),
+        })
+    }
+
+    /// The records of [`Telemetry::read`] one at a time, as they are read: memory stays flat
+    /// whatever the range (a year of telemetry). Bad and torn lines are skipped and kept as
+    /// warnings ([`TelemetryStream::warnings`]).
+    pub fn stream<T: TelemetryRecord>(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<TelemetryStream<T>> {
+        let (first, last) = (from.date_naive(), to.date_naive());
+        let mut files: Vec<PathBuf> = Vec::new();
+        let mut days = self.store.day_files(T::SIGNAL)?;
+        days.sort_by_key(|file| file.day);
+        for file in days {
+            if file.day < first || file.day > last {
+                continue;
+            }
+            self.store.confine(&file.path)?;
+            files.push(file.path);
+        }
+        files.reverse();
+        Ok(TelemetryStream {
+            files,
+            reader: None,
+            from,
+            to,
+            warnings: Vec::new(),
+        })
     }
 
     /// Removes old telemetry day files by `policy`, oldest first, as of `now`.
@@ -122,34 +218,6 @@ impl Store {
         log.append(&line, false, || {
             StoreError::io("append to", &path, std::io::ErrorKind::NotFound.into())
         })
-    }
-
-    fn read_telemetry<T: TelemetryRecord>(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Records<T>> {
-        let mut out = Records {
-            records: Vec::new(),
-            warnings: Vec::new(),
-        };
-        let (first, last) = (from.date_naive(), to.date_naive());
-        let mut files = self.day_files(T::SIGNAL)?;
-        files.sort_by_key(|file| file.day);
-        for file in files {
-            if file.day < first || file.day > last {
-                continue;
-            }
-            self.confine(&file.path)?;
-            let read = JsonlReader::<T>::open(&file.path)?.collect_lenient()?;
-            out.records.extend(
-                read.records
-                    .into_iter()
-                    .filter(|r| r.timestamp() >= from && r.timestamp() < to),
-            );
-            out.warnings.extend(read.warnings);
-        }
-        Ok(out)
     }
 
     fn prune_telemetry(&self, policy: PrunePolicy, now: DateTime<Utc>) -> Result<PruneReport> {

@@ -89,3 +89,30 @@ pub(crate) fn create_agent(home: &Path, id: &str) {
     )
     .ok();
 }
+
+/// Runs `viben --home <home> args...` with its address space limited to `kib` KiB, as
+/// `ulimit -v` does, and returns its exit code, stdout's length and stdout's last 200 bytes.
+pub(crate) fn viben_limited(home: &Path, kib: u64, args: &[&str]) -> (Option<i32>, usize, String) {
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -v {kib} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_viben"))
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .env_remove("POSTGRES_URL")
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("viben runs");
+    let stdout = output.stdout;
+    let tail = String::from_utf8_lossy(&stdout[stdout.len().saturating_sub(200)..]).into_owned();
+    assert!(
+        output.status.success(),
+        "{:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code(), stdout.len(), tail)
+}
