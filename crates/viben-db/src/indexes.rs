@@ -150,11 +150,14 @@ pub fn status(conn: &mut PgConnection) -> Result<Vec<IndexStatus>, QueryError> {
                 (Some(_), Some(rows)) if rows > EXACT_COUNT_UP_TO => Some(rows),
                 (Some(_), _) => Some(bounded_count(conn, index.table)?),
             };
+            // The definition first: an index that only shares the name is never dropped.
             let state = match (live.definition, live.valid) {
                 (None, _) => IndexState::Missing,
+                (Some(definition), _) if definition != index.definition => {
+                    IndexState::Different { definition }
+                }
                 (Some(_), Some(false)) => IndexState::Invalid,
-                (Some(definition), _) if definition == index.definition => IndexState::Present,
-                (Some(definition), _) => IndexState::Different { definition },
+                (Some(_), _) => IndexState::Present,
             };
             Ok(IndexStatus {
                 index: *index,
@@ -201,6 +204,28 @@ pub enum Applied {
 /// safe to run again, and to resume after an interruption. Each statement runs on its own,
 /// outside any transaction (as `CONCURRENTLY` requires), so `conn` must not be in one.
 pub fn apply(conn: &mut PgConnection) -> Result<Vec<(RecommendedIndex, Applied)>, QueryError> {
+    // A concurrent build of a large table takes longer than the pool's statement timeout; cut
+    // short, it would leave an invalid index behind, again at every try. Off for these
+    // statements, then back as it was.
+    let previous = diesel::sql_query("SELECT current_setting('statement_timeout') AS value")
+        .get_result::<Setting>(conn)?
+        .value;
+    conn.batch_execute("SET statement_timeout = 0")?;
+    let done = build_missing(conn);
+    conn.batch_execute(&format!(
+        "SET statement_timeout = '{}'",
+        previous.replace('\'', "''")
+    ))?;
+    done
+}
+
+#[derive(QueryableByName)]
+struct Setting {
+    #[diesel(sql_type = Text)]
+    value: String,
+}
+
+fn build_missing(conn: &mut PgConnection) -> Result<Vec<(RecommendedIndex, Applied)>, QueryError> {
     let mut done = Vec::new();
     for status in status(conn)? {
         let index = status.index;

@@ -342,6 +342,10 @@ pub(crate) fn with_lock<T, E: From<diesel::result::Error>>(
     f: impl FnOnce(&mut PgConnection) -> Result<T, E>,
 ) -> Result<T, E> {
     conn.transaction(|conn| {
+        // Schema work (a migration, a push rewriting a table) may take longer than the pool's
+        // statement timeout, and so may waiting for another process's migration: not cut
+        // short here, for this transaction only.
+        diesel::sql_query("SET LOCAL statement_timeout = 0").execute(conn)?;
         diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
             .bind::<BigInt, _>(MIGRATION_LOCK_KEY)
             .execute(conn)?;

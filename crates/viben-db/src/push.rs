@@ -287,7 +287,15 @@ pub fn push(
 
     migrate::with_lock(conn, |conn| {
         let plan = plan(conn, migrations)?;
-        if &plan != shown {
+        // The same statements and the same things left alone; row counts may have moved
+        // (rows written meanwhile), and the refusal below uses the fresh ones.
+        let statements = |p: &PushPlan| -> Vec<(String, String)> {
+            p.steps
+                .iter()
+                .map(|s| (s.summary.clone(), s.sql.clone()))
+                .collect()
+        };
+        if statements(&plan) != statements(shown) || plan.left_alone != shown.left_alone {
             return Err(PushError::PlanChanged);
         }
         let losing: Vec<String> = plan

@@ -135,3 +135,36 @@ fn status_gives_each_table_its_rows_and_size() {
     assert_eq!(users.table_rows, Some(25));
     assert!(users.table_bytes.is_some_and(|b| b > 0));
 }
+
+#[test]
+fn apply_is_not_cut_short_by_the_statement_timeout_and_puts_it_back() {
+    let db = TestDatabase::new();
+    db.connection()
+        .batch_execute(
+            "INSERT INTO users (id, email, username) SELECT 'u' || n, 'u' || n || '@example.com', \
+             'user' || n FROM generate_series(1, 20000) n",
+        )
+        .expect("seeding");
+    // A timeout far shorter than a concurrent build of 20,000 rows.
+    let mut conn = viben_db::PoolBuilder::default()
+        .url(db.url())
+        .statement_timeout(Some(std::time::Duration::from_millis(1)))
+        .connect()
+        .expect("a connection");
+    let applied = indexes::apply(&mut conn).expect("built despite the 1 ms timeout");
+    assert!(
+        applied.iter().all(|(_, a)| *a == Applied::Created),
+        "{applied:?}"
+    );
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    let setting: Setting = diesel::RunQueryDsl::get_result(
+        diesel::sql_query("SELECT current_setting('statement_timeout') AS value"),
+        &mut conn,
+    )
+    .expect("the setting");
+    assert_eq!(setting.value, "1ms");
+}

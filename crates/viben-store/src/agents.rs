@@ -1,6 +1,5 @@
 //! Agents: `agents/<id>/config.yaml`, one folder per agent, through [`Agents`].
 
-use std::fs;
 use std::io;
 use std::path::PathBuf;
 
@@ -118,37 +117,16 @@ impl Agents<'_> {
                 });
             }
         }
-        // Move the folder out of the way first: an operation waiting for the agent's lock
-        // may create the lock file again, which must fail (`NotFound`) rather than land in a
-        // folder being emptied. Names starting with `.` are never listed.
-        // `rename` would replace an empty folder already at the new name (and the name has
-        // a nonce, so only a planted entry can be there): pick a name nothing has.
-        let doomed = loop {
-            let doomed = store
-                .layout()
-                .agents_dir()
-                .join(crate::atomic::doomed_name(id));
-            match fs::symlink_metadata(&doomed) {
-                Err(e) if e.kind() == io::ErrorKind::NotFound => break doomed,
-                Err(e) => return Err(StoreError::io("inspect", &doomed, e)),
-                Ok(_) => continue,
-            }
-        };
-        match fs::rename(&dir, &doomed) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(StoreError::NotFound {
-                    kind: "agent",
-                    id: id.to_owned(),
-                });
-            }
-            Err(e) => return Err(StoreError::io("delete", &dir, e)),
-        }
-        crate::atomic::sync_dir(&store.layout().agents_dir())?;
-        match fs::remove_dir_all(&doomed) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(StoreError::io("delete", &doomed, e)),
+        // Moved out of the way first: an operation waiting for the agent's lock may create
+        // the lock file again, which must fail (`NotFound`) rather than land in a folder
+        // being emptied. Names starting with `.` are never listed.
+        if crate::atomic::remove_dir_aside(&store.layout().agents_dir(), &dir, id)? {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound {
+                kind: "agent",
+                id: id.to_owned(),
+            })
         }
     }
 }

@@ -81,6 +81,35 @@ pub(crate) fn clean_doomed_dirs(dir: &Path, max_age: Duration) -> Vec<PathBuf> {
     removed
 }
 
+/// Deletes the folder `dir` (named `name`, in `parent`): first renames it to a hidden name no
+/// entry has (`.<name>.deleted-<pid>-<nonce>`) and syncs `parent`, then removes it. Whoever
+/// waited for a lock in the folder then finds the folder gone (`NotFound`) instead of writing
+/// into one being emptied, and a crash mid-way leaves a hidden folder that
+/// [`clean_doomed_dirs`] removes later. `Ok(false)` when `dir` does not exist.
+pub(crate) fn remove_dir_aside(parent: &Path, dir: &Path, name: &str) -> Result<bool> {
+    // `rename` would replace an empty folder already at the new name (the name has a nonce,
+    // so only a planted entry can be there): pick a name nothing has.
+    let doomed = loop {
+        let doomed = parent.join(doomed_name(name));
+        match fs::symlink_metadata(&doomed) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => break doomed,
+            Err(e) => return Err(StoreError::io("inspect", &doomed, e)),
+            Ok(_) => continue,
+        }
+    };
+    match fs::rename(dir, &doomed) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(StoreError::io("delete", dir, e)),
+    }
+    sync_dir(parent)?;
+    match fs::remove_dir_all(&doomed) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(StoreError::io("delete", &doomed, e)),
+    }
+}
+
 /// Replaces the content of `path` with `bytes` so that a crash at any moment leaves either the
 /// old file or the new one, never a torn or empty one.
 ///

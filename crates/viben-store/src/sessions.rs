@@ -1,7 +1,6 @@
 //! Sessions: `sessions/<id>/session.yaml` (metadata) and `messages.jsonl` (the message log),
 //! through [`Sessions`].
 
-use std::fs;
 use std::io;
 use std::path::PathBuf;
 
@@ -181,23 +180,29 @@ impl Sessions<'_> {
         jsonl::open_last(&self.log(id)?, n)
     }
 
-    /// Deletes session `id` (its metadata and its log).
+    /// Deletes session `id` (its metadata and its log), all or nothing for every reader.
     ///
-    /// Holds the log's append lock while deleting, so an append in progress ends first and
-    /// every later one fails with `NotFound`: no append reports success for a line that was
-    /// deleted.
+    /// Holds the log's append lock and the metadata's lock, so an append or an update in
+    /// progress ends first; then moves the folder aside before removing it, so every later
+    /// append or update fails with `NotFound` instead of writing into a folder being emptied
+    /// (no append reports success for a line that was deleted, and no half-deleted session is
+    /// left behind).
     pub fn delete(&self, id: &str) -> Result<()> {
         let store = self.store;
         check_id("session", id)?;
         let dir = store.layout().session_dir(id);
         store.confine(&dir)?;
+        if !dir.is_dir() {
+            return Err(not_found("session", id));
+        }
         let log = store.layout().session_messages(id);
         store.confine(&log)?;
-        let _locked = jsonl::lock_log(&log)?;
-        match fs::remove_dir_all(&dir) {
-            Ok(()) => crate::atomic::sync_dir(&store.layout().sessions_dir()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(not_found("session", id)),
-            Err(e) => Err(StoreError::io("delete", &dir, e)),
+        let _appends = jsonl::lock_log(&log)?;
+        let _updates = crate::lock::lock_exclusive(&store.layout().session_meta(id))?;
+        if crate::atomic::remove_dir_aside(&store.layout().sessions_dir(), &dir, id)? {
+            Ok(())
+        } else {
+            Err(not_found("session", id))
         }
     }
 }

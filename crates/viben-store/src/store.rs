@@ -168,10 +168,9 @@ impl Store {
             .iter()
             .flat_map(|dir| atomic::clean_stale_temps(dir, None, atomic::STALE_TEMP_AGE))
             .collect();
-        removed.extend(atomic::clean_doomed_dirs(
-            &self.layout().agents_dir(),
-            atomic::STALE_TEMP_AGE,
-        ));
+        for parent in [self.layout().agents_dir(), self.layout().sessions_dir()] {
+            removed.extend(atomic::clean_doomed_dirs(&parent, atomic::STALE_TEMP_AGE));
+        }
         Ok(removed)
     }
 

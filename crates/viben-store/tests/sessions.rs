@@ -597,3 +597,48 @@ fn threads_sharing_one_appender_write_whole_lines_and_no_blank_ones() {
         assert!(message.content.ends_with(&tag.repeat(40_000)));
     }
 }
+
+#[test]
+fn a_session_deleted_while_others_update_and_append_to_it_is_gone_whole() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    for _ in 0..20 {
+        let t = common::temp_store();
+        t.store
+            .agents()
+            .create(&viben_model::AgentConfig::new("a", "A", "m", "p"))
+            .unwrap();
+        let meta = SessionMeta::new("a", Some("busy".into()));
+        t.store.sessions().create(&meta).unwrap();
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            for n in 0..3 {
+                let (store, id, stop) = (&t.store, meta.id.clone(), &stop);
+                scope.spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        // Either works (before the delete) or says the session is gone.
+                        let _ = store.sessions().update(&id, |m| {
+                            m.title = Some(format!("title {n}"));
+                            Ok(())
+                        });
+                        let _ = store
+                            .sessions()
+                            .append(&id, &Message::new(MessageRole::User, "hi"));
+                    }
+                });
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            t.store.sessions().delete(&meta.id).unwrap();
+            stop.store(true, Ordering::Relaxed);
+        });
+        let left: Vec<_> = std::fs::read_dir(t.store.layout().sessions_dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|name| !name.to_string_lossy().starts_with('.'))
+            .collect();
+        assert!(left.is_empty(), "a deleted session came back: {left:?}");
+        assert!(matches!(
+            t.store.sessions().get(&meta.id),
+            Err(viben_store::StoreError::NotFound { .. })
+        ));
+    }
+}
