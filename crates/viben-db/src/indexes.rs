@@ -197,6 +197,8 @@ pub enum Applied {
     Rebuilt,
     /// An index of that name with another definition exists; left alone.
     LeftAlone,
+    /// Its table does not exist (a database not migrated yet); nothing was built.
+    NoTable,
 }
 
 /// Creates every missing recommended index with `CREATE INDEX CONCURRENTLY` (writes go on
@@ -229,6 +231,10 @@ fn build_missing(conn: &mut PgConnection) -> Result<Vec<(RecommendedIndex, Appli
     let mut done = Vec::new();
     for status in status(conn)? {
         let index = status.index;
+        if status.table_bytes.is_none() {
+            done.push((index, Applied::NoTable));
+            continue;
+        }
         let applied = match status.state {
             IndexState::Present => Applied::AlreadyPresent,
             IndexState::Different { .. } => Applied::LeftAlone,

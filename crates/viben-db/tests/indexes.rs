@@ -168,3 +168,13 @@ fn apply_is_not_cut_short_by_the_statement_timeout_and_puts_it_back() {
     .expect("the setting");
     assert_eq!(setting.value, "1ms");
 }
+
+#[test]
+fn apply_on_a_database_without_the_tables_builds_nothing_and_says_why() {
+    let db = TestDatabase::empty();
+    let applied = indexes::apply(&mut db.connection()).expect("no error, nothing to build");
+    assert!(
+        applied.iter().all(|(_, a)| *a == Applied::NoTable),
+        "{applied:?}"
+    );
+}

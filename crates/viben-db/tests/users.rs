@@ -616,3 +616,36 @@ fn find_by_key_tries_id_then_email_then_username_and_names_other_matches() {
         "no user with the id, email or username \"nobody\""
     );
 }
+
+#[test]
+fn find_or_create_inside_a_transaction_reports_a_taken_username_instead_of_aborting_it() {
+    use diesel::Connection;
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    users::create(
+        &mut conn,
+        &viben_model::NewUser::new("ada@example.com", "ada"),
+    )
+    .unwrap();
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        let err = users::find_or_create_by_email(
+            conn,
+            &viben_model::NewUser::new("other@example.com", "ada"),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                viben_db::QueryError::AlreadyExists {
+                    field: "username",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        // The caller's transaction is still usable.
+        assert_eq!(users::count(conn).unwrap(), 1);
+        Ok(())
+    })
+    .unwrap();
+}

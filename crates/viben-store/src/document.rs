@@ -398,8 +398,25 @@ impl Store {
             handles
                 .into_iter()
                 .zip(ids.chunks(chunk))
-                // A panicking parser thread must not take the listing down with it.
-                .flat_map(|(handle, part)| handle.join().unwrap_or_else(|_| load(part)))
+                // A panicking parser thread must not take the listing down with it: each of
+                // its records becomes an error of the listing (reading them again here would
+                // panic again).
+                .flat_map(|(handle, part)| {
+                    handle.join().unwrap_or_else(|_| {
+                        part.iter()
+                            .map(|(id, _)| {
+                                Err(StoreError::io(
+                                    "read",
+                                    K::path(self.layout(), id),
+                                    io::Error::other(
+                                        "the reader stopped unexpectedly on this file (a bug in \
+                                         viben; please report it with the file)",
+                                    ),
+                                ))
+                            })
+                            .collect()
+                    })
+                })
                 .collect()
         })
     }
@@ -742,7 +759,17 @@ impl Store {
             self.ensure_dir(dir)?;
         }
         let started = Instant::now();
-        let _lock = lock::lock_exclusive(path)?;
+        // The lock file that is still the one at its path: a delete (which moves the folder
+        // aside) may have unlinked the one this process opened while it waited.
+        let _lock = match lock::lock_exclusive_current(path) {
+            Ok(lock) => lock,
+            Err(err @ StoreError::Io { .. }) if matches!(&err, StoreError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound) =>
+            {
+                missing()?;
+                return Err(err);
+            }
+            Err(err) => return Err(err),
+        };
         let shown = self.layout().relative(path).display().to_string();
         tracing::debug!(
             target: crate::trace::LOCK,
@@ -821,7 +848,16 @@ impl Store {
             }
             _ => {}
         }
-        let _lock = lock::lock_exclusive(path)?;
+        // The lock file that is still the one at its path: a delete (which moves the folder
+        // aside) may have unlinked the one this process opened while it waited.
+        // The lock file still at its path; gone with its folder means nothing to remove.
+        let _lock = match lock::lock_exclusive_current(path) {
+            Ok(lock) => lock,
+            Err(StoreError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                return Ok(false);
+            }
+            Err(err) => return Err(err),
+        };
         match fs::remove_file(path) {
             Ok(()) => {
                 if let Some(dir) = path.parent() {

@@ -59,7 +59,8 @@ pub(crate) fn lock_exclusive(path: &Path) -> Result<LockGuard> {
     if platform::link_count(&meta) > 1 {
         return Err(StoreError::Linked { path: lock });
     }
-    file.lock().map_err(|e| StoreError::io("lock", &lock, e))?;
+    // Retries a wait a signal interrupted (std's `File::lock` may not).
+    platform::flock_exclusive(&file).map_err(|e| StoreError::io("lock", &lock, e))?;
     Ok(LockGuard { _file: file })
 }
 

@@ -345,6 +345,7 @@ fn indexes(conn: &mut PgConnection, apply: bool) -> Result<(), Failure> {
                 Applied::Created => "created",
                 Applied::Rebuilt => "rebuilt",
                 Applied::LeftAlone => "left alone",
+                Applied::NoTable => "not built: the table does not exist (run `viben db migrate`)",
             })
     };
     if output::json() {

@@ -241,20 +241,36 @@ pub fn find_or_create_by_email(
 ) -> Result<FoundOrCreated, QueryError> {
     check_new(new)?;
     let id = new.id.clone().unwrap_or_else(model::new_id);
+    // Inside a caller's transaction a failed INSERT would abort it, and the read below could
+    // not run: the INSERT gets a savepoint there (outside one, no round trip is added).
+    let in_transaction = matches!(
+        <diesel::connection::AnsiTransactionManager as diesel::connection::TransactionManager<
+            PgConnection,
+        >>::transaction_manager_status_mut(conn)
+        .transaction_depth(),
+        Ok(Some(_))
+    );
     // A concurrent delete between the two statements is the only way to miss; try again.
     for _ in 0..3 {
-        let inserted = diesel::insert_into(users::table)
-            .values((
-                row_of(new, &id),
-                users::created_at.eq(UtcNow),
-                users::updated_at.eq(UtcNow),
-            ))
-            .on_conflict(users::email)
-            .do_nothing()
-            .returning(UserRow::as_returning())
-            .get_result(conn)
-            .optional()
-            .map_err(QueryError::from);
+        let insert = |conn: &mut PgConnection| {
+            diesel::insert_into(users::table)
+                .values((
+                    row_of(new, &id),
+                    users::created_at.eq(UtcNow),
+                    users::updated_at.eq(UtcNow),
+                ))
+                .on_conflict(users::email)
+                .do_nothing()
+                .returning(UserRow::as_returning())
+                .get_result(conn)
+                .optional()
+        };
+        let inserted = if in_transaction {
+            conn.transaction(insert)
+        } else {
+            insert(conn)
+        }
+        .map_err(QueryError::from);
         // ON CONFLICT (email) arbitrates only the email index: a concurrent insert of the same
         // user (same username, another new id) can surface as a username or id conflict. The
         // read below tells that race (the email now exists) from a name taken by someone else.
