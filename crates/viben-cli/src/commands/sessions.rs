@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::io::{self, BufWriter, Read, Write};
 
-use serde::ser::{Error as _, SerializeSeq};
+use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
 use viben_model::{Message, MessageRole, SessionMeta};
 use viben_store::{JsonlReader, Store};
@@ -27,15 +27,25 @@ struct SessionWithMessages<'a> {
 }
 
 /// Serializes the records of a reader as a JSON array, one at a time; bad lines become the
-/// reader's warnings.
-struct MessageStream<'a>(&'a RefCell<JsonlReader<Message>>);
+/// reader's warnings. A read that fails (an I/O error) ends the array where it is, so stdout
+/// still holds one whole JSON document, and the error is kept for the caller to report.
+struct MessageStream<'a> {
+    reader: &'a RefCell<JsonlReader<Message>>,
+    failed: &'a RefCell<Option<viben_store::StoreError>>,
+}
 
 impl Serialize for MessageStream<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut reader = self.0.borrow_mut();
+        let mut reader = self.reader.borrow_mut();
         let mut seq = serializer.serialize_seq(None)?;
         while let Some(message) = reader.next_lenient() {
-            seq.serialize_element(&message.map_err(S::Error::custom)?)?;
+            match message {
+                Ok(message) => seq.serialize_element(&message)?,
+                Err(err) => {
+                    *self.failed.borrow_mut() = Some(err);
+                    break;
+                }
+            }
         }
         seq.end()
     }
@@ -128,11 +138,15 @@ fn show(store: &Store, id: &str, last: Option<usize>, json: bool) -> Result<(), 
         None => store.sessions().read(id)?,
     };
     let reader = RefCell::new(reader);
+    let failed = RefCell::new(None);
     let mut out = BufWriter::new(io::stdout().lock());
     if json {
         let value = SessionWithMessages {
             meta: &meta,
-            messages: MessageStream(&reader),
+            messages: MessageStream {
+                reader: &reader,
+                failed: &failed,
+            },
         };
         serde_json::to_writer_pretty(&mut out, &value).map_err(|e| match e.io_error_kind() {
             // A closed or full stdout, as for every other command.
@@ -167,6 +181,9 @@ fn show(store: &Store, id: &str, last: Option<usize>, json: bool) -> Result<(), 
         }
     }
     out.flush().map_err(Failure::output)?;
+    if let Some(err) = failed.into_inner() {
+        return Err(err.into());
+    }
     for warning in reader.borrow().warnings() {
         Failure::warn(warning);
     }
