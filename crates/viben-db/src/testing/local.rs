@@ -91,6 +91,25 @@ pub(super) fn system(action: impl Into<String>) -> impl FnOnce(io::Error) -> Loc
     }
 }
 
+/// Starts a small `sh` loop, in its own process group, that waits for this process to exit
+/// (killed or aborted too, when nothing is dropped) and then runs `cleanup`.
+pub(super) fn spawn_watchdog(cleanup: &str, action: &str) -> Result<(), LocalServerError> {
+    use std::os::unix::process::CommandExt;
+    let script = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {cleanup}",
+        pid = std::process::id()
+    );
+    Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .map(|_| ())
+        .map_err(system(action))
+}
+
 /// A PostgreSQL server this process started from the installed binaries, in a temporary
 /// folder; stopped and removed when dropped (and by a watchdog when the process exits).
 #[derive(Debug)]
@@ -283,29 +302,20 @@ impl LocalServer {
     }
 
     fn spawn_watchdog(&self) -> Result<(), LocalServerError> {
-        use std::os::unix::process::CommandExt;
         let run_as = if self.as_postgres_user {
             "runuser -u postgres -- "
         } else {
             ""
         };
-        let script = format!(
-            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
-             {run_as}'{pg_ctl}' -D '{data}' stop -m immediate >/dev/null 2>&1; rm -rf '{dir}'",
-            pid = std::process::id(),
-            pg_ctl = self.bin.join("pg_ctl").display(),
-            data = self.data_dir().display(),
-            dir = self.dir.display(),
-        );
-        Command::new("sh")
-            .args(["-c", &script])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .map(|_| ())
-            .map_err(system("start the watchdog"))
+        spawn_watchdog(
+            &format!(
+                "{run_as}'{pg_ctl}' -D '{data}' stop -m immediate >/dev/null 2>&1; rm -rf '{dir}'",
+                pg_ctl = self.bin.join("pg_ctl").display(),
+                data = self.data_dir().display(),
+                dir = self.dir.display(),
+            ),
+            "start the watchdog",
+        )
     }
 
     /// The port it listens on (127.0.0.1).

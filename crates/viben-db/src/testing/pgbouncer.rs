@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 
 use super::LocalServerError;
-use super::local::{free_port, id_of, running_as_root, system};
+use super::local::{free_port, id_of, running_as_root, spawn_watchdog, system};
 use crate::DatabaseUrl;
 
 /// How long a started PgBouncer is given to accept connections.
@@ -95,25 +95,16 @@ impl PgBouncer {
     /// when this process exits without dropping it (killed, or aborted), as the server's
     /// watchdog does.
     fn spawn_watchdog(&self) -> Result<(), LocalServerError> {
-        use std::os::unix::process::CommandExt;
         // Only while the pid file is there: after a drop (which removes the folder) the pid
         // may belong to another process.
-        let script = format!(
-            "while kill -0 {me} 2>/dev/null; do sleep 1; done; \
-             [ -f '{dir}/pgbouncer.pid' ] && kill -TERM {pid} 2>/dev/null; rm -rf '{dir}'",
-            me = std::process::id(),
-            pid = self.pid(),
-            dir = self.dir.display(),
-        );
-        Command::new("sh")
-            .args(["-c", &script])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .map(|_| ())
-            .map_err(system("start the PgBouncer watchdog"))
+        spawn_watchdog(
+            &format!(
+                "[ -f '{dir}/pgbouncer.pid' ] && kill -TERM {pid} 2>/dev/null; rm -rf '{dir}'",
+                pid = self.pid(),
+                dir = self.dir.display(),
+            ),
+            "start the PgBouncer watchdog",
+        )
     }
 
     /// The end of its log, for failure messages.
