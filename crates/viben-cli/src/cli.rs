@@ -277,11 +277,17 @@ pub(crate) enum ChannelsCommand {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum SessionsCommand {
-    /// List sessions, newest first
+    /// List sessions, newest first (a page at a time with --limit)
     List {
         /// Only this agent's sessions
         #[arg(long, value_name = "ID")]
         agent: Option<String>,
+        /// At most this many sessions, reading only theirs; prints the next page's command
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// The cursor printed after the previous page
+        #[arg(long, value_name = "ID", requires = "limit")]
+        after: Option<String>,
         #[command(flatten)]
         format: Format,
     },

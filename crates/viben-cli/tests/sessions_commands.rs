@@ -295,3 +295,45 @@ fn sessions_show_into_a_closed_pipe_ends_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_ne!(output.status.code(), Some(101), "{stderr}");
 }
+
+#[test]
+fn sessions_list_pages_with_a_command_for_the_next_page() {
+    let (home, first) = home_with_session();
+    let h = home.path();
+    for _ in 0..4 {
+        viben(h, &["sessions", "create", "--agent", "my-agent"]).ok();
+    }
+    let mut seen = Vec::new();
+    let mut args: Vec<String> = ["sessions", "list", "--limit", "2", "--json"]
+        .map(String::from)
+        .to_vec();
+    loop {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let page = viben(h, &refs).json();
+        let ids = page["sessions"].as_array().expect("sessions").clone();
+        assert!(ids.len() <= 2);
+        seen.extend(
+            ids.iter()
+                .map(|s| s["id"].as_str().unwrap_or_default().to_owned()),
+        );
+        match page["next"].as_str() {
+            Some(next) => {
+                args = [
+                    "sessions", "list", "--limit", "2", "--json", "--after", next,
+                ]
+                .map(String::from)
+                .to_vec();
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    assert!(seen.contains(&first));
+    let plain = viben(h, &["sessions", "list", "--limit", "2"]);
+    assert!(
+        plain
+            .ok()
+            .contains("next page: viben sessions list --limit 2 --after "),
+        "{plain:?}"
+    );
+}

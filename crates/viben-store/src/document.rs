@@ -379,7 +379,7 @@ impl Store {
     }
 
     /// Loads the listed records `ids` in order, on several threads when there are many.
-    fn load_all<K: Record>(&self, ids: &[(String, bool)]) -> Vec<Result<K>> {
+    pub(crate) fn load_all<K: Record>(&self, ids: &[(String, bool)]) -> Vec<Result<K>> {
         let load = |part: &[(String, bool)]| -> Vec<Result<K>> {
             part.iter()
                 .map(|(id, real)| self.load_listed(id, *real))

@@ -32,7 +32,7 @@ pub use profile::ProfileFile;
 pub use providers::Providers;
 pub use resolve::ResolvedAgent;
 pub use revision::{ParseRevisionError, Revision, Versioned};
-pub use sessions::{MessageAppender, Sessions};
+pub use sessions::{MessageAppender, SessionPage, Sessions};
 pub use store::{Listing, Store};
 pub use telemetry::{
     PrunePolicy, PruneReport, PruneSkip, RECENTLY_WRITTEN, Telemetry, TelemetryStream,

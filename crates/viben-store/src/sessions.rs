@@ -111,6 +111,65 @@ pub struct Sessions<'s> {
 impl Sessions<'_> {
     crate::document::record_verbs!(SessionMeta, "session", "id");
 
+    /// One page of sessions, newest first, reading only the `session.yaml` files of the page
+    /// (plus, with `agent`, those of the sessions skipped for belonging to another agent):
+    /// the folder is listed (cheap), its names are ordered, and the page is read.
+    ///
+    /// Order: ids are ordered by their text, newest first. viben's ids are UUIDv7, whose text
+    /// starts with their creation time, so that is creation order; ids made elsewhere (a web
+    /// app's `chat-1`) come after every UUIDv7 id, in reverse text order. `after` is the
+    /// `next` of the previous page (a session id; it need not exist any more).
+    pub fn page(
+        &self,
+        agent: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<SessionPage> {
+        let store = self.store;
+        let mut page = SessionPage::default();
+        let mut ids = Vec::new();
+        for scanned in store.scan(
+            &store.layout().sessions_dir(),
+            "session",
+            SessionMeta::SHAPE,
+        )? {
+            match scanned {
+                crate::document::Scanned::Record { id, real_dir, .. } => ids.push((id, real_dir)),
+                crate::document::Scanned::Bad(err) => page.errors.push(err),
+                crate::document::Scanned::Hidden { .. } => {}
+            }
+        }
+        ids.sort_by(|a, b| page_key(&b.0).cmp(&page_key(&a.0)));
+        let start = match after {
+            Some(after) => ids.partition_point(|(id, _)| page_key(id) >= page_key(after)),
+            None => 0,
+        };
+        let mut rest = ids[start..].iter();
+        // Read a page's worth at a time; with an agent, read on until the page is full.
+        while page.items.len() < limit {
+            let batch: Vec<(String, bool)> = rest
+                .by_ref()
+                .take(limit - page.items.len())
+                .cloned()
+                .collect();
+            let Some((last, _)) = batch.last() else {
+                break;
+            };
+            page.next = Some(last.clone());
+            for result in store.load_all::<SessionMeta>(&batch) {
+                match result {
+                    Ok(meta) if agent.is_none_or(|a| meta.agent_id == a) => page.items.push(meta),
+                    Ok(_) => {}
+                    Err(err) => page.errors.push(err),
+                }
+            }
+        }
+        if rest.len() == 0 {
+            page.next = None;
+        }
+        Ok(page)
+    }
+
     /// The sessions of the agent `agent`, as [`Sessions::list`] orders them.
     pub fn list_for_agent(&self, agent: &str) -> Result<Listing<SessionMeta>> {
         let mut listing = self.list()?;
@@ -205,4 +264,33 @@ impl Sessions<'_> {
             Err(not_found("session", id))
         }
     }
+}
+
+/// A page of sessions, from [`Sessions::page`].
+#[derive(Debug, Default)]
+pub struct SessionPage {
+    /// The sessions of the page, newest first.
+    pub items: Vec<SessionMeta>,
+    /// One error per session folder of the page that did not load (and per name that is not
+    /// an id).
+    pub errors: Vec<StoreError>,
+    /// The `after` of the next page, when there are more sessions.
+    pub next: Option<String>,
+}
+
+/// How a session id sorts in [`Sessions::page`]: UUIDv7 ids (viben's: their text starts with
+/// their creation time) above every other id, then by text.
+fn page_key(id: &str) -> (bool, &str) {
+    (is_uuid_v7(id), id)
+}
+
+/// Whether `id` is a lowercase hyphenated UUID of version 7.
+fn is_uuid_v7(id: &str) -> bool {
+    let bytes = id.as_bytes();
+    bytes.len() == 36
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(b),
+        })
+        && bytes[14] == b'7'
 }

@@ -642,3 +642,46 @@ fn a_session_deleted_while_others_update_and_append_to_it_is_gone_whole() {
         ));
     }
 }
+
+#[test]
+fn sessions_page_newest_first_and_every_session_is_seen_once() {
+    let t = common::temp_store();
+    for agent in ["a", "b"] {
+        t.store
+            .agents()
+            .create(&viben_model::AgentConfig::new(agent, "A", "m", "p"))
+            .unwrap();
+    }
+    let mut made = Vec::new();
+    for n in 0..23 {
+        let meta = SessionMeta::new(if n % 3 == 0 { "b" } else { "a" }, None);
+        t.store.sessions().create(&meta).unwrap();
+        made.push(meta.id);
+    }
+    // A session made elsewhere, with an id that is not a UUIDv7: after all of viben's.
+    let mut legacy = SessionMeta::new("a", None);
+    legacy.id = "chat-1".into();
+    t.store.sessions().create(&legacy).unwrap();
+
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = t.store.sessions().page(None, after.as_deref(), 10).unwrap();
+        assert!(page.errors.is_empty(), "{:?}", page.errors);
+        assert!(page.items.len() <= 10);
+        seen.extend(page.items.into_iter().map(|m| m.id));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let mut expected = made.clone();
+    expected.sort_unstable_by(|a, b| b.cmp(a));
+    expected.push("chat-1".into());
+    assert_eq!(seen, expected, "UUIDv7 ids newest first, then the others");
+
+    let only_b = t.store.sessions().page(Some("b"), None, 100).unwrap();
+    assert_eq!(only_b.items.len(), 8);
+    assert!(only_b.items.iter().all(|m| m.agent_id == "b"));
+    assert_eq!(only_b.next, None);
+}

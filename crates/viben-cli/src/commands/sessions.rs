@@ -11,7 +11,7 @@ use viben_store::{JsonlReader, Store};
 use crate::cli::SessionsCommand;
 use crate::context::Context;
 use crate::failure::Failure;
-use crate::output::{Table, cell, done, escape, escape_multiline, print_json};
+use crate::output::{Table, cell, done, escape, escape_multiline, print_json, say};
 
 /// The longest message the store takes (a log line of 16 MiB); standard input is read no
 /// further than this, so `yes | viben sessions append ID` fails instead of filling memory.
@@ -54,7 +54,37 @@ impl Serialize for MessageStream<'_> {
 pub(crate) fn run(context: &Context, command: SessionsCommand) -> Result<(), Failure> {
     let store = context.store()?;
     match command {
-        SessionsCommand::List { agent, format } => {
+        SessionsCommand::List {
+            agent,
+            limit: Some(limit),
+            after,
+            format,
+        } => {
+            let page = store
+                .sessions()
+                .page(agent.as_deref(), after.as_deref(), limit)?;
+            for error in &page.errors {
+                Failure::warn(viben_model::Report(error));
+            }
+            if format.json {
+                return print_json(&serde_json::json!({
+                    "sessions": page.items,
+                    "next": page.next,
+                }));
+            }
+            print_sessions(page.items)?;
+            if let Some(next) = page.next {
+                let agent = agent
+                    .map(|a| format!(" --agent {}", super::users::shell_quote(&a)))
+                    .unwrap_or_default();
+                say!(
+                    "next page: viben sessions list{agent} --limit {limit} --after {}",
+                    super::users::shell_quote(&next)
+                )?;
+            }
+            Ok(())
+        }
+        SessionsCommand::List { agent, format, .. } => {
             let listing = match &agent {
                 Some(agent) => store.sessions().list_for_agent(agent)?,
                 None => store.sessions().list()?,
@@ -65,17 +95,7 @@ pub(crate) fn run(context: &Context, command: SessionsCommand) -> Result<(), Fai
             if format.json {
                 return print_json(&listing.items);
             }
-            let mut table = Table::new(&["ID", "AGENT", "TITLE", "CREATED", "UPDATED"]);
-            for session in listing.items {
-                table.row(vec![
-                    session.id,
-                    session.agent_id,
-                    cell(session.title),
-                    session.created_at.to_rfc3339(),
-                    session.updated_at.to_rfc3339(),
-                ]);
-            }
-            table.print()
+            print_sessions(listing.items)
         }
         SessionsCommand::Show { id, last, format } => show(&store, &id, last, format.json),
         SessionsCommand::Create {
@@ -127,6 +147,21 @@ pub(crate) fn run(context: &Context, command: SessionsCommand) -> Result<(), Fai
             done(&format!("deleted session {id}"))
         }
     }
+}
+
+/// The sessions as a table.
+fn print_sessions(sessions: Vec<SessionMeta>) -> Result<(), Failure> {
+    let mut table = Table::new(&["ID", "AGENT", "TITLE", "CREATED", "UPDATED"]);
+    for session in sessions {
+        table.row(vec![
+            session.id,
+            session.agent_id,
+            cell(session.title),
+            session.created_at.to_rfc3339(),
+            session.updated_at.to_rfc3339(),
+        ]);
+    }
+    table.print()
 }
 
 /// Prints a session and its messages as they are read from the log, so memory stays flat

@@ -147,7 +147,7 @@ fn find(conn: &mut viben_db::PgConnection, key: &str) -> Result<(&'static str, U
 
 /// `text` as one word for a POSIX shell: bare when it holds only characters no shell treats
 /// specially, else single-quoted (a `'` inside becomes `'\''`).
-fn shell_quote(text: &str) -> String {
+pub(crate) fn shell_quote(text: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "-_.,:/@%+=".contains(c);
     if !text.is_empty() && text.chars().all(safe) {
         return text.to_owned();
