@@ -139,7 +139,8 @@ impl Sessions<'_> {
                 crate::document::Scanned::Hidden { .. } => {}
             }
         }
-        ids.sort_by(|a, b| page_key(&b.0).cmp(&page_key(&a.0)));
+        // Newest first; each id's key worked out once, not at every comparison.
+        ids.sort_by_cached_key(|(id, _)| std::cmp::Reverse((is_uuid_v7(id), id.clone())));
         let start = match after {
             Some(after) => ids.partition_point(|(id, _)| page_key(id) >= page_key(after)),
             None => 0,
