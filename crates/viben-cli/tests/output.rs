@@ -253,14 +253,21 @@ const PRINTING_COMMANDS: &[&[&str]] = &[
     &["--help"],
 ];
 
-#[test]
-fn a_closed_stdout_ends_quietly_with_the_sigpipe_status() {
-    let home = home_holding("v");
+/// A home holding `value` whose folder only its owner may enter, so `check` and `doctor` have
+/// nothing to warn about.
+fn private_home_holding(value: &str) -> tempfile::TempDir {
+    let home = home_holding(value);
     std::fs::set_permissions(
         home.path(),
         std::os::unix::fs::PermissionsExt::from_mode(0o700),
     )
-    .expect("the file is written");
+    .expect("the home folder is made private");
+    home
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_with_the_sigpipe_status() {
+    let home = private_home_holding("v");
     for args in PRINTING_COMMANDS {
         let (code, stderr) = with_closed_stdout(home.path(), args);
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
@@ -278,12 +285,7 @@ fn a_closed_stdout_ends_quietly_with_the_sigpipe_status() {
 
 #[test]
 fn a_full_stdout_is_an_error_not_a_panic() {
-    let home = home_holding("v");
-    std::fs::set_permissions(
-        home.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o700),
-    )
-    .expect("the file is written");
+    let home = private_home_holding("v");
     for args in PRINTING_COMMANDS {
         let (code, stderr) = with_full_stdout(home.path(), args);
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
