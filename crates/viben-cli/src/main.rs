@@ -9,6 +9,7 @@ mod commands;
 mod context;
 mod failure;
 mod output;
+mod progress;
 
 use std::io::Write;
 use std::process::ExitCode;
