@@ -34,7 +34,7 @@ fn copy_of_product_migrations() -> tempfile::TempDir {
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-12-01T09:30:00Z")
-        .unwrap()
+        .expect("an RFC 3339 time")
         .with_timezone(&Utc)
 }
 

@@ -47,7 +47,12 @@ fn import(into: &Path) -> Result<drizzle::Imported, ImportError> {
 fn names(folders: &[PathBuf]) -> Vec<String> {
     folders
         .iter()
-        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .map(|f| {
+            f.file_name()
+                .expect("reading the migrations folder")
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect()
 }
 
