@@ -112,6 +112,7 @@ fn generate_from_a_database_changed_by_hand_writes_the_migration_and_schema_rs()
         "{run:#?}"
     );
     assert!(run.stdout.contains("wrote "), "{run:#?}");
+    assert!(run.stdout.contains("recorded as applied"), "{run:#?}");
     let folders = migration_folders(project.path());
     let new = folders.last().unwrap();
     assert!(new.ends_with("_add_is_admin_to_users"), "{folders:?}");

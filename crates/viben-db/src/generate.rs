@@ -12,6 +12,7 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
+use diesel::RunQueryDsl;
 
 use crate::catalog::{self, Difference, Schema, ident};
 use crate::migration_files::{
@@ -43,6 +44,9 @@ pub struct Generated {
     pub folder: PathBuf,
     /// Its statements (empty for a migration to write by hand).
     pub sql: MigrationSql,
+    /// Whether it was recorded as applied on the database it was generated from (which has
+    /// its change already), so `db migrate` there has nothing to redo.
+    pub recorded: bool,
 }
 
 /// The statements that take `from` (the migrations' schema) to `to` (a live one), and back.
@@ -165,10 +169,43 @@ pub fn generate(
         std::slice::from_ref(&new),
         live.as_ref(),
     )?;
+    let recorded = match from_url {
+        Some(url) => record_on(url, &new.folder)?,
+        None => false,
+    };
     Ok(Generated {
         folder: added.into_iter().next().unwrap_or_default(),
         sql,
+        recorded,
     })
+}
+
+/// Records the new migration as applied on the database it was generated from, which has its
+/// change already: there `db migrate` would fail on "already exists". Only where Diesel keeps
+/// its bookkeeping; a database it has not recorded anything on is adopted as before.
+fn record_on(url: &DatabaseUrl, folder: &str) -> Result<bool, GenerateError> {
+    let version = folder
+        .split('_')
+        .next()
+        .unwrap_or_default()
+        .replace('-', "");
+    let mut conn = PoolBuilder::default()
+        .url(url)
+        .connect()
+        .map_err(MigrationFilesError::from)?;
+    let recorded = crate::migrate::with_lock(&mut conn, |conn| {
+        if !crate::migrate::diesel_recorded_any(conn)? {
+            return Ok(false);
+        }
+        diesel::sql_query(
+            "INSERT INTO __diesel_schema_migrations (version) VALUES ($1) ON CONFLICT DO NOTHING",
+        )
+        .bind::<diesel::sql_types::Text, _>(&version)
+        .execute(conn)?;
+        Ok::<_, crate::QueryError>(true)
+    })
+    .map_err(MigrationFilesError::from)?;
+    Ok(recorded)
 }
 
 /// Why [`generate`] added nothing.

@@ -111,6 +111,14 @@ fn a_database_changed_by_hand_gives_a_migration_that_makes_its_schema_and_undoes
     assert!(differences.is_empty(), "{differences:?}");
     // The snapshot is what the migrations make.
     assert_eq!(migrations.latest_schema().unwrap(), made);
+    // The database it was made from has the change: the migration is recorded there.
+    assert!(generated.recorded);
+    let version = generated.folder.file_name().unwrap().to_string_lossy()[..17].replace('-', "");
+    let applied = live.connection().applied_migrations().unwrap();
+    assert!(
+        applied.iter().any(|v| v.to_string() == version),
+        "{applied:?}"
+    );
 }
 
 #[test]

@@ -155,6 +155,7 @@ fn generate(name: &str, from_url: Option<&str>, files: &MigrationFiles) -> Resul
             "up": steps(&generated.sql.up),
             "down": steps(&generated.sql.down),
             "schema_rs": schema_rs.map(|p| p.display().to_string()),
+            "recorded": generated.recorded,
         }));
     }
     say!(
@@ -172,11 +173,23 @@ fn generate(name: &str, from_url: Option<&str>, files: &MigrationFiles) -> Resul
              the one before"
         )?;
     }
-    finish(schema_rs, generated.sql.is_empty())
+    if generated.recorded {
+        say!("  recorded as applied on the database it was made from, which has the change")?;
+    }
+    let next = if generated.sql.is_empty() {
+        "write up.sql and down.sql, regenerate the snapshot (VIBEN_UPDATE_SNAPSHOTS=1 cargo \
+         test -p viben-db --test schema_snapshots) and schema.rs (`viben db print-schema`)"
+    } else if generated.recorded {
+        "build, then apply it elsewhere with `viben db migrate`"
+    } else {
+        "build, then apply it with `viben db migrate` (or `viben db adopt` on a database \
+         drizzle-kit made)"
+    };
+    finish(schema_rs, next)
 }
 
 /// What was written to schema.rs, and the next step.
-fn finish(schema_rs: Option<&Path>, hand_written: bool) -> Result<(), Failure> {
+fn finish(schema_rs: Option<&Path>, next: &str) -> Result<(), Failure> {
     match schema_rs {
         Some(path) => say!("wrote {}", path.display())?,
         None => say!(
@@ -184,15 +197,7 @@ fn finish(schema_rs: Option<&Path>, hand_written: bool) -> Result<(), Failure> {
              diesel.toml)"
         )?,
     }
-    if hand_written {
-        say!(
-            "next: write up.sql and down.sql, regenerate the snapshot \
-             (VIBEN_UPDATE_SNAPSHOTS=1 cargo test -p viben-db --test schema_snapshots) and \
-             schema.rs (`viben db print-schema`)"
-        )
-    } else {
-        say!("next: build, then apply it with `viben db migrate`")
-    }
+    say!("next: {next}")
 }
 
 /// `viben db import-drizzle DIR`.
@@ -238,7 +243,7 @@ fn import(context: &Context, dir: &Path, files: &MigrationFiles) -> Result<(), F
         imported.added.len(),
         paths.migrations.root().display()
     )?;
-    finish(schema_rs, false)
+    finish(schema_rs, "build, then apply them with `viben db migrate`")
 }
 
 /// `viben db print-schema`: to the schema.rs path when one is given or configured, else stdout.
