@@ -161,6 +161,11 @@ fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Migra
     }
 }
 
+/// The `up.sql` and `down.sql` of a migration to write by hand. Diesel refuses to run a file
+/// without a statement ("Received an empty query"), so it holds one that does nothing.
+pub const PLACEHOLDER_SQL: &str = "-- Your SQL goes here, in place of the statement below, which only keeps Diesel \
+     from refusing\n-- an empty file.\nSELECT 1;\n";
+
 /// A migrations folder: one sub-folder per migration, in version order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrationsDir {
@@ -260,8 +265,9 @@ impl MigrationsDir {
     /// Adds `new` (in order), each with its `schema.json`, after trying them on a scratch
     /// database on the server `scratch_server` names: run from the first migration, compared
     /// with `reaches` when given (the schema they were generated for), and reverted where
-    /// reversible to check `down.sql`. Without a server, only migrations without statements
-    /// can be added (their snapshot is the previous one). Returns the new folders' paths.
+    /// reversible to check `down.sql`. Without a server, only placeholders
+    /// ([`PLACEHOLDER_SQL`]) can be added (their snapshot is the previous one). Returns the new
+    /// folders' paths.
     pub fn add(
         &self,
         scratch_server: Option<&DatabaseUrl>,
@@ -294,7 +300,10 @@ impl MigrationsDir {
                 reaches,
             )?,
             None => {
-                if new.iter().any(|m| !statements(&m.up).is_empty()) {
+                if new
+                    .iter()
+                    .any(|m| m.up != PLACEHOLDER_SQL || m.down != PLACEHOLDER_SQL)
+                {
                     return Err(MigrationFilesError::NeedsDatabase);
                 }
                 for migration in new {

@@ -51,9 +51,15 @@ fn without_a_database_an_empty_migration_is_added_with_the_previous_snapshot() {
         generated.folder.display()
     );
     let up = std::fs::read_to_string(generated.folder.join("up.sql")).unwrap();
-    assert_eq!(up, "-- Your SQL goes here\n");
+    assert_eq!(up, viben_db::migration_files::PLACEHOLDER_SQL);
     assert!(generated.folder.join("down.sql").is_file());
     assert_eq!(migrations.latest_schema().unwrap(), before);
+    // Diesel runs it (a file without a statement it would refuse), up and down.
+    let db = TestDatabase::empty();
+    let mut conn = db.connection();
+    let source = FileBasedMigrations::from_path(dir.path()).unwrap();
+    conn.run_pending_migrations(source.clone()).unwrap();
+    conn.revert_last_migration(source).unwrap();
 }
 
 #[test]

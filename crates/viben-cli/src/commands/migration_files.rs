@@ -166,7 +166,7 @@ fn generate(name: &str, from_url: Option<&str>, files: &MigrationFiles) -> Resul
         say!("  up: {}", step.summary)?;
     }
     if generated.sql.is_empty() {
-        say!("  up.sql and down.sql are empty: write the change in them")?;
+        say!("  up.sql and down.sql hold a placeholder: write the change in them")?;
     } else {
         say!(
             "  tried on a scratch database: up.sql makes the live schema, down.sql restores \
