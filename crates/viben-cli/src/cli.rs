@@ -370,6 +370,8 @@ pub(crate) enum TelemetryCommand {
 pub(crate) enum DbCommand {
     #[command(flatten)]
     Schema(SchemaCommand),
+    #[command(flatten)]
+    Files(MigrationFilesCommand),
     /// Web users
     #[command(subcommand)]
     Users(UsersCommand),
@@ -413,6 +415,48 @@ pub(crate) enum SchemaCommand {
         #[arg(long, required = true)]
         yes: bool,
     },
+}
+
+/// The commands that write migration files and schema.rs (no database needed but to try them).
+#[derive(Debug, Subcommand)]
+pub(crate) enum MigrationFilesCommand {
+    /// Write a new migration (up.sql, down.sql, schema.json): empty, or with the statements
+    /// that reach the schema of a database changed by hand (--from-url); then schema.rs
+    Generate {
+        /// The migration's name, snake_case (add_bio_to_users)
+        name: String,
+        /// A database changed by hand, whose schema the migration makes (a scratch database is
+        /// created on its server to try the migration)
+        #[arg(long, value_name = "URL", hide_env_values = true)]
+        from_url: Option<String>,
+        #[command(flatten)]
+        files: MigrationFiles,
+    },
+    /// Import the web app's drizzle-kit migrations (DIR/meta/_journal.json) not imported yet,
+    /// trying them on a scratch database on the --database-url server; then schema.rs
+    ImportDrizzle {
+        /// The folder drizzle-kit writes to (its `out`)
+        dir: PathBuf,
+        #[command(flatten)]
+        files: MigrationFiles,
+    },
+    /// Print schema.rs (Diesel's table! definitions) for the newest migration's schema
+    PrintSchema {
+        #[command(flatten)]
+        files: MigrationFiles,
+    },
+}
+
+/// Where the migration files and schema.rs are [default: as the nearest diesel.toml says,
+/// else ./migrations and no schema.rs].
+#[derive(Debug, Args)]
+pub(crate) struct MigrationFiles {
+    /// The migrations folder [default: diesel.toml's migrations_directory, else ./migrations]
+    #[arg(long, value_name = "DIR")]
+    pub(crate) migrations: Option<PathBuf>,
+    /// Where to write schema.rs [default: diesel.toml's print_schema file]
+    #[arg(long, value_name = "PATH")]
+    pub(crate) schema_rs: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

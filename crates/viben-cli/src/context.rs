@@ -46,13 +46,25 @@ impl Context {
         if let Some(url) = &self.database_url {
             builder = builder.url(url.clone());
         }
-        builder.connect().map_err(|err| match err {
-            viben_db::ConnectError::MissingUrl => Failure::with_hint(
-                "no database connection string",
-                "pass --database-url URL, or set POSTGRES_URL or DATABASE_URL \
-                 (postgres://user:password@host:5432/db)",
-            ),
-            other => other.into(),
-        })
+        builder.connect().map_err(connect_failure)
+    }
+
+    /// The connection string: `--database-url`, else `POSTGRES_URL`, else `DATABASE_URL`.
+    pub(crate) fn database_url(&self) -> Result<viben_db::DatabaseUrl, Failure> {
+        match &self.database_url {
+            Some(url) => Ok(viben_db::DatabaseUrl::new(url.clone())),
+            None => viben_db::DatabaseUrl::from_env().map_err(connect_failure),
+        }
+    }
+}
+
+fn connect_failure(err: viben_db::ConnectError) -> Failure {
+    match err {
+        viben_db::ConnectError::MissingUrl => Failure::with_hint(
+            "no database connection string",
+            "pass --database-url URL, or set POSTGRES_URL or DATABASE_URL \
+             (postgres://user:password@host:5432/db)",
+        ),
+        other => other.into(),
     }
 }

@@ -1,11 +1,15 @@
 #![doc = include_str!("../README.md")]
 
 pub mod catalog;
+pub mod drizzle;
 mod error;
+pub mod generate;
 pub mod indexes;
 pub mod migrate;
+pub mod migration_files;
 pub mod models;
 mod pool;
+pub mod print_schema;
 pub mod push;
 /// The tables as Diesel sees them: `diesel print-schema` output, never edited by hand.
 #[expect(

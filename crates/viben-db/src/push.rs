@@ -144,8 +144,20 @@ pub fn plan(
 ) -> Result<PushPlan, MigrationError> {
     let expected = migrations.latest_schema()?;
     let live = Schema::of(&catalog::read(conn)?);
+    Ok(plan_between(&expected, &live, |table| {
+        row_count(conn, table).map(Some)
+    })?)
+}
+
+/// The statements that bring `live` to `expected`; `rows` counts the rows a type change
+/// rewrites (`None` where nobody needs to know, as when `db generate` writes a migration).
+pub(crate) fn plan_between(
+    expected: &Schema,
+    live: &Schema,
+    mut rows: impl FnMut(&str) -> Result<Option<i64>, QueryError>,
+) -> Result<PushPlan, QueryError> {
     // The recommended indexes are known extras: not drift, and not worth listing.
-    let differences: Vec<Difference> = catalog::diff(&expected, &live)
+    let differences: Vec<Difference> = catalog::diff(expected, live)
         .into_iter()
         .filter(|d| !crate::indexes::is_recommended(d))
         .collect();
@@ -196,7 +208,7 @@ pub fn plan(
             | Difference::ExtraIndex { .. }
             | Difference::ColumnOrder { .. } => plan.left_alone.push(difference),
             Difference::MissingColumn { table, column } => {
-                if let Some(sql) = difference.repair_sql(&expected) {
+                if let Some(sql) = difference.repair_sql(expected) {
                     plan.steps.push(PushStep {
                         summary: format!("add column {table}.{column}"),
                         sql,
@@ -210,13 +222,13 @@ pub fn plan(
                 expected: want,
                 found,
             } => {
-                if let Some(sql) = difference.repair_sql(&expected) {
+                if let Some(sql) = difference.repair_sql(expected) {
                     later.push((
                         Stage::Column,
                         PushStep {
                             summary: format!("change {table}.{column} from {found} to {want}"),
                             sql,
-                            rewrites_rows: Some(row_count(conn, table)?),
+                            rewrites_rows: rows(table)?,
                         },
                     ));
                 }
@@ -230,7 +242,7 @@ pub fn plan(
                     Difference::MissingIndex { .. } | Difference::WrongIndex { .. } => Stage::Index,
                     _ => Stage::Column,
                 };
-                if let Some(sql) = other.repair_sql(&expected) {
+                if let Some(sql) = other.repair_sql(expected) {
                     later.push((
                         stage,
                         PushStep {

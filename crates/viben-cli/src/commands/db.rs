@@ -1,4 +1,4 @@
-//! `viben db migrate | status | check | adopt | revert`
+//! `viben db migrate | status | check | adopt | push | indexes | revert`
 
 use std::io::IsTerminal as _;
 
@@ -16,6 +16,7 @@ pub(crate) fn run(context: &Context, command: DbCommand) -> Result<(), Failure> 
     match command {
         DbCommand::Users(command) => super::users::run(context, command),
         DbCommand::Schema(command) => schema(context, command),
+        DbCommand::Files(command) => super::migration_files::run(context, command),
     }
 }
 

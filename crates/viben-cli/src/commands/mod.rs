@@ -5,6 +5,7 @@ mod channels;
 mod check;
 mod db;
 mod doctor;
+mod migration_files;
 mod models;
 mod providers;
 mod sessions;

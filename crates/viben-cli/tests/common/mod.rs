@@ -35,10 +35,18 @@ impl Run {
 }
 
 /// Runs `viben --home <home> args...` with no database variables set (unless `url` is given,
-/// which is passed as `--database-url`) and `stdin` as standard input.
+/// which is passed as `--database-url`) and `stdin` as standard input, in `home` as the current
+/// folder (the system's temporary folder while `home` does not exist): a command that looks
+/// for project files (`db generate` reads the nearest diesel.toml) must not find the
+/// workspace's and write into it.
 pub(crate) fn viben_with(home: &Path, url: Option<&str>, stdin: &str, args: &[&str]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_viben"));
     command
+        .current_dir(if home.is_dir() {
+            home.to_path_buf()
+        } else {
+            std::env::temp_dir()
+        })
         .arg("--home")
         .arg(home)
         .env_remove("POSTGRES_URL")
