@@ -11,7 +11,6 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
-use serde::Deserialize;
 use serde_json::json;
 use viben_db::QueryError;
 use viben_db::users::{self, UserCursor};
@@ -507,41 +506,57 @@ fn csv_user(record: &csv::StringRecord, columns: &[Option<usize>]) -> Result<New
     })
 }
 
-/// A JSON-lines record: the columns as keys, `null` or absent for a missing value.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UserLine {
-    id: Option<String>,
-    email: String,
-    username: String,
-    display_name: Option<String>,
-    avatar_url: Option<String>,
-    github_username: Option<String>,
-    email_verified: Option<bool>,
-    role: Option<String>,
-}
-
+/// A JSON-lines record: an object with the [`COLUMNS`] as keys, `null` or absent for a missing
+/// value. Read field by field rather than through serde's derive, so a wrong value names its
+/// field (`email_verified is "yes"`), which serde's type errors do not.
 fn json_user(text: &str) -> Result<NewUser, String> {
-    let line: UserLine = serde_json::from_str(text).map_err(|err| {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|err| {
         // serde_json ends its message with "at line 1 column N"; the line is ours to name.
         let message = err.to_string();
         let message = message
             .rsplit_once(" at line ")
             .map_or(message.as_str(), |(head, _)| head);
-        format!("not a user object: {message} (column {})", err.column())
+        format!("not valid JSON: {message} (column {})", err.column())
     })?;
-    if line.role.as_deref().is_some_and(|r| r.trim().is_empty()) {
+    let serde_json::Value::Object(fields) = value else {
+        return Err(
+            "not a JSON object; write one {\"email\": ..., \"username\": ...} per line".into(),
+        );
+    };
+    if let Some(unknown) = fields.keys().find(|key| !COLUMNS.contains(&key.as_str())) {
+        return Err(format!(
+            "unknown field {unknown:?}; the fields are {}",
+            COLUMNS.join(", ")
+        ));
+    }
+    let text = |name: &str| match fields.get(name) {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(value)) => Ok(Some(value.clone())),
+        Some(other) => Err(format!("{name} is {other}; write a string or null")),
+    };
+    let required = |name: &str| text(name)?.ok_or_else(|| format!("{name} is missing"));
+    let email_verified = match fields.get("email_verified") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::Bool(verified)) => Some(*verified),
+        Some(other) => {
+            return Err(format!(
+                "email_verified is {other}; write true, false or null"
+            ));
+        }
+    };
+    let role = text("role")?;
+    if role.as_deref().is_some_and(|r| r.trim().is_empty()) {
         return Err("role is empty; leave it out or write null for the default".to_owned());
     }
     Ok(NewUser {
-        id: line.id,
-        email: line.email,
-        username: line.username,
-        display_name: line.display_name,
-        avatar_url: line.avatar_url,
-        github_username: line.github_username,
-        email_verified: line.email_verified,
-        role: line.role.map(Role::from),
+        id: text("id")?,
+        email: required("email")?,
+        username: required("username")?,
+        display_name: text("display_name")?,
+        avatar_url: text("avatar_url")?,
+        github_username: text("github_username")?,
+        email_verified,
+        role: role.map(Role::from),
     })
 }
 
