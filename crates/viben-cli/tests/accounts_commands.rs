@@ -67,7 +67,7 @@ fn two_users() -> TestDatabase {
         let mut new = NewUser::new(format!("{name}@example.com"), name);
         new.id = Some(format!("u-{name}"));
         new.avatar_url = Some(format!("https://x.io/{name}.png"));
-        users::create(&mut conn, &new).unwrap();
+        users::create(&mut conn, &new).expect("the user is created");
     }
     database
 }
