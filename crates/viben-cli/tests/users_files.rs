@@ -371,13 +371,33 @@ fn export_reads_every_page_and_json_prints_a_summary() {
 }
 
 #[test]
-fn export_json_without_a_file_is_a_usage_error_and_a_bad_folder_keeps_nothing() {
+fn export_json_to_stdout_is_one_document_and_a_bad_folder_keeps_nothing() {
     let home = home();
     let h = home.path();
     let database = TestDatabase::new();
-    let run = db(h, &database, &["--json", "db", "users", "export"]);
-    assert_eq!(run.code, 2, "{run:?}");
-    assert!(run.stdout.is_empty(), "{run:?}");
+    let empty = db(h, &database, &["--json", "db", "users", "export"]).json();
+    assert_eq!(empty, serde_json::json!({ "users": [] }));
+    db_stdin(
+        h,
+        &database,
+        AWKWARD,
+        &["db", "users", "import", "-", "--format", "jsonl"],
+    )
+    .ok();
+    let document = db(h, &database, &["--json", "db", "users", "export"]).json();
+    let listed = document["users"].as_array().unwrap();
+    assert_eq!(listed.len(), 3);
+    assert_eq!(listed[1]["display_name"], "Zoë\nSecond line");
+    assert_eq!(listed[2]["avatar_url"], serde_json::Value::Null);
+    let run = db(
+        h,
+        &database,
+        &["--json", "db", "users", "export", "--format", "csv"],
+    );
+    assert_eq!(
+        run.code, 2,
+        "CSV on stdout is not one JSON document: {run:?}"
+    );
     let missing = h.join("no-such-folder").join("users.csv");
     let err = db(
         h,

@@ -608,17 +608,26 @@ pub(crate) fn export(
         })?,
         (None, None) => UserFileFormat::Jsonl,
     };
-    if output.is_none() && output::json() {
+    // `--json` promises one JSON document on stdout: without -o, the users themselves become
+    // that document, `{"users": [...]}`, still written a page at a time.
+    let document = output.is_none() && output::json();
+    if document && format == UserFileFormat::Csv {
         return Err(Failure::usage(
-            "--json prints a summary, and without -o the users themselves go to standard output",
-            "pass -o FILE to write the users to a file and print the summary as JSON, or \
-             leave out --json",
+            "--format csv writes CSV to standard output, which --json would make one JSON \
+             document",
+            "pass -o FILE to write the CSV to a file (the summary is then the JSON), or leave \
+             out --format csv",
         ));
     }
     let mut conn = context.connect()?;
     let Some(path) = output else {
         let stdout = io::stdout();
         let mut sink = BufWriter::new(stdout.lock());
+        let format = if document {
+            Layout::JsonDocument
+        } else {
+            Layout::Lines(format)
+        };
         return match write_users(&mut conn, format, &mut sink, None) {
             Ok(_) => sink.flush().map_err(Failure::output),
             Err(ExportStop::Query(err)) => Err(err.into()),
@@ -642,7 +651,12 @@ pub(crate) fn export(
         .tempfile_in(folder)
         .map_err(|err| cannot_write(&err))?;
     let mut sink = BufWriter::new(temporary.as_file());
-    let exported = match write_users(&mut conn, format, &mut sink, Some("exporting users")) {
+    let exported = match write_users(
+        &mut conn,
+        Layout::Lines(format),
+        &mut sink,
+        Some("exporting users"),
+    ) {
         Ok(exported) => exported,
         Err(ExportStop::Query(err)) => return Err(err.into()),
         Err(ExportStop::Write(err)) => return Err(cannot_write(&err)),
@@ -675,7 +689,7 @@ pub(crate) fn export(
 /// longer than it takes to write it. With `label`, a progress bar counts the users.
 fn write_users(
     conn: &mut viben_db::PgConnection,
-    format: UserFileFormat,
+    layout: Layout,
     sink: &mut dyn Write,
     label: Option<&str>,
 ) -> Result<u64, ExportStop> {
@@ -690,13 +704,17 @@ fn write_users(
                 }
                 None => None,
             };
-            let mut writer = match format {
-                UserFileFormat::Csv => {
+            let mut writer = match layout {
+                Layout::Lines(UserFileFormat::Csv) => {
                     let mut writer = csv::Writer::from_writer(&mut *sink);
                     writer.write_record(COLUMNS)?;
                     Writer::Csv(Box::new(writer))
                 }
-                UserFileFormat::Jsonl => Writer::Jsonl(&mut *sink),
+                Layout::Lines(UserFileFormat::Jsonl) => Writer::Jsonl(&mut *sink),
+                Layout::JsonDocument => {
+                    sink.write_all(b"{\"users\": [")?;
+                    Writer::JsonDocument(&mut *sink)
+                }
             };
             let mut after: Option<UserCursor> = None;
             let mut written = 0u64;
@@ -710,9 +728,14 @@ fn write_users(
                                 .map_err(io::Error::from)?;
                             sink.write_all(b"\n")?;
                         }
+                        Writer::JsonDocument(sink) => {
+                            sink.write_all(if written == 0 { b"\n  " } else { b",\n  " })?;
+                            serde_json::to_writer(&mut **sink, &json_line(user))
+                                .map_err(io::Error::from)?;
+                        }
                     }
+                    written += 1;
                 }
-                written += page.items.len() as u64;
                 if let Some(progress) = &progress {
                     progress.advance(page.items.len() as u64);
                 }
@@ -721,8 +744,12 @@ fn write_users(
                     None => break,
                 }
             }
-            if let Writer::Csv(writer) = &mut writer {
-                writer.flush()?;
+            match &mut writer {
+                Writer::Csv(writer) => writer.flush()?,
+                Writer::JsonDocument(sink) => {
+                    sink.write_all(if written == 0 { b"]}\n" } else { b"\n]}\n" })?;
+                }
+                Writer::Jsonl(_) => {}
             }
             if let Some(progress) = progress {
                 progress.finish();
@@ -731,10 +758,17 @@ fn write_users(
         })
 }
 
-/// Where export writes its rows, in the chosen format.
+/// How export lays the users out: a file format, or (`--json` to stdout) one JSON document.
+enum Layout {
+    Lines(UserFileFormat),
+    JsonDocument,
+}
+
+/// Where export writes its rows, in the chosen layout.
 enum Writer<'a> {
     Csv(Box<csv::Writer<&'a mut dyn Write>>),
     Jsonl(&'a mut dyn Write),
+    JsonDocument(&'a mut dyn Write),
 }
 
 /// A user's cells in [`COLUMNS`] order; a missing value is an empty cell.
