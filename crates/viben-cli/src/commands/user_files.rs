@@ -11,6 +11,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
+use serde::Serialize;
 use serde_json::json;
 use viben_db::QueryError;
 use viben_db::users::{self, UserCursor};
@@ -785,16 +786,29 @@ fn csv_fields(user: &User) -> [&str; 8] {
     ]
 }
 
-/// A user as one JSON object with the [`COLUMNS`] as keys.
-fn json_line(user: &User) -> serde_json::Value {
-    json!({
-        "id": user.id,
-        "email": user.email,
-        "username": user.username,
-        "display_name": user.display_name,
-        "avatar_url": user.avatar_url,
-        "github_username": user.github_username,
-        "email_verified": user.email_verified,
-        "role": user.role.as_str(),
-    })
+/// A user as one JSON object with the [`COLUMNS`] as keys, serialized straight from borrowed
+/// fields (no `serde_json::Value` built per user).
+#[derive(Serialize)]
+struct JsonLine<'a> {
+    id: &'a str,
+    email: &'a str,
+    username: &'a str,
+    display_name: Option<&'a str>,
+    avatar_url: Option<&'a str>,
+    github_username: Option<&'a str>,
+    email_verified: bool,
+    role: &'a str,
+}
+
+fn json_line(user: &User) -> JsonLine<'_> {
+    JsonLine {
+        id: &user.id,
+        email: &user.email,
+        username: &user.username,
+        display_name: user.display_name.as_deref(),
+        avatar_url: user.avatar_url.as_deref(),
+        github_username: user.github_username.as_deref(),
+        email_verified: user.email_verified,
+        role: user.role.as_str(),
+    }
 }
