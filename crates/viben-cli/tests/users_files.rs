@@ -51,6 +51,7 @@ fn a_csv_file_imports_every_row_in_any_column_order_and_prints_a_summary() {
         &["db", "users", "import", &file, "--batch-size", "2"],
     );
     assert_eq!(run.ok(), format!("3 users imported from {file}\n"));
+    assert_eq!(run.stderr, "", "no progress bar drawn into a pipe");
     assert_eq!(count(&database), 3);
     let mut conn = database.connection();
     let ada = users::get_by_id(&mut conn, "u-ada").unwrap();
