@@ -7,6 +7,7 @@
 //! pages inside one REPEATABLE READ snapshot and writes each page before reading the next.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::Path;
@@ -250,12 +251,18 @@ impl Importer {
         ];
         for (field, value) in keys {
             let Some(value) = value else { continue };
-            if let Some(first) = self.seen.get(&(field, value.clone())) {
-                return Err(format!(
-                    "{field} {value:?} is already on line {first} of this file"
-                ));
+            match self.seen.entry((field, value)) {
+                Entry::Occupied(first) => {
+                    return Err(format!(
+                        "{field} {:?} is already on line {} of this file",
+                        first.key().1,
+                        first.get()
+                    ));
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(line);
+                }
             }
-            self.seen.insert((field, value), line);
         }
         Ok(user)
     }
