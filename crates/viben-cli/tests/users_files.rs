@@ -65,6 +65,21 @@ fn a_csv_file_imports_every_row_in_any_column_order_and_prints_a_summary() {
 }
 
 #[test]
+fn a_spreadsheets_csv_with_a_byte_order_mark_and_crlf_lines_imports() {
+    let home = home();
+    let database = TestDatabase::new();
+    let file = write(
+        home.path(),
+        "USERS.CSV",
+        "\u{feff}email,username,display_name\r\nada@example.com,ada,\"Ada\r\nLovelace\"\r\n",
+    );
+    let run = db(home.path(), &database, &["db", "users", "import", &file]);
+    assert_eq!(run.ok(), format!("1 user imported from {file}\n"));
+    let ada = users::get_by_username(&mut database.connection(), "ada").unwrap();
+    assert_eq!(ada.display_name.as_deref(), Some("Ada\r\nLovelace"));
+}
+
+#[test]
 fn a_duplicate_within_the_file_names_both_lines_and_nothing_is_imported() {
     let home = home();
     let database = TestDatabase::new();
