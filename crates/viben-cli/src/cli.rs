@@ -69,6 +69,30 @@ pub(crate) enum Command {
     Db(DbCommand),
     /// Check the store and, when a database URL is set, the database; print what to fix
     Doctor,
+    /// Print a shell completion script: `source <(viben completions bash)`
+    Completions {
+        /// The shell to complete in
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+    /// Print the manual page (roff) for `man -l -`, or write one page per command
+    Man {
+        /// Write viben.1 and one page per subcommand (viben-db-users-import.1, ...) into this
+        /// folder instead of printing viben.1
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
+}
+
+/// A shell `viben completions` writes a script for.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum CompletionShell {
+    /// Bash: `source <(viben completions bash)` in ~/.bashrc
+    Bash,
+    /// Zsh: `viben completions zsh > "${fpath[1]}/_viben"`
+    Zsh,
+    /// Fish: `viben completions fish > ~/.config/fish/completions/viben.fish`
+    Fish,
 }
 
 /// Whether to print JSON, for the commands that read it from their own arguments.
@@ -375,6 +399,9 @@ pub(crate) enum DbCommand {
     /// Web users
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Users' OAuth connections (access tokens are never printed)
+    #[command(subcommand)]
+    Connections(ConnectionsCommand),
 }
 
 /// The commands that work on the schema and its migrations.
@@ -498,6 +525,118 @@ pub(crate) enum UsersCommand {
     Delete {
         /// The user's id
         id: String,
+    },
+    /// Change a user's fields (at least one); the others stay as they are
+    Update {
+        /// The user's id, email or username
+        key: String,
+        #[command(flatten)]
+        fields: UserFields,
+    },
+    /// Add users from a CSV or JSON-lines file, all or nothing, through COPY
+    Import {
+        /// The file to read (`-` for standard input, which needs --format)
+        file: PathBuf,
+        /// The file's format [default: from its extension: .csv, or .jsonl/.ndjson]
+        #[arg(long, value_enum)]
+        format: Option<UserFileFormat>,
+        /// Rows sent per COPY statement (all of them in one transaction)
+        #[arg(long, default_value_t = 5000, value_name = "N",
+              value_parser = clap::value_parser!(u32).range(1..))]
+        batch_size: u32,
+    },
+    /// Write every user, streamed a page at a time, in the columns `import` reads
+    Export {
+        /// The format [default: from the -o file's extension, else jsonl]
+        #[arg(long, value_enum)]
+        format: Option<UserFileFormat>,
+        /// Write to this file (replaced only once complete) instead of standard output
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// The user fields `update` takes: each one given is changed, the others stay.
+#[derive(Debug, Args, Default)]
+pub(crate) struct UserFields {
+    /// New email address
+    #[arg(long)]
+    pub(crate) email: Option<String>,
+    /// New username
+    #[arg(long)]
+    pub(crate) username: Option<String>,
+    /// Name shown to people
+    #[arg(long, conflicts_with = "no_display_name")]
+    pub(crate) display_name: Option<String>,
+    /// Clear the display name
+    #[arg(long)]
+    pub(crate) no_display_name: bool,
+    /// URL of the avatar image
+    #[arg(long, value_name = "URL", conflicts_with = "no_avatar_url")]
+    pub(crate) avatar_url: Option<String>,
+    /// Clear the avatar URL
+    #[arg(long)]
+    pub(crate) no_avatar_url: bool,
+    /// GitHub login
+    #[arg(long, value_name = "LOGIN", conflicts_with = "no_github_username")]
+    pub(crate) github_username: Option<String>,
+    /// Clear the GitHub login
+    #[arg(long)]
+    pub(crate) no_github_username: bool,
+    /// Role: user, admin (or another role the web app knows)
+    #[arg(long)]
+    pub(crate) role: Option<String>,
+    /// Whether the email address is verified
+    #[arg(long, value_name = "true|false", action = clap::ArgAction::Set)]
+    pub(crate) email_verified: Option<bool>,
+}
+
+/// The formats `db users import` reads and `db users export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum UserFileFormat {
+    /// Comma-separated values with a header line naming the columns
+    Csv,
+    /// One JSON object per line
+    Jsonl,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConnectionsCommand {
+    /// List a user's OAuth connections, oldest first (tokens shown as ***)
+    List {
+        /// The user's id, email or username
+        user: String,
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Link a user to an identity at an OAuth provider (or replace that link's token)
+    Link {
+        /// The user's id, email or username
+        user: String,
+        /// The provider: github, google (or another the web app knows)
+        #[arg(long)]
+        provider: String,
+        /// The user's id at the provider
+        #[arg(long, value_name = "ID")]
+        provider_user_id: String,
+        /// Read the access token from standard input (its first line), so it stays out of
+        /// shell history
+        #[arg(long, conflicts_with = "access_token_env")]
+        access_token_stdin: bool,
+        /// Read the access token from this environment variable (the name, not the token)
+        #[arg(long, value_name = "VAR")]
+        access_token_env: Option<String>,
+    },
+    /// Remove a user's connection to a provider
+    Unlink {
+        /// The user's id, email or username
+        user: String,
+        /// The provider
+        #[arg(long)]
+        provider: String,
+        /// Which identity, when the user has several at this provider
+        #[arg(long, value_name = "ID")]
+        provider_user_id: Option<String>,
     },
 }
 

@@ -450,6 +450,47 @@ fn bulk_insert_with_a_taken_email_inserts_nothing_and_names_the_field() {
 }
 
 #[test]
+fn taken_names_each_stored_value_of_a_batch_by_position_and_field() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    let mut stored = new_user(1);
+    stored.id = Some("u-stored".into());
+    users::create(&mut conn, &stored).unwrap();
+    let mut same_id = new_user(2);
+    same_id.id = Some("u-stored".into());
+    let batch = vec![
+        new_user(3),
+        NewUser::new("user1@example.com", "fresh"),
+        same_id,
+        NewUser::new("other@example.com", "user1"),
+        NewUser::new("USER1@example.com", "fresh2"),
+    ];
+    let taken = users::taken(&mut conn, &batch).unwrap();
+    let found: Vec<(usize, &str)> = taken.iter().map(|t| (t.index, t.field)).collect();
+    assert_eq!(found, [(1, "email"), (2, "id"), (3, "username")]);
+    assert!(users::taken(&mut conn, &[]).unwrap().is_empty());
+}
+
+#[test]
+fn check_new_refuses_what_create_refuses_without_a_database() {
+    assert!(users::check_new(&new_user(1)).is_ok());
+    let err = users::check_new(&NewUser::new("not-an-email", "ada")).unwrap_err();
+    assert!(matches!(err, QueryError::Validation(_)), "{err:?}");
+    let mut nul = new_user(1);
+    nul.display_name = Some("a\0b".into());
+    let err = users::check_new(&nul).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            QueryError::NulByte {
+                field: "display_name"
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
 fn chunked_bulk_insert_inserts_every_row() {
     let db = TestDatabase::new();
     let mut conn = db.connection();

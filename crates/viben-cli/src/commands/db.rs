@@ -15,6 +15,7 @@ use crate::output::{self, Table, done, print_json, say};
 pub(crate) fn run(context: &Context, command: DbCommand) -> Result<(), Failure> {
     match command {
         DbCommand::Users(command) => super::users::run(context, command),
+        DbCommand::Connections(command) => super::connections::run(context, command),
         DbCommand::Schema(command) => schema(context, command),
         DbCommand::Files(command) => super::migration_files::run(context, command),
     }

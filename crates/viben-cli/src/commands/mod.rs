@@ -3,6 +3,8 @@
 mod agents;
 mod channels;
 mod check;
+mod completions;
+mod connections;
 mod db;
 mod doctor;
 mod migration_files;
@@ -10,8 +12,12 @@ mod models;
 mod providers;
 mod sessions;
 mod telemetry;
+mod user_files;
 mod users;
 
+use std::io::Read;
+
+use viben_model::Secret;
 use viben_store::{Store, StoreError};
 
 use crate::cli::Command;
@@ -31,6 +37,8 @@ pub(crate) fn run(context: &Context, command: Command) -> Result<(), Failure> {
         Command::Check => check::check(context),
         Command::Db(command) => db::run(context, command),
         Command::Doctor => doctor::run(context),
+        Command::Completions { shell } => completions::completions(shell),
+        Command::Man { out_dir } => completions::man(out_dir.as_deref()),
     }
 }
 
@@ -58,4 +66,43 @@ pub(crate) fn warn_if_unknown_model(store: &Store, model: &str, provider: &str) 
         Ok(_) => {}
         Err(err) => Failure::warn(viben_model::Report(&err)),
     }
+}
+
+/// A secret (an API key, an access token) is the first line of standard input; `what` names it
+/// in errors, `example` is a command line that pipes one in.
+///
+/// Secrets are one line. Password managers print more: `pass show` puts the password on the
+/// first line and notes (`login: …`, `url: …`) after it, by its own convention, so the first
+/// line is the secret and the rest is ignored with a warning that does not quote it.
+pub(crate) fn read_secret_from_stdin(what: &str, example: &str) -> Result<Secret, Failure> {
+    let mut bytes = Vec::new();
+    std::io::stdin().read_to_end(&mut bytes)?;
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Err(Failure::with_hint(
+            format!("the {what} on standard input is not UTF-8 text"),
+            format!("pipe the {what} as text, e.g. `{example}`"),
+        ));
+    };
+    let mut lines = text.lines();
+    let secret = lines.next().unwrap_or("").trim();
+    if secret.is_empty() {
+        return Err(Failure::with_hint(
+            format!("no {what} on the first line of standard input"),
+            format!("pipe the {what} in, e.g. `{example}`"),
+        ));
+    }
+    if secret.chars().any(char::is_control) {
+        return Err(Failure::with_hint(
+            format!("the {what} on standard input holds control characters"),
+            format!("pipe the {what} alone, without escape sequences"),
+        ));
+    }
+    let ignored = lines.filter(|line| !line.trim().is_empty()).count();
+    if ignored > 0 {
+        Failure::warn(format!(
+            "used the first line of standard input as the {what} and ignored {ignored} more \
+             line(s) (password managers print notes after the password)"
+        ));
+    }
+    Ok(Secret::new(secret))
 }

@@ -1,11 +1,10 @@
 //! `viben providers ...`
 
-use std::io::Read;
-
 use viben_model::{ProviderConfig, Secret};
 
 use crate::cli::ProvidersCommand;
 use crate::commands::models::yes_no;
+use crate::commands::read_secret_from_stdin;
 use crate::context::Context;
 use crate::failure::Failure;
 use crate::output::{Table, cell, done, extra_rows, print_json};
@@ -66,7 +65,10 @@ pub(crate) fn run(context: &Context, command: ProvidersCommand) -> Result<(), Fa
                 ));
             }
             let api_key = if api_key_stdin {
-                Some(read_key_from_stdin()?)
+                Some(read_secret_from_stdin(
+                    "API key",
+                    "pass show anthropic | viben providers set anthropic --api-key-stdin",
+                )?)
             } else {
                 None
             };
@@ -100,44 +102,4 @@ fn key_source(provider: &ProviderConfig) -> String {
         (None, Some(var)) => format!("${var}"),
         (None, None) => "-".into(),
     }
-}
-
-/// The key is the first line of standard input.
-///
-/// API keys are one line. Password managers print more: `pass show` puts the password on the
-/// first line and notes (`login: …`, `url: …`) after it, by its own convention, so the first
-/// line is the key and the rest is ignored with a warning that does not quote it.
-fn read_key_from_stdin() -> Result<Secret, Failure> {
-    let mut bytes = Vec::new();
-    std::io::stdin().read_to_end(&mut bytes)?;
-    let Ok(text) = String::from_utf8(bytes) else {
-        return Err(Failure::with_hint(
-            "the API key on standard input is not UTF-8 text",
-            "pipe the key as text, e.g. `pass show anthropic | viben providers set anthropic \
-             --api-key-stdin`",
-        ));
-    };
-    let mut lines = text.lines();
-    let key = lines.next().unwrap_or("").trim();
-    if key.is_empty() {
-        return Err(Failure::with_hint(
-            "no API key on the first line of standard input",
-            "pipe the key in, e.g. `pass show anthropic | viben providers set anthropic \
-             --api-key-stdin`",
-        ));
-    }
-    if key.chars().any(char::is_control) {
-        return Err(Failure::with_hint(
-            "the API key on standard input holds control characters",
-            "pipe the key alone, without escape sequences",
-        ));
-    }
-    let ignored = lines.filter(|line| !line.trim().is_empty()).count();
-    if ignored > 0 {
-        Failure::warn(format!(
-            "used the first line of standard input as the key and ignored {ignored} more \
-             line(s) (password managers print notes after the password)"
-        ));
-    }
-    Ok(Secret::new(key))
 }

@@ -1,23 +1,43 @@
-//! `viben db users list | show | create | delete`
+//! `viben db users list | show | create | delete | update` (import and export are in
+//! [`super::user_files`])
 
 use serde_json::{Value, json};
 use viben_db::QueryError;
 use viben_db::users::{self, UserCursor, UserMatch};
-use viben_model::{NewUser, OAuthConnection, Secret, User, UserWithConnections};
+use viben_model::{NewUser, OAuthConnection, Role, Secret, User, UserPatch, UserWithConnections};
 
-use crate::cli::UsersCommand;
+use crate::cli::{UserFields, UsersCommand};
 use crate::context::Context;
 use crate::failure::Failure;
 use crate::output::{self, Table, cell, done, print_json, say};
 
 pub(crate) fn run(context: &Context, command: UsersCommand) -> Result<(), Failure> {
-    let mut conn = context.connect()?;
     match command {
+        UsersCommand::Import {
+            file,
+            format,
+            batch_size,
+        } => super::user_files::import(context, &file, format, batch_size),
+        UsersCommand::Export { format, output } => {
+            super::user_files::export(context, format, output.as_deref())
+        }
+        UsersCommand::Update { key, fields } => {
+            // The flags are checked before connecting: a wrong command line costs no round trip.
+            let patch = patch_of(fields)?;
+            let mut conn = context.connect()?;
+            let (_, user) = find(&mut conn, &key)?;
+            let updated = users::update(&mut conn, &user.id, &patch)?;
+            if output::json() {
+                return print_json(&user_json(&updated));
+            }
+            done(&format!("updated user {} ({})", updated.id, updated.email))
+        }
         UsersCommand::List {
             limit,
             after,
             format,
         } => {
+            let mut conn = context.connect()?;
             let after = after.as_deref().map(str::parse::<UserCursor>).transpose()?;
             let page = users::list(&mut conn, after.as_ref(), limit)?;
             let next = page.next.as_ref().map(UserCursor::to_string);
@@ -47,6 +67,7 @@ pub(crate) fn run(context: &Context, command: UsersCommand) -> Result<(), Failur
             Ok(())
         }
         UsersCommand::Show { key, format } => {
+            let mut conn = context.connect()?;
             let (rule, user) = find(&mut conn, &key)?;
             let found = users::get_with_connections(&mut conn, &user.id)?;
             if format.json {
@@ -90,6 +111,7 @@ pub(crate) fn run(context: &Context, command: UsersCommand) -> Result<(), Failur
             display_name,
             id,
         } => {
+            let mut conn = context.connect()?;
             let mut new = NewUser::new(email, username);
             new.display_name = display_name;
             new.id = id;
@@ -100,16 +122,68 @@ pub(crate) fn run(context: &Context, command: UsersCommand) -> Result<(), Failur
             done(&format!("created user {} ({})", user.id, user.email))
         }
         UsersCommand::Delete { id } => {
+            let mut conn = context.connect()?;
             users::delete(&mut conn, &id)?;
             done(&format!("deleted user {id}"))
         }
     }
 }
 
+/// The patch `update` applies: each flag given sets its field, each `--no-…` flag clears one.
+/// An empty value is refused rather than stored: clearing is spelled `--no-…`, so a variable
+/// that expanded to nothing (`--avatar-url "$URL"`) does not erase a field by accident.
+fn patch_of(fields: UserFields) -> Result<UserPatch, Failure> {
+    let non_empty = |flag: &str, value: Option<String>| match value {
+        Some(value) if value.trim().is_empty() => {
+            let clear = match flag {
+                "display-name" | "avatar-url" | "github-username" => {
+                    format!("to clear it, pass --no-{flag}")
+                }
+                _ => format!("give a value to --{flag}, or leave the flag out"),
+            };
+            Err(Failure::usage(format!("--{flag} is empty"), clear))
+        }
+        other => Ok(other),
+    };
+    let optional = |value: Option<String>, clear: bool| {
+        if clear { Some(None) } else { value.map(Some) }
+    };
+    let patch = UserPatch {
+        email: non_empty("email", fields.email)?,
+        username: non_empty("username", fields.username)?,
+        display_name: optional(
+            non_empty("display-name", fields.display_name)?,
+            fields.no_display_name,
+        ),
+        avatar_url: optional(
+            non_empty("avatar-url", fields.avatar_url)?,
+            fields.no_avatar_url,
+        ),
+        github_username: optional(
+            non_empty("github-username", fields.github_username)?,
+            fields.no_github_username,
+        ),
+        email_verified: fields.email_verified,
+        role: non_empty("role", fields.role)?.map(Role::from),
+    };
+    if patch.is_empty() {
+        return Err(Failure::usage(
+            "nothing to change",
+            "pass at least one of --email, --username, --display-name, --avatar-url, \
+             --github-username, --role, --email-verified (or --no-display-name, \
+             --no-avatar-url, --no-github-username); see `viben db users update --help`",
+        ));
+    }
+    Ok(patch)
+}
+
 /// The user whose id, email or username is `key`, and which of the three matched
 /// ([`users::find_by_key`]); when the key also matches other users by a later rule (an id
 /// that is another user's username), a warning names them, so the choice is never silent.
-fn find(conn: &mut viben_db::PgConnection, key: &str) -> Result<(&'static str, User), Failure> {
+pub(crate) fn find(
+    conn: &mut viben_db::PgConnection,
+    key: &str,
+) -> Result<(&'static str, User), Failure> {
     let matches = match users::find_by_key(conn, key) {
         Ok(matches) => matches,
         Err(err @ QueryError::NotFound { .. }) => {
@@ -155,7 +229,7 @@ pub(crate) fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "'\\''"))
 }
 
-fn user_json(user: &User) -> Value {
+pub(crate) fn user_json(user: &User) -> Value {
     json!({
         "id": user.id,
         "email": user.email,
@@ -170,7 +244,7 @@ fn user_json(user: &User) -> Value {
     })
 }
 
-fn connection_json(connection: &OAuthConnection) -> Value {
+pub(crate) fn connection_json(connection: &OAuthConnection) -> Value {
     json!({
         "id": connection.id,
         "user_id": connection.user_id,

@@ -146,7 +146,10 @@ impl From<UserRow> for model::User {
     }
 }
 
-fn check_new(new: &model::NewUser) -> Result<(), QueryError> {
+/// The checks [`create`] and [`bulk_insert`] run on a new user before writing it: viben-model's
+/// rules (email, username), a given id findable as typed, no NUL byte in any text. For callers
+/// that read users from a file and want to name the bad line before a batch is sent.
+pub fn check_new(new: &model::NewUser) -> Result<(), QueryError> {
     new.validate()?;
     if let Some(id) = &new.id {
         check_id(id)?;
@@ -613,6 +616,75 @@ pub fn delete(conn: &mut PgConnection, id: &str) -> Result<usize, QueryError> {
 /// How many users there are.
 pub fn count(conn: &mut PgConnection) -> Result<i64, QueryError> {
     Ok(users::table.count().get_result(conn)?)
+}
+
+/// A value of a new user that a stored user already has: found by [`taken`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taken {
+    /// The position of the new user in the slice given to [`taken`].
+    pub index: usize,
+    /// The unique column whose value is taken: `id`, `email` or `username`.
+    pub field: &'static str,
+}
+
+/// Which users of a batch have an id, email or username a stored user already has, in one
+/// statement: each taken value once, in batch order (for one user: `id`, `email`, then
+/// `username`). Lets an import name the line of a duplicate before [`bulk_insert`] would fail
+/// on it; a user with no id (one is generated) is checked for email and username only.
+///
+/// Matches exactly as the unique constraints do (the email compared as written, not
+/// case-folded). A row committed after this call can still make the insert fail, with
+/// [`QueryError::AlreadyExists`].
+pub fn taken(conn: &mut PgConnection, new: &[model::NewUser]) -> Result<Vec<Taken>, QueryError> {
+    if new.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<&str> = new.iter().filter_map(|u| u.id.as_deref()).collect();
+    let emails: Vec<&str> = new.iter().map(|u| u.email.as_str()).collect();
+    let usernames: Vec<&str> = new.iter().map(|u| u.username.as_str()).collect();
+    for value in ids.iter().chain(&emails).chain(&usernames) {
+        check_text("value", value)?;
+    }
+    let stored: Vec<(String, String, String)> = users::table
+        .filter(
+            users::id
+                .eq_any(&ids)
+                .or(users::email.eq_any(&emails))
+                .or(users::username.eq_any(&usernames)),
+        )
+        .select((users::id, users::email, users::username))
+        .load(conn)?;
+    let (mut stored_ids, mut stored_emails, mut stored_usernames) = (
+        std::collections::HashSet::new(),
+        std::collections::HashSet::new(),
+        std::collections::HashSet::new(),
+    );
+    for (id, email, username) in &stored {
+        stored_ids.insert(id.as_str());
+        stored_emails.insert(email.as_str());
+        stored_usernames.insert(username.as_str());
+    }
+    let mut found = Vec::new();
+    for (index, user) in new.iter().enumerate() {
+        let checks = [
+            (
+                "id",
+                user.id.as_deref().is_some_and(|id| stored_ids.contains(id)),
+            ),
+            ("email", stored_emails.contains(user.email.as_str())),
+            (
+                "username",
+                stored_usernames.contains(user.username.as_str()),
+            ),
+        ];
+        found.extend(
+            checks
+                .into_iter()
+                .filter(|(_, is_taken)| *is_taken)
+                .map(|(field, _)| Taken { index, field }),
+        );
+    }
+    Ok(found)
 }
 
 /// Checks every user of a batch, and gives each its id (a generated one where it has none).
