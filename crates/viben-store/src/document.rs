@@ -809,7 +809,10 @@ impl Store {
             );
             return Ok(Versioned { value, revision });
         }
-        let text = crate::yaml::to_string(path, &value)?;
+        let text = match old.as_deref().zip(before.as_ref()) {
+            Some((old, before)) => edited_text(path, &shown, old, before, &value)?,
+            None => crate::yaml::to_string(path, &value)?,
+        };
         atomic::write_atomic(path, text.as_bytes(), atomic::PRIVATE_MODE, !private).inspect_err(
             |error| {
                 tracing::warn!(
@@ -867,6 +870,30 @@ impl Store {
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(StoreError::io("delete", path, e)),
+        }
+    }
+}
+
+/// The text of the changed document `value`, whose file held `old` (read as `before`): the
+/// change applied in place, so comments and layout stay; the whole document written anew
+/// when that cannot be done (with a warning saying why).
+fn edited_text<D: Document>(
+    path: &Path,
+    shown: &str,
+    old: &[u8],
+    before: &D,
+    value: &D,
+) -> Result<String> {
+    match crate::yaml::edit::in_place(path, old, before, value, D::EMPTY) {
+        Ok(text) => Ok(text),
+        Err(reason) => {
+            tracing::warn!(
+                target: crate::trace::SAVE,
+                path = %shown,
+                %reason,
+                "could not edit in place; rewriting the whole file (its comments are lost)"
+            );
+            crate::yaml::to_string(path, value)
         }
     }
 }

@@ -31,6 +31,8 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, Visitor};
 
 use crate::error::{Result, StoreError, strip_location};
 
+pub(crate) mod edit;
+
 /// The largest YAML file the store reads or writes: 1 MiB. Configuration files are a few
 /// kilobytes; a long system prompt fits many times over. The parser holds every event of a
 /// document in memory (tens of bytes each, hundreds for a flow sequence: a 4 MiB one peaked
