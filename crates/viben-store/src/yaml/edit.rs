@@ -21,8 +21,9 @@ use yaml_edit::{Mapping, ScalarStyle, ScalarValue, Sequence, YamlFile, YamlNode}
 use super::{MAX_YAML_BYTES, from_bytes, is_blank, to_string};
 
 /// Why a change could not be applied to a file's text (the save rewrites the file instead).
+/// Never holds a value from the file: it goes to the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct NotInPlace(String);
+pub(crate) struct NotInPlace(&'static str);
 
 impl fmt::Display for NotInPlace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -30,8 +31,8 @@ impl fmt::Display for NotInPlace {
     }
 }
 
-fn not_in_place(reason: impl Into<String>) -> NotInPlace {
-    NotInPlace(reason.into())
+fn not_in_place(reason: &'static str) -> NotInPlace {
+    NotInPlace(reason)
 }
 
 /// The text of `path` (now `old`, which reads as `before`) changed to hold `after`, edited in
@@ -56,7 +57,7 @@ where
     };
     let edited = if is_blank(text) {
         // Only comments: they stay, the value follows them.
-        let value = to_string(path, after).map_err(|e| not_in_place(e.to_string()))?;
+        let value = to_string(path, after).map_err(|_| not_in_place("serde cannot write it"))?;
         let mut edited = text.to_owned();
         if !edited.is_empty() && !edited.ends_with('\n') {
             edited.push('\n');
@@ -77,14 +78,12 @@ where
         Ok(_) => Err(not_in_place(
             "the edited text does not read back as the new value",
         )),
-        Err(err) => Err(not_in_place(format!(
-            "the edited text does not read back: {err}"
-        ))),
+        Err(_) => Err(not_in_place("the edited text does not read back")),
     }
 }
 
 fn to_value<T: Serialize>(value: &T) -> std::result::Result<Value, NotInPlace> {
-    serde_yaml::to_value(value).map_err(|e| not_in_place(format!("not a YAML value: {e}")))
+    serde_yaml::to_value(value).map_err(|_| not_in_place("serde cannot write it"))
 }
 
 /// `text` (one YAML document that reads as `before`) with the difference between `before`
@@ -98,7 +97,7 @@ pub(crate) fn edit_text(
         return Ok(text.to_owned());
     }
     let file = YamlFile::from_str(text)
-        .map_err(|e| not_in_place(format!("the lossless parser refused the file: {e}")))?;
+        .map_err(|_| not_in_place("the lossless parser refused the file"))?;
     let mut documents = file.documents();
     let document = documents
         .next()
@@ -296,8 +295,8 @@ fn render(value: &Value, replaced: Option<&YamlNode>) -> std::result::Result<Ren
     let scalar = match value {
         // Written as serde writes them, typed by their text as a reader types it.
         Value::Null | Value::Bool(_) | Value::Number(_) => {
-            let text = serde_yaml::to_string(value)
-                .map_err(|e| not_in_place(format!("not a YAML value: {e}")))?;
+            let text =
+                serde_yaml::to_string(value).map_err(|_| not_in_place("serde cannot write it"))?;
             ScalarValue::parse(text.trim_end())
         }
         Value::String(s) => {
@@ -316,10 +315,10 @@ fn render(value: &Value, replaced: Option<&YamlNode>) -> std::result::Result<Ren
             }
         }
         Value::Sequence(_) | Value::Mapping(_) => {
-            let text = serde_yaml::to_string(value)
-                .map_err(|e| not_in_place(format!("not a YAML value: {e}")))?;
+            let text =
+                serde_yaml::to_string(value).map_err(|_| not_in_place("serde cannot write it"))?;
             let file = YamlFile::from_str(&text)
-                .map_err(|e| not_in_place(format!("serde's text does not parse: {e}")))?;
+                .map_err(|_| not_in_place("serde's text does not parse"))?;
             let document = file
                 .documents()
                 .next()
