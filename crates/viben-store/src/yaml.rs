@@ -1,5 +1,6 @@
-//! The YAML format: the one module that names the YAML crates (yaml_serde, and yaml-rust2 for
-//! the pre-checks), with limits for hostile input.
+//! The YAML format: the one module that names the YAML crates (yaml_serde, yaml-rust2 for
+//! the pre-checks, and yaml-edit for edits in place in [`edit`]), with limits for hostile
+//! input.
 //!
 //! Guards, each tested in `tests/hostile_input.rs`:
 //! - size: callers refuse files over [`MAX_YAML_BYTES`] before reading them (the store's

@@ -27,7 +27,7 @@ pub(crate) struct NotInPlace(&'static str);
 
 impl fmt::Display for NotInPlace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.0)
     }
 }
 
@@ -67,7 +67,11 @@ where
     } else {
         let before = to_value(before)?;
         let after = to_value(after)?;
-        edit_text(text, &before, &after)?
+        // The editor is a young crate: should it panic on some text, the save falls back to a
+        // rewrite rather than failing (its tree is local to this call, so nothing is left
+        // half-changed).
+        std::panic::catch_unwind(|| edit_text(text, &before, &after))
+            .map_err(|_| not_in_place("the editor failed on this file"))??
     };
     let edited = format!("{bom}{edited}");
     if edited.len() as u64 > MAX_YAML_BYTES {

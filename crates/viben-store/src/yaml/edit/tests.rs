@@ -182,7 +182,7 @@ fn write_map(out: &mut String, map: &ValueMap, indent: usize, counter: &mut usiz
     let pad = " ".repeat(indent);
     for (key, value) in map {
         *counter += 1;
-        if *counter % 2 == 0 {
+        if counter.is_multiple_of(2) {
             out.push_str(&format!("{pad}# ~about {}\n", scalar_text(key)));
         }
         let key = scalar_text(key);
@@ -200,7 +200,7 @@ fn write_entry(out: &mut String, head: &str, value: &Value, indent: usize, count
         Value::Sequence(s) if !s.is_empty() => {
             out.push_str(head);
             out.push('\n');
-            let item_indent = if *counter % 3 == 0 {
+            let item_indent = if counter.is_multiple_of(3) {
                 indent
             } else {
                 indent + 2
@@ -208,7 +208,7 @@ fn write_entry(out: &mut String, head: &str, value: &Value, indent: usize, count
             let pad = " ".repeat(item_indent);
             for item in s {
                 *counter += 1;
-                if *counter % 4 == 0 {
+                if counter.is_multiple_of(4) {
                     out.push_str(&format!("{pad}# ~item\n"));
                 }
                 match item {
@@ -225,7 +225,7 @@ fn write_entry(out: &mut String, head: &str, value: &Value, indent: usize, count
         }
         _ => {
             out.push_str(&format!("{head} {}", scalar_text(value)));
-            if *counter % 3 == 0 {
+            if counter.is_multiple_of(3) {
                 out.push_str(" # ~note");
             }
             out.push('\n');
