@@ -414,3 +414,38 @@ fn the_commented_seed_examples_hold_the_seeds_values() {
         plain.store.models().document().unwrap()
     );
 }
+
+#[test]
+fn an_added_and_a_removed_channel_touch_only_their_entry() {
+    let t = commented_store();
+    let mut slack = t.store.channels().get("web").unwrap();
+    slack.id = "team".into();
+    slack.kind = ChannelKind::Slack;
+    slack.enabled = None;
+    t.store.channels().add(slack).unwrap();
+    let added = format!("{CHANNELS}- id: team\n  kind: slack\n  agent: my-agent\n");
+    assert_eq!(read(t.dir.path(), "channels.yaml"), added);
+    t.store.channels().delete("tg").unwrap();
+    assert_eq!(
+        read(t.dir.path(), "channels.yaml"),
+        replaced(
+            &added,
+            "- id: tg        # the team's bot\n  kind: telegram\n  agent: my-agent\n  settings: {chat: 42, mode: quiet}\n",
+            ""
+        )
+    );
+}
+
+#[test]
+fn a_replaced_model_entry_changes_only_its_changed_fields() {
+    let t = commented_store();
+    let mut entry = t.store.models().get("my-custom-model").unwrap();
+    entry.temperature = Some(0.3);
+    entry.name = None;
+    t.store.models().set(entry).unwrap();
+    let expected = replaced(MODELS, "    name: My Custom Model\n", "");
+    assert_eq!(
+        read(t.dir.path(), "models.yaml"),
+        replaced(&expected, "temperature: 0.7   #", "temperature: 0.3   #")
+    );
+}

@@ -190,7 +190,35 @@ fn write_map(out: &mut String, map: &ValueMap, indent: usize, counter: &mut usiz
     }
 }
 
+/// A list or map of scalars in flow style (`[a, b]`, `{k: v}`).
+fn flow(value: &Value) -> Option<String> {
+    match value {
+        Value::Sequence(s) if !s.is_empty() && s.iter().all(is_scalar) => Some(format!(
+            "[{}]",
+            s.iter().map(scalar_text).collect::<Vec<_>>().join(", ")
+        )),
+        Value::Mapping(m) if !m.is_empty() && m.values().all(is_scalar) => Some(format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!("{}: {}", scalar_text(k), scalar_text(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        _ => None,
+    }
+}
+
+fn is_scalar(value: &Value) -> bool {
+    !matches!(value, Value::Sequence(_) | Value::Mapping(_))
+}
+
 fn write_entry(out: &mut String, head: &str, value: &Value, indent: usize, counter: &mut usize) {
+    if counter.is_multiple_of(5)
+        && let Some(flow) = flow(value)
+    {
+        out.push_str(&format!("{head} {flow}\n"));
+        return;
+    }
     match value {
         Value::Mapping(m) if !m.is_empty() => {
             out.push_str(head);
@@ -399,4 +427,19 @@ proptest! {
             prop_assert!(comments(&out) >= comments(&text), "lost comments:\n{}\nedited:\n{}", text, out);
         }
     }
+}
+
+#[test]
+fn the_generator_writes_flow_and_block_collections_with_comments() {
+    let list = Value::Sequence(vec![1.into(), "two words".into()]);
+    let doc: ValueMap = KEYS
+        .iter()
+        .map(|k| (Value::from(*k), list.clone()))
+        .collect();
+    let text = write_commented(&doc, 0);
+    assert!(text.contains(": [1, two words]\n"), "{text}");
+    assert!(text.contains(":\n  - 1\n"), "{text}");
+    assert!(text.contains("# ~about"), "{text}");
+    let read: Value = serde_yaml::from_str(&text).expect("parses");
+    assert_eq!(read, Value::Mapping(doc));
 }
