@@ -145,8 +145,8 @@ macro_rules! record_verbs {
 
         #[doc = concat!(
             "Changes the ", $noun, " `", $id, "` under its file's lock: reads it, applies \
-             `change`, validates, and writes it back crash-safely (not at all when nothing \
-             changed, so comments survive). Fields this version does not know are kept; the \
+             `change`, validates, and writes it back crash-safely, editing only the changed \
+             values' text so comments and layout survive (not at all when nothing changed). Fields this version does not know are kept; the \
              ", $id, " cannot change; nothing is written when `change` fails. Returns the \
              value as written and its revision."
         )]
@@ -729,8 +729,9 @@ impl Store {
     /// Holds the lock of `path` throughout; reads the file (`missing` gives the value when it
     /// does not exist); refuses with [`StoreError::Conflict`] when `expected` is given and the
     /// file is no longer at that revision; applies `change`; validates; and writes the result
-    /// crash-safely, unless no value changed (so a file whose values did not change keeps its
-    /// comments and formatting). Returns the value as written and its revision.
+    /// crash-safely, unless no value changed. An existing file is edited in place (only the
+    /// changed values' text changes, so comments and layout stay), or rewritten whole when
+    /// that cannot be done. Returns the value as written and its revision.
     pub(crate) fn modify_doc<D: Document>(
         &self,
         path: &Path,
@@ -809,7 +810,12 @@ impl Store {
             );
             return Ok(Versioned { value, revision });
         }
-        let text = crate::yaml::to_string(path, &value)?;
+        let text = match old.as_deref().zip(before.as_ref()) {
+            Some((old, before)) if !self.rewrites_whole_files() => {
+                edited_text(path, &shown, old, before, &value)?
+            }
+            _ => crate::yaml::to_string(path, &value)?,
+        };
         atomic::write_atomic(path, text.as_bytes(), atomic::PRIVATE_MODE, !private).inspect_err(
             |error| {
                 tracing::warn!(
@@ -867,6 +873,30 @@ impl Store {
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(StoreError::io("delete", path, e)),
+        }
+    }
+}
+
+/// The text of the changed document `value`, whose file held `old` (read as `before`): the
+/// change applied in place, so comments and layout stay; the whole document written anew
+/// when that cannot be done (with a warning saying why).
+fn edited_text<D: Document>(
+    path: &Path,
+    shown: &str,
+    old: &[u8],
+    before: &D,
+    value: &D,
+) -> Result<String> {
+    match crate::yaml::edit::in_place(path, old, before, value, D::EMPTY) {
+        Ok(text) => Ok(text),
+        Err(reason) => {
+            tracing::warn!(
+                target: crate::trace::SAVE,
+                path = %shown,
+                %reason,
+                "could not edit in place; rewriting the whole file (its comments are lost)"
+            );
+            crate::yaml::to_string(path, value)
         }
     }
 }

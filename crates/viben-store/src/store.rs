@@ -26,6 +26,8 @@ pub struct Store {
     /// The root with every symbolic link resolved; found when first needed, since the root
     /// may not exist until the first write.
     real_root: OnceLock<PathBuf>,
+    /// Saves rewrite whole files through serde instead of editing them in place (benchmarks).
+    rewrite_whole_files: bool,
 }
 
 /// What a listing found: the records that loaded, and one error per file that did not.
@@ -59,6 +61,21 @@ impl Store {
         Self::with_layout(Layout::new(root))
     }
 
+    /// The same store, whose saves rewrite whole files through serde (dropping comments)
+    /// instead of editing them in place, as saves did before: only for the benchmark that
+    /// compares the two.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn rewriting_whole_files(mut self) -> Self {
+        self.rewrite_whole_files = true;
+        self
+    }
+
+    /// Whether saves rewrite whole files (see [`Store::rewriting_whole_files`]).
+    pub(crate) fn rewrites_whole_files(&self) -> bool {
+        self.rewrite_whole_files
+    }
+
     /// Opens the default store: `$VIBEN_HOME`, else `$HOME/.viben` (see [`Store::open`]).
     pub fn open_default() -> Result<Self> {
         Self::with_layout(Layout::from_env()?)
@@ -69,6 +86,7 @@ impl Store {
         let store = Self {
             layout,
             real_root: OnceLock::new(),
+            rewrite_whole_files: false,
         };
         for dir in [
             store.layout.agents_dir(),

@@ -1,5 +1,6 @@
-//! The YAML format: the one module that names the YAML crates (yaml_serde, and yaml-rust2 for
-//! the pre-checks), with limits for hostile input.
+//! The YAML format: the one module that names the YAML crates (yaml_serde, yaml-rust2 for
+//! the pre-checks, and yaml-edit for edits in place in [`edit`]), with limits for hostile
+//! input.
 //!
 //! Guards, each tested in `tests/hostile_input.rs`:
 //! - size: callers refuse files over [`MAX_YAML_BYTES`] before reading them (the store's
@@ -30,6 +31,8 @@ use serde::Serialize;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, Visitor};
 
 use crate::error::{Result, StoreError, strip_location};
+
+pub(crate) mod edit;
 
 /// The largest YAML file the store reads or writes: 1 MiB. Configuration files are a few
 /// kilobytes; a long system prompt fits many times over. The parser holds every event of a
