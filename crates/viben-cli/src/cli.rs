@@ -69,6 +69,19 @@ pub(crate) enum Command {
     Db(DbCommand),
     /// Check the store and, when a database URL is set, the database; print what to fix
     Doctor,
+    /// Print the JSON Schema of a store file, for editors (no kind: list the kinds)
+    Schema(FileSchemaArgs),
+}
+
+/// `viben schema [<kind>] [--list]`.
+#[derive(Debug, Args)]
+pub(crate) struct FileSchemaArgs {
+    /// The kind of file: agent, provider, models, channels, profile, session, message, span,
+    /// metric or log
+    pub(crate) kind: Option<String>,
+    /// List the kinds and the files each describes
+    #[arg(long, conflicts_with = "kind")]
+    pub(crate) list: bool,
 }
 
 /// Whether to print JSON, for the commands that read it from their own arguments.

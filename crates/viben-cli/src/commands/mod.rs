@@ -7,6 +7,7 @@ mod db;
 mod doctor;
 mod models;
 mod providers;
+mod schema;
 mod sessions;
 mod telemetry;
 mod users;
@@ -30,6 +31,7 @@ pub(crate) fn run(context: &Context, command: Command) -> Result<(), Failure> {
         Command::Check => check::check(context),
         Command::Db(command) => db::run(context, command),
         Command::Doctor => doctor::run(context),
+        Command::Schema(args) => schema::run(args),
     }
 }
 
