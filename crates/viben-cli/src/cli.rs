@@ -82,6 +82,8 @@ pub(crate) enum Command {
         #[arg(long, value_name = "DIR")]
         out_dir: Option<PathBuf>,
     },
+    /// Print the JSON Schema of a store file, for editors (no kind: list the kinds)
+    Schema(FileSchemaArgs),
 }
 
 /// A shell `viben completions` writes a script for.
@@ -93,6 +95,17 @@ pub(crate) enum CompletionShell {
     Zsh,
     /// Fish: `viben completions fish > ~/.config/fish/completions/viben.fish`
     Fish,
+}
+
+/// `viben schema [<kind>] [--list]`.
+#[derive(Debug, Args)]
+pub(crate) struct FileSchemaArgs {
+    /// The kind of file: agent, provider, models, channels, profile, session, message, span,
+    /// metric or log
+    pub(crate) kind: Option<String>,
+    /// List the kinds and the files each describes
+    #[arg(long, conflicts_with = "kind")]
+    pub(crate) list: bool,
 }
 
 /// Whether to print JSON, for the commands that read it from their own arguments.

@@ -13,28 +13,43 @@ use crate::{Extra, ValidationError, validate_path_id};
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(remote = "Self")]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AgentConfig")
+)]
 pub struct AgentConfig {
     /// The agent's id, also the name of its folder.
+    #[cfg_attr(feature = "schemars", schemars(schema_with = "crate::schema::path_id"))]
     pub id: String,
     /// Name shown to people.
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(pattern(crate::schema::NOT_BLANK_PATTERN))
+    )]
     pub name: String,
     /// What the agent is for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The id of its entry in `models.yaml`.
+    #[cfg_attr(feature = "schemars", schemars(schema_with = "crate::schema::path_id"))]
     pub model: String,
     /// The name of its provider (`providers/<provider>.yaml`).
+    #[cfg_attr(feature = "schemars", schemars(schema_with = "crate::schema::path_id"))]
     pub provider: String,
     /// The system prompt sent before every conversation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system_prompt: Option<String>,
     /// Sampling temperature, 0.0 to 2.0.
+    #[cfg_attr(feature = "schemars", schemars(range(min = 0.0, max = 2.0)))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
     /// Largest number of tokens in one reply; more than 0.
+    #[cfg_attr(feature = "schemars", schemars(range(min = 1)))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u32>,
     /// Fields this version does not know, kept as written.
+    #[cfg_attr(feature = "schemars", schemars(skip))]
     #[serde(
         flatten,
         serialize_with = "crate::extra::serialize",

@@ -27,11 +27,17 @@ open_enum! {
 /// `Debug` masks secrets, as [`Channel`]'s does.
 #[derive(Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(remote = "Self")]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename = "ChannelsFile")
+)]
 pub struct ChannelsFile {
     /// The channels, in file order.
     #[serde(default)]
     pub channels: Vec<Channel>,
     /// Fields this version does not know, kept as written.
+    #[cfg_attr(feature = "schemars", schemars(skip))]
     #[serde(
         flatten,
         serialize_with = "crate::extra::serialize",
@@ -47,17 +53,28 @@ crate::extra::record!(ChannelsFile);
 /// `Debug` shows the [`Channel::redacted`] form: settings hold bot tokens and webhook URLs.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(remote = "Self")]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename = "Channel")
+)]
 pub struct Channel {
     /// The channel's id.
+    #[cfg_attr(feature = "schemars", schemars(schema_with = "crate::schema::path_id"))]
     pub id: String,
     /// What it connects to.
     pub kind: ChannelKind,
     /// The id of the agent that answers.
+    #[cfg_attr(feature = "schemars", schemars(schema_with = "crate::schema::path_id"))]
     pub agent: String,
     /// Whether it is active; absent means enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Kind-specific settings (chat ids, workspace names, ...).
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(schema_with = "crate::schema::settings")
+    )]
     #[serde(
         default,
         skip_serializing_if = "Extra::is_empty",
@@ -66,6 +83,7 @@ pub struct Channel {
     )]
     pub settings: Extra,
     /// Fields this version does not know, kept as written.
+    #[cfg_attr(feature = "schemars", schemars(skip))]
     #[serde(
         flatten,
         serialize_with = "crate::extra::serialize",

@@ -12,6 +12,8 @@ mod open_enum;
 mod profile;
 mod provider;
 pub mod redact;
+#[cfg(feature = "schemars")]
+pub mod schema;
 mod secret;
 mod session;
 mod telemetry;

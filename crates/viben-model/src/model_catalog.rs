@@ -8,6 +8,11 @@ use crate::{Extra, ValidationError, validate_path_id};
 /// The whole of `models.yaml`: the models agents may use and the default one.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(remote = "Self")]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename = "ModelCatalog")
+)]
 pub struct ModelCatalog {
     /// The id of the model used when an agent names none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -16,6 +21,7 @@ pub struct ModelCatalog {
     #[serde(default)]
     pub models: Vec<ModelEntry>,
     /// Fields this version does not know, kept as written.
+    #[cfg_attr(feature = "schemars", schemars(skip))]
     #[serde(
         flatten,
         serialize_with = "crate::extra::serialize",
@@ -29,13 +35,20 @@ crate::extra::record!(ModelCatalog);
 /// One model in the catalog: a provider's model, or a custom one built on a `base_model`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(remote = "Self")]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename = "ModelEntry")
+)]
 pub struct ModelEntry {
     /// The id agents refer to.
+    #[cfg_attr(feature = "schemars", schemars(schema_with = "crate::schema::path_id"))]
     pub id: String,
     /// Name shown to people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The provider serving it.
+    #[cfg_attr(feature = "schemars", schemars(schema_with = "crate::schema::path_id"))]
     pub provider: String,
     /// For a custom model, the provider's model it is built on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -44,9 +57,11 @@ pub struct ModelEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Default sampling temperature for this model, 0.0 to 2.0.
+    #[cfg_attr(feature = "schemars", schemars(range(min = 0.0, max = 2.0)))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
     /// Fields this version does not know, kept as written.
+    #[cfg_attr(feature = "schemars", schemars(skip))]
     #[serde(
         flatten,
         serialize_with = "crate::extra::serialize",

@@ -6,7 +6,8 @@
 //! variant and round-trips any text unchanged.
 
 /// Defines a `Clone + Eq + Hash` enum over known text values plus `Other(String)`, with
-/// `as_str`, `From<&str>`, `From<String>`, `Display` and string serde.
+/// `as_str`, `From<&str>`, `From<String>`, `Display` and string serde; with the `schemars`
+/// feature, a JSON Schema that lists the known values (for completion) and accepts any text.
 macro_rules! open_enum {
     (
         $(#[$meta:meta])*
@@ -65,6 +66,21 @@ macro_rules! open_enum {
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 String::deserialize(deserializer).map(Self::from)
+            }
+        }
+
+        #[cfg(feature = "schemars")]
+        impl schemars::JsonSchema for $name {
+            fn inline_schema() -> bool {
+                true
+            }
+
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                crate::schema::open_enum(&[$( $text ),+])
             }
         }
     };

@@ -23,6 +23,11 @@ use crate::{Extra, OAuthProvider, User};
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(remote = "Self")]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename = "Profile")
+)]
 pub struct Profile {
     /// The web account's id.
     pub user_id: String,
@@ -43,6 +48,7 @@ pub struct Profile {
     /// When the sign-in happened (RFC 3339, UTC).
     pub signed_in_at: DateTime<Utc>,
     /// Fields this version does not know, kept as written.
+    #[cfg_attr(feature = "schemars", schemars(skip))]
     #[serde(
         flatten,
         serialize_with = "crate::extra::serialize",

@@ -15,8 +15,14 @@ use crate::{Extra, Secret, ValidationError, validate_path_id};
 /// `Debug` shows the [`ProviderConfig::redacted`] form, so no log line prints a credential.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(remote = "Self")]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename = "ProviderConfig")
+)]
 pub struct ProviderConfig {
     /// The provider's name, also its file name without `.yaml`.
+    #[cfg_attr(feature = "schemars", schemars(schema_with = "crate::schema::path_id"))]
     pub name: String,
     /// The API's base URL; `None` means the provider's public endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -25,12 +31,17 @@ pub struct ProviderConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key: Option<Secret>,
     /// The name of the environment variable that holds the API key.
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(pattern(crate::schema::ENV_VAR_PATTERN))
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key_env: Option<String>,
     /// Whether agents may use it; absent means enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Fields this version does not know, kept as written.
+    #[cfg_attr(feature = "schemars", schemars(skip))]
     #[serde(
         flatten,
         serialize_with = "crate::extra::serialize",

@@ -76,6 +76,23 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
+/// A secret is text in the files; the schema says no more, so an editor never shows it as an
+/// example or default.
+#[cfg(feature = "schemars")]
+impl schemars::JsonSchema for Secret {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Secret".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string" })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

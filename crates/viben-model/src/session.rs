@@ -9,10 +9,17 @@ use crate::{Extra, JsonFields, ValidationError, validate_path_id};
 /// A session's metadata, as `session.yaml` holds it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(remote = "Self")]
+#[cfg_attr(
+    feature = "schemars",
+    derive(schemars::JsonSchema),
+    schemars(rename = "SessionMeta")
+)]
 pub struct SessionMeta {
     /// The session's id, also its folder name.
+    #[cfg_attr(feature = "schemars", schemars(schema_with = "crate::schema::path_id"))]
     pub id: String,
     /// The agent the session talks to.
+    #[cfg_attr(feature = "schemars", schemars(schema_with = "crate::schema::path_id"))]
     pub agent_id: String,
     /// A title for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -22,6 +29,7 @@ pub struct SessionMeta {
     /// When its metadata last changed (RFC 3339, UTC).
     pub updated_at: DateTime<Utc>,
     /// Fields this version does not know, kept as written.
+    #[cfg_attr(feature = "schemars", schemars(skip))]
     #[serde(
         flatten,
         serialize_with = "crate::extra::serialize",
@@ -69,6 +77,7 @@ open_enum! {
 
 /// One line of `messages.jsonl`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Message {
     /// Who wrote it.
     pub role: MessageRole,
@@ -80,6 +89,7 @@ pub struct Message {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Everything else (token counts, tool calls, ...), kept as written.
+    #[cfg_attr(feature = "schemars", schemars(skip))]
     #[serde(flatten)]
     pub extra: JsonFields,
 }

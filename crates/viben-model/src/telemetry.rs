@@ -18,6 +18,7 @@ pub trait TelemetryRecord: Serialize + for<'de> Deserialize<'de> {
 
 /// One unit of work in a trace (an LLM call, a tool run).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Span {
     /// The trace this span belongs to.
     pub trace_id: String,
@@ -36,6 +37,7 @@ pub struct Span {
     #[serde(default, skip_serializing_if = "JsonFields::is_empty")]
     pub attributes: JsonFields,
     /// Fields this version does not know, kept as written.
+    #[cfg_attr(feature = "schemars", schemars(skip))]
     #[serde(flatten)]
     pub extra: JsonFields,
 }
@@ -49,6 +51,7 @@ impl TelemetryRecord for Span {
 
 /// One measurement (tokens used, latency).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct MetricPoint {
     /// The metric's name.
     pub name: String,
@@ -63,6 +66,7 @@ pub struct MetricPoint {
     /// When it was measured (UTC).
     pub time: DateTime<Utc>,
     /// Fields this version does not know, kept as written.
+    #[cfg_attr(feature = "schemars", schemars(skip))]
     #[serde(flatten)]
     pub extra: JsonFields,
 }
@@ -92,6 +96,7 @@ open_enum! {
 
 /// One log line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct LogRecord {
     /// Severity.
     pub level: LogLevel,
@@ -103,6 +108,7 @@ pub struct LogRecord {
     /// When it was logged (UTC).
     pub time: DateTime<Utc>,
     /// Fields this version does not know, kept as written.
+    #[cfg_attr(feature = "schemars", schemars(skip))]
     #[serde(flatten)]
     pub extra: JsonFields,
 }

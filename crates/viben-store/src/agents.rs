@@ -98,6 +98,7 @@ impl Agents<'_> {
     /// [`crate::Sessions::create`]).
     pub fn delete_with(&self, id: &str, referrers: Referrers) -> Result<()> {
         let store = self.store;
+        store.check_writable()?;
         check_id("agent", id)?;
         let dir = store.layout().agent_dir(id);
         store.confine(&dir)?;

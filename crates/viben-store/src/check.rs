@@ -194,6 +194,21 @@ impl Store {
         let layout = self.layout();
 
         c.problems.extend(self.check_root());
+        match self.format() {
+            Ok(status) if !status.writable() => c.push(
+                Severity::Warning,
+                &layout.version_file(),
+                None,
+                format!(
+                    "the store is in format {}, newer than this viben writes (format {}): it \
+                     can read the store but changes nothing",
+                    status.found, status.supported
+                ),
+                Some("upgrade viben to change this store"),
+            ),
+            Ok(_) => {}
+            Err(err) => c.error(err),
+        }
         // Leftover temporary files in the root (the sub-folders are scanned below).
         temp_files(&mut c, layout.root());
 

@@ -739,6 +739,7 @@ impl Store {
         missing: impl Fn() -> Result<D>,
         change: impl FnOnce(&mut D) -> Result<()>,
     ) -> Result<Versioned<D>> {
+        self.check_writable()?;
         self.confine(path)?;
         if let Some(dir) = path.parent()
             && !dir.is_dir()
@@ -840,6 +841,7 @@ impl Store {
 
     /// Removes `path` under its lock; `Ok(false)` when it did not exist.
     pub(crate) fn remove_file_locked(&self, path: &Path) -> Result<bool> {
+        self.check_writable()?;
         self.confine(path)?;
         // Nothing to delete: done without making a lock file (or a folder for it). A file
         // created meanwhile was created after this delete.

@@ -244,6 +244,48 @@ pub enum StoreError {
     /// Neither `VIBEN_HOME` nor `HOME` is set, so there is no default root.
     #[error("cannot find the viben folder: neither VIBEN_HOME nor HOME is set")]
     NoHome,
+
+    /// A write to a store in a newer format than this version of Viben knows: refused, so the
+    /// files are never rewritten in an older shape. Reads still work.
+    #[error(
+        "the store at {} is in format {found}, newer than this viben writes (format \
+         {supported}), so it is not changed",
+        root.display()
+    )]
+    NewerFormat {
+        /// The store's root.
+        root: PathBuf,
+        /// The store's format (`version.yaml`).
+        found: u32,
+        /// The newest format this version of Viben writes.
+        supported: u32,
+    },
+
+    /// A `version.yaml` that does not say which format the store is in: writes are refused
+    /// until it does.
+    #[error("{}: {reason}, so the store's format is unknown and it is not changed", path.display())]
+    BadFormatVersion {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// An upgrade step that failed; the store stays in the format before it.
+    #[error("upgrading the store from format {from} to {to} ({step}) failed")]
+    Upgrade {
+        /// The step's name.
+        step: &'static str,
+        /// The format before the step.
+        from: u32,
+        /// The format the step was to reach.
+        to: u32,
+        /// Where the files the step touches were backed up.
+        backup: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: Box<StoreError>,
+    },
 }
 
 impl Hint for StoreError {
@@ -289,6 +331,17 @@ impl Hint for StoreError {
             }
             Self::Disabled { .. } => "enable it first".to_owned(),
             Self::NoHome => "set VIBEN_HOME to the folder to use".to_owned(),
+            Self::NewerFormat { .. } => "upgrade viben to change this store (a newer viben \
+                wrote it); reading it still works"
+                .to_owned(),
+            Self::BadFormatVersion { .. } => "restore the file from a backup; it holds one line \
+                `format: <number>` (1 for a store made before the file existed)"
+                .to_owned(),
+            Self::Upgrade { backup, .. } => format!(
+                "fix the cause and run the command again (the step runs again); the files it \
+                 touches were backed up in {}",
+                backup.display()
+            ),
         };
         Some(hint)
     }
@@ -380,7 +433,8 @@ impl StoreError {
             | Self::Encode { path, .. }
             | Self::BadName { path }
             | Self::NotAFile { path }
-            | Self::Linked { path } => Some(path),
+            | Self::Linked { path }
+            | Self::BadFormatVersion { path, .. } => Some(path),
             _ => None,
         }
     }

@@ -21,6 +21,8 @@ use crate::error::{Result, StoreError};
 ///   sessions/<session-id>/session.yaml
 ///   sessions/<session-id>/messages.jsonl
 ///   telemetry/{traces,metrics,logs}/<YYYY-MM-DD>.jsonl
+///   version.yaml                      (the files' format; absent: format 1)
+///   backups/format-<n>-to-<m>-<time>/ (files an upgrade step changed, as they were)
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
@@ -117,6 +119,16 @@ impl Layout {
     /// `profile.yaml`: the web account signed in on this desktop.
     pub fn profile_file(&self) -> PathBuf {
         self.root.join("profile.yaml")
+    }
+
+    /// `version.yaml`: the format of the store's files (absent: format 1).
+    pub fn version_file(&self) -> PathBuf {
+        self.root.join("version.yaml")
+    }
+
+    /// `backups/`: a folder per upgrade step run, holding copies of the files it touched.
+    pub fn backups_dir(&self) -> PathBuf {
+        self.root.join("backups")
     }
 
     /// `sessions/`.

@@ -181,6 +181,7 @@ impl Sessions<'_> {
     /// Opens session `id`'s log for appending.
     pub fn appender(&self, id: &str) -> Result<MessageAppender> {
         let store = self.store;
+        store.check_writable()?;
         check_id("session", id)?;
         let path = store.layout().session_messages(id);
         store.confine(&path)?;
@@ -249,6 +250,7 @@ impl Sessions<'_> {
     /// left behind).
     pub fn delete(&self, id: &str) -> Result<()> {
         let store = self.store;
+        store.check_writable()?;
         check_id("session", id)?;
         let dir = store.layout().session_dir(id);
         store.confine(&dir)?;

@@ -28,6 +28,8 @@ pub struct Store {
     real_root: OnceLock<PathBuf>,
     /// Saves rewrite whole files through serde instead of editing them in place (benchmarks).
     rewrite_whole_files: bool,
+    /// The upgrade steps this store runs: the registered ones, or a test's.
+    upgrade_steps: &'static [crate::UpgradeStep],
 }
 
 /// What a listing found: the records that loaded, and one error per file that did not.
@@ -87,6 +89,7 @@ impl Store {
             layout,
             real_root: OnceLock::new(),
             rewrite_whole_files: false,
+            upgrade_steps: crate::format::STEPS,
         };
         for dir in [
             store.layout.agents_dir(),
@@ -105,17 +108,37 @@ impl Store {
     ///
     /// Each folder is checked before it is made, so a symbolic link leading outside the root
     /// (`telemetry -> /elsewhere`) is refused and nothing is created where it points.
+    ///
+    /// Also records the store's format in `version.yaml` when no file says it yet.
     pub fn init(&self) -> Result<()> {
         self.ensure_dir(self.layout.root())?;
         for folder in crate::layout::FOLDERS {
             self.ensure_dir(&self.layout.root().join(folder))?;
         }
+        let format = self.format()?;
+        if !format.recorded {
+            self.record_format(format.found)?;
+        }
         Ok(())
+    }
+
+    /// This store running `steps` as its upgrade steps in place of the registered ones, and
+    /// writing format `1 + steps.len()`: for tests of the upgrade machinery only.
+    #[doc(hidden)]
+    pub fn with_upgrade_steps(mut self, steps: &'static [crate::UpgradeStep]) -> Self {
+        self.upgrade_steps = steps;
+        self
+    }
+
+    /// The upgrade steps this store runs (see [`Store::with_upgrade_steps`]).
+    pub(crate) fn upgrade_steps(&self) -> &'static [crate::UpgradeStep] {
+        self.upgrade_steps
     }
 
     /// Creates the folder `dir` of the store (and the missing folders above it, up to and
     /// including the root) with mode 0700, for a write about to go into it.
     pub(crate) fn ensure_dir(&self, dir: &Path) -> Result<()> {
+        self.check_writable()?;
         self.confine(dir)?;
         create_private_dir(dir, true).map_err(|e| StoreError::io("create folder", dir, e))?;
         // A link raced in where a folder was missing is caught here.
@@ -178,6 +201,7 @@ impl Store {
     /// (`agents/.<id>.deleted-<pid>-<nonce>`), and returns their paths. Writes clean their own
     /// folder as they go; this sweeps the rest.
     pub fn clean_temp_files(&self) -> Result<Vec<PathBuf>> {
+        self.check_writable()?;
         let mut dirs = vec![self.layout.root().to_owned(), self.layout.providers_dir()];
         for parent in [self.layout.agents_dir(), self.layout.sessions_dir()] {
             dirs.extend(self.subdirs(&parent)?);

@@ -201,6 +201,7 @@ impl Telemetry<'_> {
 
 impl Store {
     fn record<T: TelemetryRecord>(&self, record: &T) -> Result<()> {
+        self.check_writable()?;
         let day = record.timestamp().date_naive();
         let path = self.layout().telemetry_day_file(T::SIGNAL, day);
         self.confine(&path)?;
@@ -221,6 +222,7 @@ impl Store {
     }
 
     fn prune_telemetry(&self, policy: PrunePolicy, now: DateTime<Utc>) -> Result<PruneReport> {
+        self.check_writable()?;
         self.confine(&self.layout().telemetry_dir())?;
         let mut files = Vec::new();
         let mut skipped = Vec::new();

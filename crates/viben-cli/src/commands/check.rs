@@ -22,6 +22,8 @@ pub(crate) fn check(context: &Context) -> Result<(), Failure> {
     let store = context.store()?;
     let root = store.layout().root().display().to_string();
     let problems = store.check();
+    // Unreadable, it is one of the problems.
+    let format = store.format().ok();
     let errors = problems
         .iter()
         .filter(|p| p.severity == Severity::Error)
@@ -31,6 +33,11 @@ pub(crate) fn check(context: &Context) -> Result<(), Failure> {
         let listed: Vec<_> = problems.iter().map(problem_json).collect();
         print_json(&serde_json::json!({
             "store": root,
+            "format": format.map(|f| serde_json::json!({
+                "found": f.found,
+                "supported": f.supported,
+                "recorded": f.recorded,
+            })),
             "errors": errors,
             "warnings": warnings,
             "problems": listed,
@@ -41,6 +48,18 @@ pub(crate) fn check(context: &Context) -> Result<(), Failure> {
             if let Some(hint) = &problem.hint {
                 say!("    hint: {hint}")?;
             }
+        }
+        if let Some(f) = format {
+            let upgrade = if f.needs_upgrade() {
+                "; the next change upgrades it"
+            } else {
+                ""
+            };
+            say!(
+                "store format {} (this viben writes format {}){upgrade}",
+                f.found,
+                f.supported
+            )?;
         }
         match (errors, warnings) {
             (0, 0) => say!("no problems in {root}")?,

@@ -10,6 +10,7 @@ mod doctor;
 mod migration_files;
 mod models;
 mod providers;
+mod schema;
 mod sessions;
 mod telemetry;
 mod user_files;
@@ -39,6 +40,7 @@ pub(crate) fn run(context: &Context, command: Command) -> Result<(), Failure> {
         Command::Doctor => doctor::run(context),
         Command::Completions { shell } => completions::completions(shell),
         Command::Man { out_dir } => completions::man(out_dir.as_deref()),
+        Command::Schema(args) => schema::run(args),
     }
 }
 
