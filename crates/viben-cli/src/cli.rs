@@ -69,6 +69,16 @@ pub(crate) enum Command {
     Db(DbCommand),
     /// Check the store and, when a database URL is set, the database; print what to fix
     Doctor,
+    /// A local web page over the store and, when a database URL is set, the accounts
+    /// database (127.0.0.1 only; the printed URL carries this run's token)
+    Studio {
+        /// The port on 127.0.0.1 (default: a free one)
+        #[arg(long, value_name = "N")]
+        port: Option<u16>,
+        /// Open the page in the default browser too
+        #[arg(long)]
+        open: bool,
+    },
 }
 
 /// Whether to print JSON, for the commands that read it from their own arguments.

@@ -18,6 +18,7 @@ mod revision;
 mod sessions;
 mod store;
 mod telemetry;
+mod text;
 mod trace;
 mod yaml;
 

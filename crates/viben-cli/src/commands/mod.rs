@@ -8,6 +8,7 @@ mod doctor;
 mod models;
 mod providers;
 mod sessions;
+mod studio;
 mod telemetry;
 mod users;
 
@@ -30,6 +31,7 @@ pub(crate) fn run(context: &Context, command: Command) -> Result<(), Failure> {
         Command::Check => check::check(context),
         Command::Db(command) => db::run(context, command),
         Command::Doctor => doctor::run(context),
+        Command::Studio { port, open } => studio::run(context, port, open),
     }
 }
 
