@@ -84,6 +84,16 @@ pub(crate) enum Command {
     },
     /// Print the JSON Schema of a store file, for editors (no kind: list the kinds)
     Schema(FileSchemaArgs),
+    /// A local web page over the store and, when a database URL is set, the accounts
+    /// database (127.0.0.1 only; the printed URL carries this run's token)
+    Studio {
+        /// The port on 127.0.0.1 (default: a free one)
+        #[arg(long, value_name = "N")]
+        port: Option<u16>,
+        /// Open the page in the default browser too
+        #[arg(long)]
+        open: bool,
+    },
 }
 
 /// A shell `viben completions` writes a script for.

@@ -35,6 +35,19 @@ impl Context {
         self.database_url.is_some() || viben_db::DatabaseUrl::from_env().is_ok()
     }
 
+    /// A pool for a long-running command (the studio): like [`Context::connect`], the first
+    /// connection is opened now, so a wrong URL is reported at once; later, while the server
+    /// is away, each request fails on its own and the next one connects again.
+    pub(crate) fn pool(&self) -> Result<viben_db::Pool, Failure> {
+        let mut builder = viben_db::Pool::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .wait_for_server(Duration::ZERO);
+        if let Some(url) = &self.database_url {
+            builder = builder.url(url.clone());
+        }
+        Ok(builder.build()?)
+    }
+
     /// One connection to the database: `--database-url`, else `POSTGRES_URL`, else
     /// `DATABASE_URL`. An unreachable server fails within the connect timeout; a server that
     /// refuses connections is reported at once rather than waited for (a command typed at a

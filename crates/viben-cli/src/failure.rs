@@ -147,6 +147,7 @@ failure_from!(
     viben_db::users::ParseCursorError,
     viben_model::ValidationError,
     viben_store::StoreError,
+    viben_studio::StudioError,
 );
 
 // Errors with nothing to say about what to do (reading stdin, writing JSON): the message and

@@ -93,6 +93,26 @@ pub enum ValidationError {
     },
 }
 
+impl ValidationError {
+    /// The field the broken rule is about, as it is spelt in the YAML file or the database
+    /// (`temperature`, `max_tokens`, `email`), so a front end can point at it; `None` for rules
+    /// about a whole document or an id (a duplicate entry, a folder name).
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::InvalidEmail { .. } => Some("email"),
+            Self::InvalidUsername { .. } => Some("username"),
+            Self::TemperatureOutOfRange { .. } => Some("temperature"),
+            Self::MaxTokensZero => Some("max_tokens"),
+            Self::EmptyField { field } => Some(field),
+            Self::ConflictingApiKey { .. } | Self::InvalidEnvVarName { .. } => Some("api_key_env"),
+            Self::UnknownDefaultModel { .. } => Some("default"),
+            Self::InvalidId { .. }
+            | Self::DuplicateModel { .. }
+            | Self::DuplicateChannel { .. } => None,
+        }
+    }
+}
+
 impl Hint for ValidationError {
     fn hint(&self) -> Option<String> {
         let hint = match self {

@@ -10,6 +10,7 @@ use crate::error::{Referrer, Result, StoreError};
 use crate::layout::Layout;
 use crate::lock::{self, LockGuard};
 use crate::resolve::ResolvedAgent;
+use crate::revision::{Revision, Versioned};
 use crate::store::Store;
 
 impl Document for AgentConfig {
@@ -56,6 +57,22 @@ pub struct Agents<'s> {
 
 impl Agents<'_> {
     crate::document::record_verbs!(AgentConfig, "agent", "id");
+
+    /// The text of the agent `id`'s `config.yaml` as it is on disk (comments and all) and its
+    /// revision, for an editor that shows the whole file. Refused as a read would refuse it.
+    pub fn text(&self, id: &str) -> Result<Versioned<String>> {
+        self.store.record_text::<AgentConfig>(id)
+    }
+
+    /// Saves `text` as the agent `id`'s whole `config.yaml` if the file is still at
+    /// `expected` (from [`Agents::text`]), else [`StoreError::Conflict`]. The text goes
+    /// through the checks a read makes: a YAML error is [`StoreError::Parse`] at its line
+    /// and column, a broken rule [`StoreError::Invalid`] placed at its field, a different
+    /// `id` [`StoreError::IdMismatch`]; nothing is written then.
+    pub fn save_text(&self, id: &str, text: &str, expected: &Revision) -> Result<Revision> {
+        self.store
+            .save_record_text::<AgentConfig>(id, text, expected)
+    }
 
     /// The agent `id` with its model entry and provider configuration. Fails with
     /// [`StoreError::NotFound`] when the model is not in `models.yaml` or the provider has no

@@ -221,6 +221,8 @@ pub(crate) fn first_invalid(path: &Path, problems: Vec<ValidationError>) -> Resu
     match problems.into_iter().next() {
         Some(source) => Err(StoreError::Invalid {
             path: path.to_owned(),
+            line: None,
+            column: None,
             source,
         }),
         None => Ok(()),
@@ -241,7 +243,7 @@ pub(crate) fn not_found(kind: &'static str, id: &str) -> StoreError {
 }
 
 /// Refuses a record whose id field is not the id its location gives.
-fn check_record_id<K: Record>(path: &Path, id: &str, value: &K) -> Result<()> {
+pub(crate) fn check_record_id<K: Record>(path: &Path, id: &str, value: &K) -> Result<()> {
     if value.id() == id {
         Ok(())
     } else {
@@ -326,7 +328,12 @@ impl Store {
                     path,
                     real_dir: file_type.is_dir(),
                 }),
-                Err(source) => found.push(Scanned::Bad(StoreError::Invalid { path, source })),
+                Err(source) => found.push(Scanned::Bad(StoreError::Invalid {
+                    path,
+                    line: None,
+                    column: None,
+                    source,
+                })),
             }
         }
         // Records sorted by id, then the rest in folder order (a stable sort).

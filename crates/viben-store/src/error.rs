@@ -37,10 +37,15 @@ pub enum StoreError {
     },
 
     /// A file that parses but breaks one of Viben's rules (the rule is the source).
-    #[error("{} breaks a rule", path.display())]
+    #[error("{} breaks a rule", Location::new(path, *line, *column))]
     Invalid {
         /// The file (or the file that would have been written).
         path: PathBuf,
+        /// 1-based line of the field that breaks the rule, when the text is at hand and the
+        /// field was found in it (a document given as text, see [`crate::Agents::save_text`]).
+        line: Option<usize>,
+        /// 1-based column of that field's value, with `line`.
+        column: Option<usize>,
         /// The rule broken.
         #[source]
         source: ValidationError,
@@ -442,7 +447,9 @@ impl StoreError {
     /// The 1-based line and column this error points at, when it points at one.
     pub fn line_column(&self) -> (Option<usize>, Option<usize>) {
         match self {
-            Self::Parse { line, column, .. } => (*line, *column),
+            Self::Parse { line, column, .. } | Self::Invalid { line, column, .. } => {
+                (*line, *column)
+            }
             _ => (None, None),
         }
     }

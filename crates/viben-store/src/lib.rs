@@ -19,6 +19,7 @@ mod revision;
 mod sessions;
 mod store;
 mod telemetry;
+mod text;
 mod trace;
 mod yaml;
 

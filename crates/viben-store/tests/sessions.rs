@@ -383,6 +383,7 @@ fn a_session_naming_an_invalid_agent_id_is_an_invalid_record_not_an_invalid_sess
         StoreError::Invalid {
             path,
             source: viben_model::ValidationError::InvalidId { kind: "agent", .. },
+            ..
         } => assert!(path.ends_with("session.yaml"), "{err}"),
         other => panic!("{other:?}"),
     }

@@ -12,6 +12,7 @@ mod models;
 mod providers;
 mod schema;
 mod sessions;
+mod studio;
 mod telemetry;
 mod user_files;
 mod users;
@@ -41,6 +42,7 @@ pub(crate) fn run(context: &Context, command: Command) -> Result<(), Failure> {
         Command::Completions { shell } => completions::completions(shell),
         Command::Man { out_dir } => completions::man(out_dir.as_deref()),
         Command::Schema(args) => schema::run(args),
+        Command::Studio { port, open } => studio::run(context, port, open),
     }
 }
 

@@ -613,6 +613,44 @@ pub fn delete(conn: &mut PgConnection, id: &str) -> Result<usize, QueryError> {
     })
 }
 
+/// Users whose email or username starts with `prefix` (letter case ignored), ordered by
+/// email, at most `limit` of them: the search box of a user list.
+///
+/// Cost: `ILIKE` is served by no index of the web app's schema, so this scans the users
+/// table (measured in `docs/performance.md`); a page of the list itself stays on the keyset
+/// index.
+pub fn search(
+    conn: &mut PgConnection,
+    prefix: &str,
+    limit: u32,
+) -> Result<Vec<model::User>, QueryError> {
+    check_text("search text", prefix)?;
+    let pattern = format!("{}%", escape_like(prefix));
+    let rows = users::table
+        .select(UserRow::as_select())
+        .filter(
+            users::email
+                .ilike(pattern.clone())
+                .or(users::username.ilike(pattern)),
+        )
+        .order((users::email.asc(), users::id.asc()))
+        .limit(i64::from(limit))
+        .load(conn)?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// `text` with LIKE's wildcards and its escape character taken literally.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// How many users there are.
 pub fn count(conn: &mut PgConnection) -> Result<i64, QueryError> {
     Ok(users::table.count().get_result(conn)?)

@@ -1,0 +1,261 @@
+//! The studio used as a person uses it: a real headless Chromium, driven over WebDriver,
+//! against a throwaway database and a temporary store. Each main page is saved as a
+//! screenshot under `target/studio-screenshots/`.
+
+mod common;
+
+use diesel::prelude::*;
+use fantoccini::Locator;
+use viben_db::testing::TestDatabase;
+use viben_db::{oauth_connections, users};
+use viben_model::{NewOAuthConnection, NewUser, OAuthProvider, Secret};
+
+const TOKEN: &str = "gho_studioNeverShowsThis0123456789";
+
+fn seed_users(database: &TestDatabase, count: usize) -> String {
+    let mut conn = database.connection();
+    let new: Vec<NewUser> = (0..count)
+        .map(|i| NewUser::new(format!("user-{i:05}@example.com"), format!("user-{i:05}")))
+        .collect();
+    users::bulk_insert(&mut conn, &new).expect("users inserted");
+    let first = users::get_by_email(&mut conn, "user-00042@example.com").expect("user 42");
+    for (provider, id) in [
+        (OAuthProvider::GitHub, "42"),
+        (OAuthProvider::Google, "g-42"),
+    ] {
+        oauth_connections::link(
+            &mut conn,
+            &NewOAuthConnection::new(&first.id, provider, id).with_access_token(Secret::new(TOKEN)),
+        )
+        .expect("connection linked");
+    }
+    first.id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_pages_searches_edits_and_deletes_users() {
+    let database = TestDatabase::new();
+    let user_id = seed_users(&database, 2_500);
+    let home = tempfile::tempdir().expect("temp dir");
+    let store = common::store_with_agent(home.path());
+    let studio = common::start(Some(store), Some(&database)).await;
+    let driver = common::driver();
+    let client = common::browser(&driver).await;
+
+    client
+        .goto(&studio.url)
+        .await
+        .expect("open the printed URL");
+    let address = client.current_url().await.expect("current url");
+    assert!(
+        !address.as_str().contains("token="),
+        "the token is dropped from the address bar: {address}"
+    );
+    common::screenshot(&client, "overview").await;
+
+    // Every user, a page of 100 at a time, by following "Next page".
+    client
+        .goto(&format!("{}/users", studio.base))
+        .await
+        .expect("users page");
+    common::screenshot(&client, "users").await;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut pages = 0;
+    loop {
+        pages += 1;
+        for link in client
+            .find_all(Locator::Css("table.users tbody tr td:first-child a"))
+            .await
+            .expect("rows")
+        {
+            seen.insert(link.text().await.expect("email"));
+        }
+        match client.find(Locator::Id("next")).await {
+            Ok(next) => next.click().await.expect("next page"),
+            Err(_) => break,
+        }
+    }
+    assert_eq!(seen.len(), 2_500, "every user once");
+    assert_eq!(pages, 25, "100 users a page");
+
+    // Search, then open the user found.
+    client
+        .goto(&format!("{}/users", studio.base))
+        .await
+        .expect("users page");
+    let search = client.find(Locator::Id("q")).await.expect("search box");
+    search.send_keys("USER-00042").await.expect("type");
+    search.send_keys("\u{E007}").await.expect("enter");
+    let found = client
+        .find_all(Locator::Css("table.users tbody tr td:first-child a"))
+        .await
+        .expect("results");
+    assert_eq!(found.len(), 1, "one user starts with user-00042");
+    found[0].clone().click().await.expect("open the user");
+    let page = client.source().await.expect("html");
+    assert!(
+        page.contains("OAuth connections (2)"),
+        "both connections listed"
+    );
+    assert!(
+        !page.contains(TOKEN),
+        "an access token never reaches a page"
+    );
+    common::screenshot(&client, "user").await;
+
+    // Edit the display name and see it in the database.
+    let name = client
+        .find(Locator::Id("display_name"))
+        .await
+        .expect("name field");
+    name.clear().await.expect("clear");
+    name.send_keys("Ada Lovelace").await.expect("type");
+    client
+        .find(Locator::Id("save"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("save");
+    let saved = client
+        .find(Locator::Css("p.notice"))
+        .await
+        .expect("a notice");
+    assert_eq!(saved.text().await.expect("text"), "Saved.");
+    let mut conn = database.connection();
+    let user = users::get_by_id(&mut conn, &user_id).expect("user");
+    assert_eq!(user.display_name.as_deref(), Some("Ada Lovelace"));
+
+    // Delete, with a confirmation that names what goes with the user.
+    client
+        .find(Locator::Id("delete"))
+        .await
+        .expect("delete link")
+        .click()
+        .await
+        .expect("click");
+    let warning = client
+        .find(Locator::Css("p.warning"))
+        .await
+        .expect("confirmation");
+    let text = warning.text().await.expect("text");
+    assert!(text.contains("2 OAuth connections"), "{text}");
+    assert!(
+        users::get_by_id(&mut conn, &user_id).is_ok(),
+        "nothing deleted before confirming"
+    );
+    common::screenshot(&client, "delete-user").await;
+    client
+        .find(Locator::Id("confirm"))
+        .await
+        .expect("confirm")
+        .click()
+        .await
+        .expect("click");
+    let notice = client
+        .find(Locator::Css("p.notice"))
+        .await
+        .expect("deleted notice");
+    assert!(
+        notice
+            .text()
+            .await
+            .expect("text")
+            .contains("user-00042@example.com")
+    );
+    assert!(matches!(
+        users::get_by_id(&mut conn, &user_id),
+        Err(viben_db::QueryError::NotFound { .. })
+    ));
+    let left: i64 = viben_db::schema::oauth_connections::table
+        .count()
+        .get_result(&mut conn)
+        .expect("count");
+    assert_eq!(left, 0, "its connections went with it");
+
+    client.close().await.expect("close the browser");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_temperature_is_shown_at_its_line_and_nothing_is_saved() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let store = common::store_with_agent(home.path());
+    let config = home.path().join("agents/helper/config.yaml");
+    let before = std::fs::read_to_string(&config).expect("config");
+    let line = before
+        .lines()
+        .position(|l| l.starts_with("temperature:"))
+        .expect("a temperature line")
+        + 1;
+    let studio = common::start(Some(store), None).await;
+    let driver = common::driver();
+    let client = common::browser(&driver).await;
+    client.goto(&studio.url).await.expect("open");
+
+    client
+        .goto(&format!("{}/agents", studio.base))
+        .await
+        .expect("agents");
+    common::screenshot(&client, "agents").await;
+    client
+        .goto(&format!("{}/agents/helper", studio.base))
+        .await
+        .expect("agent");
+    let editor = client.find(Locator::Id("text")).await.expect("editor");
+    editor.clear().await.expect("clear");
+    editor
+        .send_keys(&before.replace("temperature: 0.7", "temperature: 5.0 # too hot"))
+        .await
+        .expect("type");
+    client
+        .find(Locator::Id("save"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("save");
+
+    let message = client
+        .find(Locator::Css("div.error p.message"))
+        .await
+        .expect("an error");
+    let text = message.text().await.expect("text");
+    assert_eq!(
+        text,
+        format!("agents/helper/config.yaml:{line}:14: temperature 5 is out of range")
+    );
+    let marked = client
+        .find(Locator::Css("mark.bad-line"))
+        .await
+        .expect("the line marked");
+    assert_eq!(
+        marked.attr("data-line").await.expect("attr").as_deref(),
+        Some(line.to_string().as_str())
+    );
+    assert_eq!(
+        std::fs::read_to_string(&config).expect("config"),
+        before,
+        "nothing saved"
+    );
+    common::screenshot(&client, "agent-error").await;
+
+    // Fixed, it saves.
+    let editor = client.find(Locator::Id("text")).await.expect("editor");
+    editor.clear().await.expect("clear");
+    editor
+        .send_keys(&before.replace("temperature: 0.7", "temperature: 0.2"))
+        .await
+        .expect("type");
+    client
+        .find(Locator::Id("save"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("save");
+    client.find(Locator::Css("p.notice")).await.expect("saved");
+    let after = std::fs::read_to_string(&config).expect("config");
+    assert!(after.contains("temperature: 0.2"), "{after}");
+
+    client.close().await.expect("close the browser");
+}
