@@ -746,6 +746,20 @@ impl Store {
         missing: impl Fn() -> Result<D>,
         change: impl FnOnce(&mut D) -> Result<()>,
     ) -> Result<Versioned<D>> {
+        self.modify_doc_as(path, expected, missing, change, None)
+    }
+
+    /// [`Store::modify_doc`], writing `verbatim` (a person's whole text of the file, already
+    /// parsed into the value `change` sets) instead of text made from the value, so what they
+    /// typed, comments included, is what the file holds.
+    pub(crate) fn modify_doc_as<D: Document>(
+        &self,
+        path: &Path,
+        expected: Option<Revision>,
+        missing: impl Fn() -> Result<D>,
+        change: impl FnOnce(&mut D) -> Result<()>,
+        verbatim: Option<&str>,
+    ) -> Result<Versioned<D>> {
         self.check_writable()?;
         self.confine(path)?;
         if let Some(dir) = path.parent()
@@ -803,7 +817,12 @@ impl Store {
         change(&mut value)?;
         validate(path, &value)?;
         let private = matches!(value.mode(), FileMode::Private);
-        if before.as_ref() == Some(&value) {
+        let same_text = match (verbatim, old.as_deref()) {
+            (Some(text), Some(old)) => text.as_bytes() == old,
+            (Some(_), None) => false,
+            (None, _) => true,
+        };
+        if before.as_ref() == Some(&value) && same_text {
             // Nothing changed: leave the file (and its comments and layout) alone, but make a
             // file holding a secret private if a person had opened it up.
             if private {
@@ -818,11 +837,12 @@ impl Store {
             );
             return Ok(Versioned { value, revision });
         }
-        let text = match old.as_deref().zip(before.as_ref()) {
-            Some((old, before)) if !self.rewrites_whole_files() => {
+        let text = match (verbatim, old.as_deref().zip(before.as_ref())) {
+            (Some(text), _) => text.to_owned(),
+            (None, Some((old, before))) if !self.rewrites_whole_files() => {
                 edited_text(path, &shown, old, before, &value)?
             }
-            _ => crate::yaml::to_string(path, &value)?,
+            (None, _) => crate::yaml::to_string(path, &value)?,
         };
         atomic::write_atomic(path, text.as_bytes(), atomic::PRIVATE_MODE, !private).inspect_err(
             |error| {

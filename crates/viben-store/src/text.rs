@@ -35,7 +35,8 @@ impl Store {
     }
 
     /// Parses `text` as the record `id`, checks it as a read of its file would (limits, the
-    /// id field, the model's rules), and saves it if the file is still at `expected`.
+    /// id field, the model's rules), and saves it, as typed, if the file is still at
+    /// `expected` ([`Revision::ABSENT`]: creates it from the value).
     pub(crate) fn save_record_text<K: Record>(
         &self,
         id: &str,
@@ -49,7 +50,20 @@ impl Store {
         if let Some(source) = value.problems().into_iter().next() {
             return Err(invalid_at(&path, text, source));
         }
-        self.save_record_if_unchanged(&value, expected)
+        if expected.is_absent() {
+            return self.create_record_at(&value);
+        }
+        let written = self.modify_doc_as(
+            &path,
+            Some(*expected),
+            || Err(StoreError::Conflict { path: path.clone() }),
+            |current| {
+                *current = value.clone();
+                Ok(())
+            },
+            Some(text),
+        )?;
+        Ok(written.revision)
     }
 }
 
