@@ -266,12 +266,56 @@ pub(crate) enum ProvidersCommand {
 pub(crate) enum ChannelsCommand {
     /// List the channels
     List(Format),
-    /// Show one channel
+    /// Show one channel (tokens and webhook URLs are printed as ***)
     Show {
         /// The channel's id
         id: String,
         #[command(flatten)]
         format: Format,
+    },
+    /// Create a channel (--kind and --agent needed), or change the fields given of one
+    Set {
+        /// The channel's id
+        id: String,
+        /// What it connects to: telegram, slack, discord, web (or another kind)
+        #[arg(long)]
+        kind: Option<String>,
+        /// The agent that answers (it must exist)
+        #[arg(long, value_name = "ID")]
+        agent: Option<String>,
+        /// A kind-specific setting, read as a YAML scalar (42 is a number); repeat for more.
+        /// Not for secrets: use --token-stdin or --token-env
+        #[arg(long = "setting", value_name = "KEY=VALUE")]
+        settings: Vec<String>,
+        /// Remove a setting; repeat for more
+        #[arg(long = "unset", value_name = "KEY")]
+        unset: Vec<String>,
+        /// Read the bot token from standard input (so it stays out of shell history); only the
+        /// first line is the token. channels.yaml is then written with mode 0600
+        #[arg(long, conflicts_with = "token_env")]
+        token_stdin: bool,
+        /// The name of the environment variable that holds the bot token (not the token
+        /// itself), saved as the setting <FIELD>_env
+        #[arg(long, value_name = "VAR")]
+        token_env: Option<String>,
+        /// The setting the token (or, with --token-env, <FIELD>_env) goes into
+        #[arg(long, value_name = "FIELD", default_value = "bot_token")]
+        token_field: String,
+    },
+    /// Delete a channel
+    Delete {
+        /// The channel's id
+        id: String,
+    },
+    /// Turn a channel on
+    Enable {
+        /// The channel's id
+        id: String,
+    },
+    /// Turn a channel off (it stays in channels.yaml)
+    Disable {
+        /// The channel's id
+        id: String,
     },
 }
 

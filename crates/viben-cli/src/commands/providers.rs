@@ -102,40 +102,47 @@ fn key_source(provider: &ProviderConfig) -> String {
     }
 }
 
-/// The key is the first line of standard input.
-///
-/// API keys are one line. Password managers print more: `pass show` puts the password on the
-/// first line and notes (`login: …`, `url: …`) after it, by its own convention, so the first
-/// line is the key and the rest is ignored with a warning that does not quote it.
+/// The key is the first line of standard input (see [`read_secret_from_stdin`]).
 fn read_key_from_stdin() -> Result<Secret, Failure> {
+    read_secret_from_stdin(
+        "API key",
+        "pass show anthropic | viben providers set anthropic --api-key-stdin",
+    )
+}
+
+/// A secret (`what`: "API key", "bot token") from the first line of standard input;
+/// `example` is a command line that pipes one in, for the hints.
+///
+/// Secrets are one line. Password managers print more: `pass show` puts the password on the
+/// first line and notes (`login: …`, `url: …`) after it, by its own convention, so the first
+/// line is the secret and the rest is ignored with a warning that does not quote it.
+pub(crate) fn read_secret_from_stdin(what: &str, example: &str) -> Result<Secret, Failure> {
     let mut bytes = Vec::new();
     std::io::stdin().read_to_end(&mut bytes)?;
     let Ok(text) = String::from_utf8(bytes) else {
         return Err(Failure::with_hint(
-            "the API key on standard input is not UTF-8 text",
-            "pipe the key as text, e.g. `pass show anthropic | viben providers set anthropic \
-             --api-key-stdin`",
+            format!("the {what} on standard input is not UTF-8 text"),
+            format!("pipe the {what} as text, e.g. `{example}`"),
         ));
     };
     let mut lines = text.lines();
     let key = lines.next().unwrap_or("").trim();
     if key.is_empty() {
         return Err(Failure::with_hint(
-            "no API key on the first line of standard input",
-            "pipe the key in, e.g. `pass show anthropic | viben providers set anthropic \
-             --api-key-stdin`",
+            format!("no {what} on the first line of standard input"),
+            format!("pipe the {what} in, e.g. `{example}`"),
         ));
     }
     if key.chars().any(char::is_control) {
         return Err(Failure::with_hint(
-            "the API key on standard input holds control characters",
-            "pipe the key alone, without escape sequences",
+            format!("the {what} on standard input holds control characters"),
+            format!("pipe the {what} alone, without escape sequences"),
         ));
     }
     let ignored = lines.filter(|line| !line.trim().is_empty()).count();
     if ignored > 0 {
         Failure::warn(format!(
-            "used the first line of standard input as the key and ignored {ignored} more \
+            "used the first line of standard input as the {what} and ignored {ignored} more \
              line(s) (password managers print notes after the password)"
         ));
     }
