@@ -377,6 +377,28 @@ pub(crate) enum SessionsCommand {
         #[arg(long, required = true)]
         yes: bool,
     },
+    /// Write a session's messages as JSON lines or a Markdown transcript (streamed: any length
+    /// of log)
+    Export {
+        /// The session's id
+        id: String,
+        /// jsonl: one message per line, as stored; markdown: a transcript for people
+        #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+        format: ExportFormat,
+        /// Write to this file (replaced whole, only once the export is complete) instead of
+        /// standard output; needed with --json, which then prints a summary
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// What `sessions export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ExportFormat {
+    /// JSON lines: one message per line
+    Jsonl,
+    /// A Markdown transcript: a heading per message with its role and time
+    Markdown,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,7 @@ mod channels;
 mod check;
 mod db;
 mod doctor;
+mod export;
 mod models;
 mod providers;
 mod sessions;

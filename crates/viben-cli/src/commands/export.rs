@@ -1,0 +1,248 @@
+//! `viben sessions export`: a session's log as JSON lines or a Markdown transcript, written
+//! as it is read (memory stays flat whatever the log's length).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use viben_model::{Message, SessionMeta};
+use viben_store::{JsonlReader, Store, StoreError};
+
+use crate::cli::ExportFormat;
+use crate::failure::Failure;
+use crate::output::{self, escape, escape_multiline, print_json};
+
+pub(crate) fn run(
+    store: &Store,
+    id: &str,
+    format: ExportFormat,
+    path: Option<&Path>,
+) -> Result<(), Failure> {
+    if path.is_none() && output::json() {
+        return Err(Failure::usage(
+            "--json prints a summary on standard output, so the export needs a file",
+            format!("add -o FILE, e.g. `viben sessions export {id} -o session.jsonl --json`"),
+        ));
+    }
+    let meta = store.sessions().get(id)?;
+    let mut reader = store.sessions().read(id)?;
+    let messages = match path {
+        None => {
+            let mut out = BufWriter::new(io::stdout().lock());
+            let written = write(&mut out, format, &meta, &mut reader).and_then(|n| {
+                out.flush().map_err(Trouble::Write)?;
+                Ok(n)
+            });
+            written.map_err(|trouble| trouble.into_failure(None))?
+        }
+        Some(path) => {
+            let mut file = PendingFile::create(path)?;
+            let written = write(&mut file.writer, format, &meta, &mut reader)
+                .map_err(|trouble| trouble.into_failure(Some(path)))?;
+            file.persist()?;
+            written
+        }
+    };
+    for warning in reader.warnings() {
+        Failure::warn(warning);
+    }
+    let Some(path) = path else {
+        return Ok(());
+    };
+    let format_name = match format {
+        ExportFormat::Jsonl => "jsonl",
+        ExportFormat::Markdown => "markdown",
+    };
+    if output::json() {
+        return print_json(&serde_json::json!({
+            "session": id,
+            "format": format_name,
+            "file": path.display().to_string(),
+            "messages": messages,
+        }));
+    }
+    output::line(&format!(
+        "exported {messages} message(s) of session {id} to {} ({format_name})",
+        path.display()
+    ))
+}
+
+/// Why an export stopped: the log could not be read, or the output not written.
+enum Trouble {
+    Read(StoreError),
+    Write(io::Error),
+}
+
+impl Trouble {
+    /// The failure to report; `file` is where the output went (`None`: standard output).
+    fn into_failure(self, file: Option<&Path>) -> Failure {
+        match (self, file) {
+            (Self::Read(err), _) => err.into(),
+            (Self::Write(err), None) => Failure::output(err),
+            (Self::Write(err), Some(file)) => Failure::with_hint(
+                format!("cannot write {}: {err}", file.display()),
+                "free space there or pick another file with -o, then run `viben sessions \
+                 export` again",
+            ),
+        }
+    }
+}
+
+/// Writes every readable message in `format`; returns how many.
+fn write(
+    out: &mut impl Write,
+    format: ExportFormat,
+    meta: &SessionMeta,
+    reader: &mut JsonlReader<Message>,
+) -> Result<u64, Trouble> {
+    if format == ExportFormat::Markdown {
+        markdown_header(out, meta).map_err(Trouble::Write)?;
+    }
+    let mut count = 0;
+    while let Some(message) = reader.next_lenient() {
+        let message = message.map_err(Trouble::Read)?;
+        match format {
+            ExportFormat::Jsonl => {
+                serde_json::to_writer(&mut *out, &message)
+                    .map_err(|e| Trouble::Write(io::Error::other(e)))?;
+                out.write_all(b"\n").map_err(Trouble::Write)?;
+            }
+            ExportFormat::Markdown => markdown_message(out, &message).map_err(Trouble::Write)?,
+        }
+        count += 1;
+    }
+    Ok(count)
+}
+
+fn markdown_header(out: &mut impl Write, meta: &SessionMeta) -> io::Result<()> {
+    let title = meta
+        .title
+        .clone()
+        .unwrap_or_else(|| format!("Session {}", meta.id));
+    writeln!(out, "# {}\n", inline(&title))?;
+    writeln!(out, "- Session: {}", inline(&meta.id))?;
+    writeln!(out, "- Agent: {}", inline(&meta.agent_id))?;
+    writeln!(out, "- Created: {}", time(meta.created_at))?;
+    writeln!(out, "- Updated: {}", time(meta.updated_at))
+}
+
+/// One message: a heading with its role and time, then its text as a block quote.
+///
+/// Quoting every line keeps the stored text inside its message: a `# heading`, a `---` or an
+/// unclosed code fence in it renders inside the quote (CommonMark closes every block a quote
+/// holds when the quote ends) and cannot end the message or start another, while the
+/// Markdown the assistant wrote still renders.
+fn markdown_message(out: &mut impl Write, message: &Message) -> io::Result<()> {
+    writeln!(
+        out,
+        "\n## {} · {}\n",
+        inline(&message.role.to_string()),
+        time(message.created_at)
+    )?;
+    let text = escape_multiline(&message.content);
+    if text.is_empty() {
+        return writeln!(out, ">");
+    }
+    for line in text.split('\n') {
+        if line.is_empty() {
+            writeln!(out, ">")?;
+        } else {
+            writeln!(out, "> {line}")?;
+        }
+    }
+    Ok(())
+}
+
+/// A time for people: to the second, in UTC (the JSON lines keep the stored precision).
+fn time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Text for a heading or a list item: control characters escaped, and the characters that
+/// Markdown gives a meaning inline backslash-escaped, so a title reads as written.
+fn inline(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in escape(text).chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '~' | '!' | '&'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The output file being written: a temporary file beside it, renamed over it once complete,
+/// so a failed export never leaves half a file, nor destroys the previous one.
+struct PendingFile {
+    path: PathBuf,
+    temp: Option<PathBuf>,
+    writer: BufWriter<File>,
+}
+
+impl PendingFile {
+    fn create(path: &Path) -> Result<Self, Failure> {
+        if path.is_dir() {
+            return Err(Failure::with_hint(
+                format!("{} is a folder", path.display()),
+                "give -o the name of a file to write, e.g. -o session.md",
+            ));
+        }
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temp = path.with_file_name(format!(".{name}.export-{}", std::process::id()));
+        let mut options = OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        // A transcript is as private as the store it comes from.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&temp).map_err(|e| {
+            Failure::with_hint(
+                format!("cannot create {}: {e}", temp.display()),
+                "check that the folder exists and that you may write there, or pick another \
+                 file with -o",
+            )
+        })?;
+        Ok(Self {
+            path: path.to_owned(),
+            temp: Some(temp),
+            writer: BufWriter::new(file),
+        })
+    }
+
+    fn persist(mut self) -> Result<(), Failure> {
+        let fail = |path: &Path, e: io::Error| {
+            Failure::with_hint(
+                format!("cannot write {}: {e}", path.display()),
+                "free space there or pick another file with -o, then run `viben sessions \
+                 export` again",
+            )
+        };
+        let Some(temp) = self.temp.take() else {
+            return Ok(());
+        };
+        let finished = self
+            .writer
+            .flush()
+            .and_then(|()| self.writer.get_ref().sync_data())
+            .map_err(|e| fail(&temp, e))
+            .and_then(|()| fs::rename(&temp, &self.path).map_err(|e| fail(&self.path, e)));
+        if finished.is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        finished
+    }
+}
+
+impl Drop for PendingFile {
+    fn drop(&mut self) {
+        if let Some(temp) = self.temp.take() {
+            let _ = fs::remove_file(temp);
+        }
+    }
+}
