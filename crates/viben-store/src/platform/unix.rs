@@ -137,3 +137,23 @@ pub(crate) fn flock_exclusive(file: &File) -> io::Result<()> {
 pub(crate) fn unlock(file: &File) -> io::Result<()> {
     rustix::fs::flock(file, FlockOperation::Unlock).map_err(Into::into)
 }
+
+/// Swaps the folders `a` and `b` in one step (`renameat2(RENAME_EXCHANGE)`), so each name
+/// always holds a whole folder; `Ok(false)` where the system or the file system cannot, for
+/// the caller to fall back to two renames.
+pub(crate) fn exchange(a: &Path, b: &Path) -> io::Result<bool> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::fs::{CWD, RenameFlags};
+        match rustix::fs::renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
+            Ok(()) => Ok(true),
+            Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = (a, b);
+        Ok(false)
+    }
+}
