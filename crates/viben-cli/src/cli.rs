@@ -64,6 +64,28 @@ pub(crate) enum Command {
     Telemetry(TelemetryCommand),
     /// Validate the whole store; prints each problem as path:line:column: message
     Check,
+    /// Write the whole store to a .tar.gz (API keys, tokens and other secrets left out unless
+    /// --include-secrets)
+    Backup {
+        /// The archive to write (mode 0600; an existing file is replaced once the archive is
+        /// complete)
+        file: PathBuf,
+        /// Keep secrets in the archive (then keep it as safe as the store itself)
+        #[arg(long)]
+        include_secrets: bool,
+    },
+    /// Replace the store with one from `viben backup`, all or nothing: unpacked beside it,
+    /// checked, then swapped in
+    Restore {
+        /// The archive to read
+        file: PathBuf,
+        /// Replace a store that holds files (without it, only an empty or missing store)
+        #[arg(long)]
+        force: bool,
+        /// The most bytes the archive may unpack to [default: 8 GiB]
+        #[arg(long, value_name = "BYTES")]
+        max_size: Option<u64>,
+    },
     /// The web accounts database
     #[command(subcommand)]
     Db(DbCommand),

@@ -5,9 +5,6 @@
 //! or a pipe sees exactly the output it saw before, and stdout is never touched. Every command
 //! that shows progress goes through [`Progress`], so the rule lives in one place.
 
-// The import, export, backup and prune commands that use it land in the following commits.
-#![allow(dead_code)]
-
 use std::io::IsTerminal;
 use std::time::Duration;
 

@@ -135,7 +135,9 @@ pub struct RestoreReport {
     pub bytes: u64,
     /// Whether a store was there before (and was replaced).
     pub replaced: bool,
-    /// The warnings [`Store::check`] found in the restored store (errors refuse the restore).
+    /// What [`Store::check`] found in the restored store that did not refuse the restore:
+    /// warnings, and errors between files (an agent naming a provider that is missing),
+    /// which the store that was backed up may have had. Files that do not load refuse it.
     pub warnings: Vec<Problem>,
     /// The previous store, when it could not be removed after the swap: delete it by hand.
     pub leftover: Option<PathBuf>,
@@ -208,14 +210,15 @@ pub enum BackupError {
         root: PathBuf,
     },
 
-    /// The unpacked archive is not a valid store (its problems, errors first).
+    /// Files of the unpacked archive do not load (they do not parse, break a rule, or hold
+    /// the wrong id).
     #[error(
         "the archive does not hold a valid store ({} error(s)){}",
         problems.len(),
         problems.first().map(|p| format!(": {p}")).unwrap_or_default()
     )]
     Invalid {
-        /// The errors [`Store::check`] found.
+        /// The errors [`Store::check`] found in those files.
         problems: Vec<Problem>,
     },
 }
@@ -392,7 +395,8 @@ impl Store {
     /// Refuses a store that holds files unless [`RestoreOptions::force`]. Unpacks into a new
     /// folder beside the root, refusing entries no backup holds ([`BackupError::Unsafe`]:
     /// absolute paths, `..`, links, devices) and more than [`RestoreOptions::max_bytes`];
-    /// checks the result with [`Store::check`] (errors refuse it); then swaps it in with one
+    /// checks the result with [`Store::check`] (files that do not load refuse it, other
+    /// problems are reported in [`RestoreReport::warnings`]); then swaps it in with one
     /// rename (an atomic exchange on Linux), so every reader sees the old store or the new
     /// one, and a failure or interruption at any point before leaves the old store as it was
     /// (an interrupted restore may leave its folder, `.<root>.restore-<pid>-<n>`, beside the
@@ -439,10 +443,8 @@ impl Store {
         }
         unpacked?;
 
-        let (errors, warnings): (Vec<_>, Vec<_>) = Store::open(&staging.path)?
-            .check()
-            .into_iter()
-            .partition(|p| p.severity == Severity::Error);
+        let unpacked = Store::open(&staging.path)?;
+        let (errors, warnings) = validate(&unpacked)?;
         if !errors.is_empty() {
             return Err(BackupError::Invalid { problems: errors });
         }
@@ -469,6 +471,48 @@ impl Store {
             Err(e) => Err(io_error("inspect", root)(e)),
         }
     }
+}
+
+/// Splits what [`Store::check`] finds in an unpacked store into what refuses the restore and
+/// what is only reported.
+///
+/// Refused: errors about files that do not load (a file that does not parse, breaks a rule or
+/// names the wrong id), which every reader of the store would meet. Reported: everything else,
+/// errors between files included (an agent naming a provider that is missing), since the
+/// store that was backed up may well have had them, and a restore must bring it back as it
+/// was.
+fn validate(store: &Store) -> Result<(Vec<Problem>, Vec<Problem>)> {
+    let mut unloadable = Vec::new();
+    let mut note = |err: StoreError| {
+        if let Some(path) = err.path() {
+            unloadable.push(store.layout().relative(path).to_owned());
+        }
+    };
+    for err in store.agents().list()?.errors {
+        note(err);
+    }
+    for err in store.providers().list()?.errors {
+        note(err);
+    }
+    for err in store.sessions().list()?.errors {
+        note(err);
+    }
+    if let Err(err) = store.models().document() {
+        note(err);
+    }
+    if let Err(err) = store.channels().document() {
+        note(err);
+    }
+    if let Err(err) = store.profile().get() {
+        note(err);
+    }
+    let problems = store.check();
+    let refuses = |p: &Problem| p.severity == Severity::Error && unloadable.contains(&p.path);
+    // A file that does not load, which the check names otherwise: every error refuses then.
+    let named = problems.iter().any(refuses);
+    Ok(problems.into_iter().partition(|p| {
+        refuses(p) || (!named && !unloadable.is_empty() && p.severity == Severity::Error)
+    }))
 }
 
 /// A tar header for a folder or a file of `size` bytes, with `mode`, owned by nobody in

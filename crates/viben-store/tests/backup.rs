@@ -559,3 +559,25 @@ fn an_archive_holding_an_invalid_store_is_refused_with_its_problems() {
     assert_eq!(problems[0].path, Path::new("agents/a/config.yaml"));
     assert!(err.to_string().contains("agents/a/config.yaml"), "{err}");
 }
+
+#[test]
+fn a_store_with_problems_between_files_restores_as_it_was_and_they_are_reported() {
+    let t = seed_store();
+    write(
+        t.dir.path(),
+        "agents/lost/config.yaml",
+        "id: lost\nname: Lost\nmodel: gone-model\nprovider: gone-provider\n",
+    );
+    let (archive, _) = backup(&t.store, true);
+    let (_dir, root) = store_in_own_folder();
+    let report = restore(&root, &archive, RestoreOptions::default()).unwrap();
+    assert_eq!(files(&root), files(t.dir.path()));
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|p| p.path == Path::new("agents/lost/config.yaml")),
+        "{:?}",
+        report.warnings
+    );
+}

@@ -37,7 +37,7 @@ pub(crate) fn run(
             written.map_err(|trouble| trouble.into_failure(None))?
         }
         Some(path) => {
-            let mut file = PendingFile::create(path)?;
+            let mut file = PendingFile::create(path, "viben sessions export")?;
             let written = write(&mut file.writer, format, &meta, &mut reader)
                 .map_err(|trouble| trouble.into_failure(Some(path)))?;
             file.persist()?;
@@ -175,20 +175,22 @@ fn inline(text: &str) -> String {
     out
 }
 
-/// The output file being written: a temporary file beside it, renamed over it once complete,
-/// so a failed export never leaves half a file, nor destroys the previous one.
-struct PendingFile {
+/// An output file being written: a temporary file beside it (mode 0600), renamed over it
+/// once complete, so a failed command never leaves half a file, nor destroys the previous one.
+pub(crate) struct PendingFile {
     path: PathBuf,
     temp: Option<PathBuf>,
-    writer: BufWriter<File>,
+    pub(crate) writer: BufWriter<File>,
+    /// The command that writes it, for the hints.
+    command: &'static str,
 }
 
 impl PendingFile {
-    fn create(path: &Path) -> Result<Self, Failure> {
+    pub(crate) fn create(path: &Path, command: &'static str) -> Result<Self, Failure> {
         if path.is_dir() {
             return Err(Failure::with_hint(
                 format!("{} is a folder", path.display()),
-                "give -o the name of a file to write, e.g. -o session.md",
+                format!("give `{command}` the name of a file to write"),
             ));
         }
         let name = path
@@ -204,23 +206,27 @@ impl PendingFile {
         let file = options.open(&temp).map_err(|e| {
             Failure::with_hint(
                 format!("cannot create {}: {e}", temp.display()),
-                "check that the folder exists and that you may write there, or pick another \
-                 file with -o",
+                format!(
+                    "check that the folder exists and that you may write there, or give \
+                     `{command}` another file"
+                ),
             )
         })?;
         Ok(Self {
             path: path.to_owned(),
             temp: Some(temp),
             writer: BufWriter::new(file),
+            command,
         })
     }
 
-    fn persist(mut self) -> Result<(), Failure> {
+    /// Puts the finished file in place.
+    pub(crate) fn persist(mut self) -> Result<(), Failure> {
+        let command = self.command;
         let fail = |path: &Path, e: io::Error| {
             Failure::with_hint(
                 format!("cannot write {}: {e}", path.display()),
-                "free space there or pick another file with -o, then run `viben sessions \
-                 export` again",
+                format!("free space there or pick another file, then run `{command}` again"),
             )
         };
         let Some(temp) = self.temp.take() else {
