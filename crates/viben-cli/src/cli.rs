@@ -407,8 +407,9 @@ pub(crate) enum SessionsCommand {
         /// jsonl: one message per line, as stored; markdown: a transcript for people
         #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
         format: ExportFormat,
-        /// Write to this file (replaced whole, only once the export is complete) instead of
-        /// standard output; needed with --json, which then prints a summary
+        /// Write to this file (mode 0600, replaced only once the export is complete) instead
+        /// of standard output; --json then prints a summary. Without it, --json prints the
+        /// messages as one array (jsonl) or {"markdown": "..."}
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },

@@ -385,13 +385,28 @@ fn an_export_to_a_file_prints_a_summary_and_the_file_is_private() {
 }
 
 #[test]
-fn export_with_json_but_no_file_is_a_usage_error_and_a_missing_session_fails() {
+fn export_with_json_to_standard_output_is_one_json_document() {
     let home = seeded();
     let id = session(&home.root);
-    let out = viben(&home.root, &["sessions", "export", &id, "--json"]);
-    assert_eq!(out.code, 2);
-    assert!(out.stdout.is_empty());
-    assert!(out.stderr.contains("-o FILE"), "{}", out.stderr);
+    let messages = viben(&home.root, &["sessions", "export", &id, "--json"]).json();
+    assert_eq!(messages.as_array().map(Vec::len), Some(2), "{messages}");
+    assert_eq!(messages[1]["role"], "assistant");
+    let markdown = viben(
+        &home.root,
+        &["sessions", "export", &id, "--format", "markdown", "--json"],
+    )
+    .json();
+    assert_eq!(markdown["session"], id.as_str());
+    let text = markdown["markdown"]
+        .as_str()
+        .expect("the transcript as a string");
+    assert!(text.contains("\n## user · "), "{text}");
+    assert!(text.contains("> hello\n"), "{text}");
+}
+
+#[test]
+fn exporting_a_missing_session_fails_naming_it() {
+    let home = seeded();
     let err = viben(&home.root, &["sessions", "export", "nope"])
         .failed()
         .to_owned();

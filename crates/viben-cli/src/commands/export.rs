@@ -19,22 +19,22 @@ pub(crate) fn run(
     format: ExportFormat,
     path: Option<&Path>,
 ) -> Result<(), Failure> {
-    if path.is_none() && output::json() {
-        return Err(Failure::usage(
-            "--json prints a summary on standard output, so the export needs a file",
-            format!("add -o FILE, e.g. `viben sessions export {id} -o session.jsonl --json`"),
-        ));
-    }
     let meta = store.sessions().get(id)?;
     let mut reader = store.sessions().read(id)?;
     let messages = match path {
         None => {
             let mut out = BufWriter::new(io::stdout().lock());
-            let written = write(&mut out, format, &meta, &mut reader).and_then(|n| {
-                out.flush().map_err(Trouble::Write)?;
-                Ok(n)
-            });
-            written.map_err(|trouble| trouble.into_failure(None))?
+            let written = if output::json() {
+                write_json(&mut out, format, &meta, &mut reader)
+            } else {
+                write(&mut out, format, &meta, &mut reader)
+            };
+            written
+                .and_then(|n| {
+                    out.flush().map_err(Trouble::Write)?;
+                    Ok(n)
+                })
+                .map_err(|trouble| trouble.into_failure(None))?
         }
         Some(path) => {
             let mut file = PendingFile::create(path, "viben sessions export")?;
@@ -113,6 +113,62 @@ fn write(
         count += 1;
     }
     Ok(count)
+}
+
+/// The export as one JSON document on standard output, still written as it is read: JSON
+/// lines become an array of the messages, a transcript the string `"markdown"` of an object.
+fn write_json(
+    out: &mut impl Write,
+    format: ExportFormat,
+    meta: &SessionMeta,
+    reader: &mut JsonlReader<Message>,
+) -> Result<u64, Trouble> {
+    let count = match format {
+        ExportFormat::Jsonl => {
+            out.write_all(b"[").map_err(Trouble::Write)?;
+            let mut count = 0;
+            while let Some(message) = reader.next_lenient() {
+                let message = message.map_err(Trouble::Read)?;
+                let separator: &[u8] = if count == 0 { b"\n  " } else { b",\n  " };
+                out.write_all(separator).map_err(Trouble::Write)?;
+                serde_json::to_writer(&mut *out, &message)
+                    .map_err(|e| Trouble::Write(io::Error::other(e)))?;
+                count += 1;
+            }
+            let end: &[u8] = if count == 0 { b"]" } else { b"\n]" };
+            out.write_all(end).map_err(Trouble::Write)?;
+            count
+        }
+        ExportFormat::Markdown => {
+            let head = serde_json::json!({ "session": meta.id, "format": "markdown" }).to_string();
+            // `{"session":…,"format":"markdown"` then `,"markdown":"…"}`.
+            out.write_all(head.trim_end_matches('}').as_bytes())
+                .and_then(|()| out.write_all(b",\"markdown\":\""))
+                .map_err(Trouble::Write)?;
+            let count = write(&mut JsonString(&mut *out), format, meta, reader)?;
+            out.write_all(b"\"}").map_err(Trouble::Write)?;
+            count
+        }
+    };
+    out.write_all(b"\n").map_err(Trouble::Write)?;
+    Ok(count)
+}
+
+/// Writes text as the inside of a JSON string (escaped, without the quotes). Every write
+/// holds whole characters: the transcript is written with `write!`, a `str` piece at a time.
+struct JsonString<W>(W);
+
+impl<W: Write> Write for JsonString<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let text = std::str::from_utf8(buf).map_err(io::Error::other)?;
+        let quoted = serde_json::to_string(text).map_err(io::Error::other)?;
+        self.0.write_all(&quoted.as_bytes()[1..quoted.len() - 1])?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
 }
 
 fn markdown_header(out: &mut impl Write, meta: &SessionMeta) -> io::Result<()> {
