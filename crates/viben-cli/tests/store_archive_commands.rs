@@ -8,7 +8,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use common::{create_agent, viben, viben_with};
+use common::{create_agent, viben, viben_limited, viben_with};
 
 /// A store alone in a temporary folder (so a restore's neighbours can be looked at).
 struct Home {
@@ -645,4 +645,56 @@ fn restoring_a_missing_file_names_the_command_that_makes_one() {
         .failed()
         .to_owned();
     assert!(err.contains("viben backup FILE"), "{err}");
+}
+
+#[test]
+fn export_and_backup_stream_a_log_larger_than_their_whole_memory_limit() {
+    const MESSAGES: usize = 48;
+    const LIMIT_KIB: u64 = 50 * 1024;
+    let home = seeded();
+    let h = &home.root;
+    let id = session(h);
+    // 48 messages of 1 MiB: more than the 50 MiB the whole process may map, shared libraries
+    // included, once the log is held whole.
+    let log = h.join("sessions").join(&id).join("messages.jsonl");
+    let mut file = std::io::BufWriter::new(fs::File::create(&log).expect("create the log"));
+    let body = "z".repeat(1024 * 1024);
+    for i in 0..MESSAGES {
+        std::io::Write::write_all(
+            &mut file,
+            format!(
+                "{{\"role\":\"user\",\"content\":\"{i} {body}\",\"created_at\":\"2026-01-01T00:00:00Z\",\"api_key\":\"k\"}}\n"
+            )
+            .as_bytes(),
+        )
+        .expect("write the log");
+    }
+    drop(file);
+
+    let (_, len, tail) = viben_limited(h, LIMIT_KIB, &["sessions", "export", &id]);
+    assert!(len > MESSAGES << 20, "all of it was written: {len} bytes");
+    assert!(
+        tail.ends_with("\"created_at\":\"2026-01-01T00:00:00Z\",\"api_key\":\"k\"}\n"),
+        "{tail}"
+    );
+    let (_, len, tail) = viben_limited(
+        h,
+        LIMIT_KIB,
+        &["sessions", "export", &id, "--format", "markdown"],
+    );
+    assert!(len > MESSAGES << 20, "all of it was written: {len} bytes");
+    assert!(tail.ends_with("zzz\n"), "{tail}");
+
+    let archive = h.parent().expect("a parent").join("big.tar.gz");
+    viben_limited(h, LIMIT_KIB, &["backup", path_str(&archive)]);
+    let other = empty_home();
+    let (_, len, _) = viben_limited(&other.root, LIMIT_KIB, &["restore", path_str(&archive)]);
+    assert!(len > 0);
+    let restored = fs::read_to_string(other.root.join("sessions").join(&id).join("messages.jsonl"))
+        .expect("the restored log");
+    assert_eq!(restored.lines().count(), MESSAGES);
+    assert!(
+        !restored.contains("api_key"),
+        "the secret field of every line was left out"
+    );
 }
