@@ -605,7 +605,11 @@ fn archive_file<W: Write>(
             file.take(yaml::MAX_YAML_BYTES + 1)
                 .read_to_end(&mut bytes)
                 .map_err(io_error("read", path))?;
-            let Some(bytes) = yaml_without_secrets(rel, &bytes, report) else {
+            // Over the limit no reader takes it whole; cut short, it might still parse.
+            let parsed = (bytes.len() as u64 <= yaml::MAX_YAML_BYTES)
+                .then(|| yaml_without_secrets(rel, &bytes, report))
+                .flatten();
+            let Some(bytes) = parsed else {
                 report.skipped.push(Skipped {
                     path: rel.to_owned(),
                     reason: SkipReason::Unreadable,
@@ -626,6 +630,15 @@ fn archive_file<W: Write>(
             let Some(file) = open()? else {
                 return Ok(false);
             };
+            if first.left_out.is_empty() && first.bad_lines == 0 {
+                // Nothing to leave out (most logs): the bytes as they are, parsed once.
+                header.set_size(len);
+                builder
+                    .append_data(&mut header, rel, Exact::new(file.take(len), len, path))
+                    .map_err(write_error)?;
+                report.bytes += len;
+                return Ok(true);
+            }
             let mut second = LogWithoutSecrets::new(file.take(len));
             header.set_size(size);
             builder
@@ -872,6 +885,11 @@ impl<R: Read> Read for Exact<'_, R> {
         if self.left == 0 {
             return Ok(0);
         }
+        // Never past the length the header gives, whatever the source holds.
+        let room = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let buf = &mut buf[..room];
         let n = self.inner.read(buf)?;
         if n == 0 && !buf.is_empty() {
             return Err(io::Error::new(
@@ -929,7 +947,26 @@ impl<R: Read> Read for Limited<'_, R> {
 }
 
 /// Unpacks the archive into `dir` (a new, empty folder), refusing what no backup holds.
+///
+/// Every file is on disk when it returns, before the swap makes the store point at them: with
+/// one `syncfs` at the end where the system has it (a flush per file made a restore of 2,000
+/// files five times slower), else file by file.
 fn unpack(input: impl Read, dir: &Path, limit: u64, report: &mut RestoreReport) -> Result<()> {
+    let synced_at_once = platform::HAS_SYNC_FILE_SYSTEM;
+    unpack_entries(input, dir, limit, report, synced_at_once)?;
+    if synced_at_once {
+        platform::sync_file_system(dir).map_err(io_error("flush to disk", dir))?;
+    }
+    Ok(())
+}
+
+fn unpack_entries(
+    input: impl Read,
+    dir: &Path,
+    limit: u64,
+    report: &mut RestoreReport,
+    synced_at_once: bool,
+) -> Result<()> {
     let corrupt = |source| BackupError::Corrupt { source };
     let mut archive = tar::Archive::new(input);
     let mut declared: u64 = 0;
@@ -980,8 +1017,9 @@ fn unpack(input: impl Read, dir: &Path, limit: u64, report: &mut RestoreReport) 
                     // a file system that refuses it loses nothing else.
                     let _ = file.set_modified(at);
                 }
-                // On disk before the swap makes the store point at it.
-                file.sync_data().map_err(io_error("flush to disk", &path))?;
+                if !synced_at_once {
+                    file.sync_data().map_err(io_error("flush to disk", &path))?;
+                }
                 report.files += 1;
                 report.bytes += copied;
             }
@@ -1078,7 +1116,9 @@ impl Staging {
         if !exchanged {
             // Two renames: between them the root is missing for a moment, and an interrupted
             // restore leaves the old store at `aside`.
-            let aside = self.path.with_extension("old");
+            let mut aside = self.path.clone().into_os_string();
+            aside.push("-old");
+            let aside = PathBuf::from(aside);
             fs::rename(target, &aside).map_err(io_error("move aside", target))?;
             if let Err(e) = fs::rename(&self.path, target) {
                 let _ = fs::rename(&aside, target);

@@ -157,3 +157,16 @@ pub(crate) fn exchange(a: &Path, b: &Path) -> io::Result<bool> {
         Ok(false)
     }
 }
+
+/// Whether [`sync_file_system`] flushes anything here.
+pub(crate) const HAS_SYNC_FILE_SYSTEM: bool = cfg!(any(target_os = "linux", target_os = "android"));
+
+/// Flushes to disk every file of the file system that holds the folder `dir` (`syncfs`): one
+/// call where syncing thousands of files one by one costs a disk flush each. Does nothing
+/// where [`HAS_SYNC_FILE_SYSTEM`] is false (the caller then syncs file by file).
+pub(crate) fn sync_file_system(dir: &Path) -> io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    rustix::fs::syncfs(&File::open(dir)?)?;
+    let _ = dir;
+    Ok(())
+}
