@@ -581,3 +581,18 @@ fn a_store_with_problems_between_files_restores_as_it_was_and_they_are_reported(
         report.warnings
     );
 }
+
+#[test]
+fn a_yaml_file_over_the_size_limit_is_left_out_whole_not_cut() {
+    let t = seed_store();
+    // Valid YAML however far it is read: cut at the limit, it would still parse.
+    let big = format!("name: big\n{}", "# padding\n".repeat(120_000));
+    write(t.dir.path(), "providers/big.yaml", big);
+    let (archive, report) = backup(&t.store, false);
+    assert!(!entry_names(&archive).iter().any(|n| n.contains("big")));
+    assert!(
+        report.skipped.iter().any(
+            |s| s.path == Path::new("providers/big.yaml") && s.reason == SkipReason::Unreadable
+        )
+    );
+}
