@@ -64,6 +64,28 @@ pub(crate) enum Command {
     Telemetry(TelemetryCommand),
     /// Validate the whole store; prints each problem as path:line:column: message
     Check,
+    /// Write the whole store to a .tar.gz (API keys, tokens and other secrets left out unless
+    /// --include-secrets)
+    Backup {
+        /// The archive to write (mode 0600; an existing file is replaced once the archive is
+        /// complete)
+        file: PathBuf,
+        /// Keep secrets in the archive (then keep it as safe as the store itself)
+        #[arg(long)]
+        include_secrets: bool,
+    },
+    /// Replace the store with one from `viben backup`, all or nothing: unpacked beside it,
+    /// checked, then swapped in
+    Restore {
+        /// The archive to read
+        file: PathBuf,
+        /// Replace a store that holds files (without it, only an empty or missing store)
+        #[arg(long)]
+        force: bool,
+        /// The most bytes the archive may unpack to [default: 8 GiB]
+        #[arg(long, value_name = "BYTES")]
+        max_size: Option<u64>,
+    },
     /// The web accounts database
     #[command(subcommand)]
     Db(DbCommand),
@@ -313,12 +335,56 @@ pub(crate) enum ProvidersCommand {
 pub(crate) enum ChannelsCommand {
     /// List the channels
     List(Format),
-    /// Show one channel
+    /// Show one channel (tokens and webhook URLs are printed as ***)
     Show {
         /// The channel's id
         id: String,
         #[command(flatten)]
         format: Format,
+    },
+    /// Create a channel (--kind and --agent needed), or change the fields given of one
+    Set {
+        /// The channel's id
+        id: String,
+        /// What it connects to: telegram, slack, discord, web (or another kind)
+        #[arg(long)]
+        kind: Option<String>,
+        /// The agent that answers (it must exist)
+        #[arg(long, value_name = "ID")]
+        agent: Option<String>,
+        /// A kind-specific setting, read as a YAML scalar (42 is a number); repeat for more.
+        /// Not for secrets: use --token-stdin or --token-env
+        #[arg(long = "setting", value_name = "KEY=VALUE")]
+        settings: Vec<String>,
+        /// Remove a setting; repeat for more
+        #[arg(long = "unset", value_name = "KEY")]
+        unset: Vec<String>,
+        /// Read the bot token from standard input (so it stays out of shell history); only the
+        /// first line is the token. channels.yaml is then written with mode 0600
+        #[arg(long, conflicts_with = "token_env")]
+        token_stdin: bool,
+        /// The name of the environment variable that holds the bot token (not the token
+        /// itself), saved as the setting <FIELD>_env
+        #[arg(long, value_name = "VAR")]
+        token_env: Option<String>,
+        /// The setting the token (or, with --token-env, <FIELD>_env) goes into
+        #[arg(long, value_name = "FIELD", default_value = "bot_token")]
+        token_field: String,
+    },
+    /// Delete a channel
+    Delete {
+        /// The channel's id
+        id: String,
+    },
+    /// Turn a channel on
+    Enable {
+        /// The channel's id
+        id: String,
+    },
+    /// Turn a channel off (it stays in channels.yaml)
+    Disable {
+        /// The channel's id
+        id: String,
     },
 }
 
@@ -380,6 +446,29 @@ pub(crate) enum SessionsCommand {
         #[arg(long, required = true)]
         yes: bool,
     },
+    /// Write a session's messages as JSON lines or a Markdown transcript (streamed: any length
+    /// of log)
+    Export {
+        /// The session's id
+        id: String,
+        /// jsonl: one message per line, as stored; markdown: a transcript for people
+        #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+        format: ExportFormat,
+        /// Write to this file (mode 0600, replaced only once the export is complete) instead
+        /// of standard output; --json then prints a summary. Without it, --json prints the
+        /// messages as one array (jsonl) or {"markdown": "..."}
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// What `sessions export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ExportFormat {
+    /// JSON lines: one message per line
+    Jsonl,
+    /// A Markdown transcript: a heading per message with its role and time
+    Markdown,
 }
 
 #[derive(Debug, Subcommand)]

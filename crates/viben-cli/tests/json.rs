@@ -72,11 +72,17 @@ fn usage_words(usage: &str) -> Vec<String> {
 }
 
 /// A value for a placeholder, chosen so most commands find what the seeded home holds.
+/// Stands for a file path in the arguments [`value_for`] fills in.
+const FILE: &str = "<file>";
+
 fn value_for(placeholder: &str) -> String {
     match placeholder.trim_matches(['<', '>']) {
         "N" | "B" | "LIMIT" => "1".into(),
         "EMAIL" => "a@example.com".into(),
         "ROLE" => "user".into(),
+        // Replaced by a path in the test's own folder: a command writing FILE (`backup`)
+        // must not litter the working directory.
+        "FILE" => FILE.into(),
         _ => "a".into(),
     }
 }
@@ -187,10 +193,16 @@ fn every_command_takes_json_and_fails_with_one_json_object() {
     let home = tempfile::tempdir().expect("a temporary folder");
     let h = home.path();
     seeded(h);
+    let files = tempfile::tempdir().expect("a temporary folder");
+    let file = files.path().join("file").display().to_string();
 
     for (command, name) in commands.iter().zip(&names) {
         let mut args = command.clone();
-        args.extend(required_args(command));
+        args.extend(
+            required_args(command)
+                .into_iter()
+                .map(|arg| if arg == FILE { file.clone() } else { arg }),
+        );
         args.push("--json".into());
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let run = viben_with(h, Some(&url), "", &args);

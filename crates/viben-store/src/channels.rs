@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use viben_model::{Channel, ChannelsFile, ValidationError};
 
-use crate::document::{Document, EntryList, Single, check_id};
+use crate::document::{Document, EntryList, FileMode, Single, check_id, not_found};
 use crate::error::{Result, StoreError};
 use crate::layout::Layout;
 use crate::revision::{Revision, Versioned};
@@ -18,6 +18,31 @@ impl Document for ChannelsFile {
     fn problems(&self) -> Vec<ValidationError> {
         ChannelsFile::problems(self)
     }
+
+    /// 0600 once a channel keeps a secret in the file (a bot token set inline), as a provider
+    /// file with an inline `api_key` is.
+    fn mode(&self) -> FileMode {
+        let holds_secret = self.channels.iter().any(|channel| {
+            channel.settings.iter().any(|(name, value)| {
+                !value.is_null()
+                    && name
+                        .as_str()
+                        .is_some_and(viben_model::redact::is_secret_name)
+                    && !name.as_str().is_some_and(names_a_variable)
+            })
+        });
+        if holds_secret {
+            FileMode::Private
+        } else {
+            FileMode::Keep
+        }
+    }
+}
+
+/// Whether a setting's name says it holds the name of an environment variable
+/// (`bot_token_env`), not the secret itself.
+fn names_a_variable(name: &str) -> bool {
+    name.ends_with("_env")
 }
 
 impl Single for ChannelsFile {
@@ -111,21 +136,84 @@ impl Channels<'_> {
     fn put(&self, channel: Channel, replace: bool) -> Result<Revision> {
         check_id("channel", &channel.id)?;
         let _agent_lock = self.store.lock_agent(&channel.agent)?;
-        self.store
-            .agents()
-            .get(&channel.agent)
-            .map_err(|e| match e {
-                StoreError::NotFound { .. } => StoreError::NotFound {
-                    kind: "agent",
-                    id: channel.agent.clone(),
-                },
-                other => other,
-            })?;
+        self.require_agent(&channel.agent)?;
         self.store.put_entry::<ChannelsFile>(channel, replace)
     }
 
     /// Deletes the channel `id`.
     pub fn delete(&self, id: &str) -> Result<()> {
         self.store.delete_entry::<ChannelsFile>(id)
+    }
+
+    /// Creates or changes the channel `id` in one step that no concurrent writer can undo:
+    /// `change` gets the channel as it is (`None` when there is none) and returns it as it
+    /// should be. Its agent must exist (as for [`Channels::set`]); its id stays `id`.
+    ///
+    /// Another process writing `channels.yaml` meanwhile makes `change` run again on the new
+    /// content (the agent's lock must be taken before the file's, and which agent is only
+    /// known once `change` ran). Returns the channel as written.
+    pub fn upsert(
+        &self,
+        id: &str,
+        change: impl Fn(Option<&Channel>) -> Result<Channel>,
+    ) -> Result<Channel> {
+        check_id("channel", id)?;
+        loop {
+            let current = self.document_versioned()?;
+            let mut channel = change(current.value.get(id))?;
+            channel.id = id.to_owned();
+            let _agent_lock = self.store.lock_agent(&channel.agent)?;
+            self.require_agent(&channel.agent)?;
+            let mut file = current.value;
+            match file.channels.iter_mut().find(|c| c.id == id) {
+                Some(existing) => *existing = channel.clone(),
+                None => file.channels.push(channel.clone()),
+            }
+            match self
+                .store
+                .update_entries(Some(current.revision), |on_disk: &mut ChannelsFile| {
+                    *on_disk = file;
+                    Ok(())
+                }) {
+                Ok(_) => return Ok(channel),
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(other) => return Err(other),
+            }
+        }
+    }
+
+    /// Turns the channel `id` on (`enabled: true`) or off; [`StoreError::NotFound`] when it
+    /// does not exist. Returns the channel as written.
+    pub fn set_enabled(&self, id: &str, enabled: bool) -> Result<Channel> {
+        check_id("channel", id)?;
+        let written = self.update(|file| {
+            let channel = file
+                .channels
+                .iter_mut()
+                .find(|c| c.id == id)
+                .ok_or_else(|| not_found("channel", id))?;
+            channel.enabled = Some(enabled);
+            Ok(())
+        })?;
+        written
+            .value
+            .get(id)
+            .cloned()
+            .ok_or_else(|| not_found("channel", id))
+    }
+
+    /// Refuses a channel whose agent does not exist, naming the agent.
+    fn require_agent(&self, agent: &str) -> Result<()> {
+        self.store
+            .agents()
+            .get(agent)
+            .map(|_| ())
+            .map_err(|e| match e {
+                StoreError::NotFound { .. } => StoreError::NotFound {
+                    kind: "agent",
+                    id: agent.to_owned(),
+                },
+                other => other,
+            })
     }
 }

@@ -2,6 +2,7 @@
 
 mod agents;
 mod atomic;
+mod backup;
 mod channels;
 mod check;
 mod document;
@@ -24,6 +25,10 @@ mod trace;
 mod yaml;
 
 pub use agents::{Agents, Referrers};
+pub use backup::{
+    BackupError, BackupOptions, BackupReport, DEFAULT_RESTORE_LIMIT, LeftOutSecret, RestoreOptions,
+    RestoreReport, SkipReason, Skipped, UnsafeEntry,
+};
 pub use channels::Channels;
 pub use check::{Problem, Severity};
 pub use error::{Referrer, Result, StoreError};

@@ -21,9 +21,13 @@ pub(crate) fn init(context: &Context) -> Result<(), Failure> {
 pub(crate) fn check(context: &Context) -> Result<(), Failure> {
     let store = context.store()?;
     let root = store.layout().root().display().to_string();
+    // A spinner: the check reads every file and reports no progress of its own; on a large
+    // store it takes seconds, and a terminal should show it is working.
+    let spinner = crate::progress::Progress::new("checking the store", None);
     let problems = store.check();
     // Unreadable, it is one of the problems.
     let format = store.format().ok();
+    spinner.finish();
     let errors = problems
         .iter()
         .filter(|p| p.severity == Severity::Error)

@@ -1,6 +1,7 @@
 //! One module per command group; each turns parsed arguments into library calls and output.
 
 mod agents;
+mod backup;
 mod channels;
 mod check;
 mod completions;
@@ -8,6 +9,7 @@ mod connections;
 mod db;
 mod doctor;
 mod migration_files;
+mod export;
 mod models;
 mod providers;
 mod schema;
@@ -37,6 +39,15 @@ pub(crate) fn run(context: &Context, command: Command) -> Result<(), Failure> {
         Command::Sessions(command) => sessions::run(context, command),
         Command::Telemetry(command) => telemetry::run(context, command),
         Command::Check => check::check(context),
+        Command::Backup {
+            file,
+            include_secrets,
+        } => backup::backup(context, &file, include_secrets),
+        Command::Restore {
+            file,
+            force,
+            max_size,
+        } => backup::restore(context, &file, force, max_size),
         Command::Db(command) => db::run(context, command),
         Command::Doctor => doctor::run(context),
         Command::Completions { shell } => completions::completions(shell),

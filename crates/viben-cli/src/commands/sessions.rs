@@ -146,6 +146,9 @@ pub(crate) fn run(context: &Context, command: SessionsCommand) -> Result<(), Fai
             store.sessions().delete(&id)?;
             done(&format!("deleted session {id}"))
         }
+        SessionsCommand::Export { id, format, output } => {
+            super::export::run(&store, &id, format, output.as_deref())
+        }
     }
 }
 

@@ -71,7 +71,10 @@ pub(crate) fn run(context: &Context, command: TelemetryCommand) -> Result<(), Fa
                 max_age: keep_days.map(|days| chrono::TimeDelta::days(i64::from(days))),
                 max_total_bytes: max_bytes,
             };
+            // A spinner: pruning many days of files can take seconds.
+            let spinner = crate::progress::Progress::new("pruning telemetry", None);
             let report = store.telemetry().prune(policy, chrono::Utc::now())?;
+            spinner.finish();
             // What was left alone goes to stderr, one line each, and does not fail the
             // command: everything else was pruned.
             for skip in &report.skipped {

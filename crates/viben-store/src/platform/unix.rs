@@ -137,3 +137,36 @@ pub(crate) fn flock_exclusive(file: &File) -> io::Result<()> {
 pub(crate) fn unlock(file: &File) -> io::Result<()> {
     rustix::fs::flock(file, FlockOperation::Unlock).map_err(Into::into)
 }
+
+/// Swaps the folders `a` and `b` in one step (`renameat2(RENAME_EXCHANGE)`), so each name
+/// always holds a whole folder; `Ok(false)` where the system or the file system cannot, for
+/// the caller to fall back to two renames.
+pub(crate) fn exchange(a: &Path, b: &Path) -> io::Result<bool> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::fs::{CWD, RenameFlags};
+        match rustix::fs::renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
+            Ok(()) => Ok(true),
+            Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = (a, b);
+        Ok(false)
+    }
+}
+
+/// Whether [`sync_file_system`] flushes anything here.
+pub(crate) const HAS_SYNC_FILE_SYSTEM: bool = cfg!(any(target_os = "linux", target_os = "android"));
+
+/// Flushes to disk every file of the file system that holds the folder `dir` (`syncfs`): one
+/// call where syncing thousands of files one by one costs a disk flush each. Does nothing
+/// where [`HAS_SYNC_FILE_SYSTEM`] is false (the caller then syncs file by file).
+pub(crate) fn sync_file_system(dir: &Path) -> io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    rustix::fs::syncfs(&File::open(dir)?)?;
+    let _ = dir;
+    Ok(())
+}
