@@ -65,8 +65,8 @@ impl AsyncPool {
     /// panicked (its connection is then dropped from the pool, never reused half-way through
     /// a transaction). Must be called within a tokio runtime.
     ///
-    /// The caller's `tracing` span is entered on the blocking thread, so the statements' events
-    /// stay inside the request that caused them.
+    /// The caller's `tracing` span (and subscriber) go along to the blocking thread, so the
+    /// statements' events stay inside the request that caused them.
     ///
     /// Tokio's blocking threads (512 by default) outnumber the pool's connections: a call beyond
     /// the pool's size waits on one of them, not on a runtime worker.
@@ -77,13 +77,18 @@ impl AsyncPool {
         E: Send + 'static,
     {
         let pool = self.pool.clone();
+        // The blocking thread has neither the caller's span nor a subscriber set with
+        // `set_default`: both go along, as `tracing::Instrument` does for a future.
         let span = tracing::Span::current();
+        let dispatch = tracing::dispatcher::get_default(Clone::clone);
         let task = tokio::task::spawn_blocking(move || {
-            let _entered = span.enter();
-            // The connection lives inside the task, so a panic in `f` drops it while
-            // unwinding, which the pool takes as broken (see `PgManager::has_broken`).
-            let mut conn = pool.get().map_err(RunError::Connect)?;
-            f(&mut conn).map_err(RunError::Failed)
+            tracing::dispatcher::with_default(&dispatch, || {
+                let _entered = span.enter();
+                // The connection lives inside the task, so a panic in `f` drops it while
+                // unwinding, which the pool takes as broken (see `PgManager::has_broken`).
+                let mut conn = pool.get().map_err(RunError::Connect)?;
+                f(&mut conn).map_err(RunError::Failed)
+            })
         });
         match task.await {
             Ok(outcome) => outcome,
