@@ -442,10 +442,17 @@ impl From<QueryError> for ApiError {
             ),
             _ => return Self::internal(&error),
         };
+        // Every 422 says what to do, even for a rule whose error carries no hint.
+        let hint = error.hint().or_else(|| {
+            (status == StatusCode::UNPROCESSABLE_ENTITY).then(|| {
+                let field = field.as_deref().unwrap_or("the value");
+                format!("correct {field} and send the request again")
+            })
+        });
         Self {
             status,
             message: error.to_string(),
-            hint: error.hint(),
+            hint,
             field,
         }
     }
