@@ -78,7 +78,7 @@ async fn waiting_for_a_connection_does_not_block_the_runtime() {
     let held = pool.pool().get().expect("the only connection");
     let waiting = tokio::spawn({
         let pool = pool.clone();
-        async move { pool.run(|conn| users::count(conn)).await }
+        async move { pool.run(users::count).await }
     });
     // On a single-threaded runtime this timer only fires if the checkout is not blocking the
     // runtime's one thread.
@@ -105,10 +105,7 @@ async fn waiting_for_a_connection_does_not_block_the_runtime() {
         .hint()
     );
     drop(held);
-    assert_eq!(
-        pool.run(|conn| users::count(conn)).await.expect("a count"),
-        0
-    );
+    assert_eq!(pool.run(users::count).await.expect("a count"), 0);
 }
 
 #[tokio::test]
@@ -163,10 +160,7 @@ async fn transaction_commits_on_ok_and_rolls_back_on_err() {
         ),
         "{err:?}"
     );
-    assert_eq!(
-        pool.run(|conn| users::count(conn)).await.expect("a count"),
-        1
-    );
+    assert_eq!(pool.run(users::count).await.expect("a count"), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -203,7 +197,7 @@ async fn the_callers_span_covers_the_statements_on_the_blocking_thread() {
     let _default = tracing::subscriber::set_default(subscriber);
     let span = tracing::info_span!("request");
     let _entered = span.enter();
-    pool.run(|conn| users::count(conn)).await.expect("a count");
+    pool.run(users::count).await.expect("a count");
     let spans = seen.0.lock().expect("the spans").clone();
     assert!(
         !spans.is_empty() && spans.iter().all(|s| s == "request"),
