@@ -7,7 +7,8 @@
 //!   tokio runtime, real HTTP/1.1 over kept-alive TCP connections) at 1, 8 and 32 concurrent
 //!   clients, against the same query on the synchronous pool from as many threads.
 //!
-//! Both sides use one pool of the same size, in the same run. The HTTP clients run in this
+//! Both sides use one pool of the same size, in the same run, measured in alternating rounds
+//! (the median of each). The HTTP clients run in this
 //! process, so on a small machine they take CPU from the service: the ratio is an upper bound of
 //! the service's overhead.
 //!
@@ -35,8 +36,11 @@ use viben::db::testing::TestDatabase;
 use viben::db::{AsyncPool, Pool, QueryError, oauth_connections, users};
 use viben::model::{NewOAuthConnection, NewUser, OAuthProvider};
 
-/// How long each figure is measured.
-const RUN: Duration = Duration::from_secs(2);
+/// Each figure and its baseline are measured in alternating rounds, and each is the median of
+/// its rounds: on a shared machine the load drifts, and both sides should meet the same drift.
+const ROUNDS: usize = 7;
+/// How long one round lasts.
+const RUN: Duration = Duration::from_millis(300);
 /// The pool's size, on both sides.
 const POOL_SIZE: u32 = 16;
 
@@ -56,19 +60,25 @@ fn main() {
     let mut lines = Vec::new();
 
     // Per call, one caller.
-    let direct = per_call_sync(|| {
-        let mut conn = pool.get().expect("a connection");
-        users::get_with_connections(&mut conn, &id).expect("the user");
-    });
-    let run = runtime.block_on(per_call_async(|| {
-        let id = id.clone();
-        let pool = async_pool.clone();
-        async move {
-            pool.run(move |conn| users::get_with_connections(conn, &id))
-                .await
-                .expect("the user");
-        }
-    }));
+    let (run, direct) = alternate(
+        || {
+            runtime.block_on(per_call_async(|| {
+                let id = id.clone();
+                let pool = async_pool.clone();
+                async move {
+                    pool.run(move |conn| users::get_with_connections(conn, &id))
+                        .await
+                        .expect("the user");
+                }
+            }))
+        },
+        || {
+            per_call_sync(|| {
+                let mut conn = pool.get().expect("a connection");
+                users::get_with_connections(&mut conn, &id).expect("the user");
+            })
+        },
+    );
     lines.push(line(
         "run_get_user_with_connections",
         run,
@@ -76,15 +86,19 @@ fn main() {
         "sync_get_user_with_connections",
         direct,
     ));
-    let checkout = per_call_sync(|| drop(pool.get().expect("a connection")));
-    let handover = runtime.block_on(per_call_async(|| {
-        let pool = async_pool.clone();
-        async move {
-            pool.run(|_| Ok::<_, QueryError>(()))
-                .await
-                .expect("a checkout");
-        }
-    }));
+    let (handover, checkout) = alternate(
+        || {
+            runtime.block_on(per_call_async(|| {
+                let pool = async_pool.clone();
+                async move {
+                    pool.run(|_| Ok::<_, QueryError>(()))
+                        .await
+                        .expect("a checkout");
+                }
+            }))
+        },
+        || per_call_sync(|| drop(pool.get().expect("a connection"))),
+    );
     lines.push(line(
         "run_checkout_only",
         handover,
@@ -102,22 +116,29 @@ fn main() {
     runtime.spawn(async move { axum::serve(listener, router).await });
     let path = format!("/users/{id}");
     for clients in [1, 8, 32] {
-        let sync = per_second(clients, || {
-            let pool = pool.clone();
-            let id = id.clone();
-            move || {
-                let mut conn = pool.get().expect("a connection");
-                users::get_with_connections(&mut conn, &id).expect("the user");
-            }
-        });
-        let http = per_second(clients, || {
-            let mut client = http::Client::connect(addr).expect("connecting to the service");
-            let path = path.clone();
-            move || {
-                let reply = client.request("GET", &path, None).expect("a response");
-                assert_eq!(reply.status, 200, "{}", reply.body);
-            }
-        });
+        let (http, sync) = alternate(
+            || {
+                per_second(clients, || {
+                    let mut client =
+                        http::Client::connect(addr).expect("connecting to the service");
+                    let path = path.clone();
+                    move || {
+                        let reply = client.request("GET", &path, None).expect("a response");
+                        assert_eq!(reply.status, 200, "{}", reply.body);
+                    }
+                })
+            },
+            || {
+                per_second(clients, || {
+                    let pool = pool.clone();
+                    let id = id.clone();
+                    move || {
+                        let mut conn = pool.get().expect("a connection");
+                        users::get_with_connections(&mut conn, &id).expect("the user");
+                    }
+                })
+            },
+        );
         lines.push(line(
             &format!("service_get_user_with_connections_{clients}_clients"),
             http,
@@ -129,6 +150,21 @@ fn main() {
     for line in lines {
         println!("{line}");
     }
+}
+
+/// `figure` and `baseline` measured in [`ROUNDS`] alternating rounds; the median of each.
+fn alternate(mut figure: impl FnMut() -> f64, mut baseline: impl FnMut() -> f64) -> (f64, f64) {
+    let (mut figures, mut baselines) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        figures.push(figure());
+        baselines.push(baseline());
+    }
+    (median(figures), median(baselines))
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 /// A user with two OAuth connections; returns its id.
@@ -148,7 +184,7 @@ fn seed(pool: &Pool) -> String {
 
 /// Microseconds per call of `f`, called in a loop for [`RUN`] (after a short warm-up).
 fn per_call_sync(mut f: impl FnMut()) -> f64 {
-    for _ in 0..50 {
+    for _ in 0..5 {
         f();
     }
     let started = Instant::now();
@@ -162,7 +198,7 @@ fn per_call_sync(mut f: impl FnMut()) -> f64 {
 
 /// Microseconds per awaited call of `f`, awaited in a loop for [`RUN`] (after a short warm-up).
 async fn per_call_async<F: Future<Output = ()>>(mut f: impl FnMut() -> F) -> f64 {
-    for _ in 0..50 {
+    for _ in 0..5 {
         f().await;
     }
     let started = Instant::now();
