@@ -97,7 +97,7 @@ impl AsyncPool {
                 tracing::error!(
                     target: "viben_db::pool",
                     panic = %message,
-                    "the closure given to AsyncPool::run panicked; its connection was dropped"
+                    "the database work panicked; its connection was dropped from the pool"
                 );
                 Err(RunError::Panicked { message })
             }
@@ -146,7 +146,7 @@ pub enum RunError<E> {
     /// The closure panicked; its connection was dropped from the pool. The panic's message is
     /// kept here and logged (target `viben_db::pool`), not shown by `Display`, as it may hold
     /// anything the closure had.
-    #[error("the database work panicked (a bug in the code given to AsyncPool::run)")]
+    #[error("the database work panicked (a bug in the closure given to the pool)")]
     Panicked {
         /// The panic's message.
         message: String,
@@ -177,8 +177,8 @@ impl<E: Hint> Hint for RunError<E> {
             Self::Connect(e) => e.hint(),
             Self::Failed(e) => e.hint(),
             Self::Panicked { .. } => Some(
-                "fix the panic in the closure (its message is logged at error level, target \
-                 viben_db::pool); the service goes on"
+                "fix the panic in the closure: its message is in the log, at error level; the \
+                 service goes on"
                     .to_owned(),
             ),
             Self::Cancelled => Some("retry on a runtime that is running".to_owned()),
