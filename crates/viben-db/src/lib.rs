@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+#[cfg(feature = "tokio")]
+mod async_pool;
 pub mod catalog;
 pub mod drizzle;
 mod error;
@@ -28,6 +30,8 @@ mod url;
 #[doc = include_str!("../../../docs/database.md")]
 mod database_guide {}
 
+#[cfg(feature = "tokio")]
+pub use async_pool::{AsyncPool, RunError};
 pub use error::{ConnectError, MigrationError, QueryError, Result};
 pub use migrate::{Adopted, adopt};
 pub use models::oauth_connection as oauth_connections;
