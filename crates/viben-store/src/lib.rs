@@ -19,6 +19,7 @@ mod sessions;
 mod store;
 mod telemetry;
 mod trace;
+mod watch;
 mod yaml;
 
 pub use agents::{Agents, Referrers};
@@ -37,3 +38,4 @@ pub use store::{Listing, Store};
 pub use telemetry::{
     PrunePolicy, PruneReport, PruneSkip, RECENTLY_WRITTEN, Telemetry, TelemetryStream,
 };
+pub use watch::{Event, WatchError, WatchResult, Watcher};

@@ -1,8 +1,9 @@
 //! What viben-store tells `tracing`: each document read and save (path relative to the
 //! store's root, duration, whether the save changed the file), each wait for a document's
-//! lock, and each log append (bytes, lock wait). Targets `viben_store::read`,
-//! `viben_store::save`, `viben_store::lock` and `viben_store::append`; reads, lock waits and
-//! appends are `debug`, saves `info`, failures `warn`. No event carries a value from a file
+//! lock, each log append (bytes, lock wait), and each burst of changes a watcher reported
+//! (how many events, how long working them out took). Targets `viben_store::read`,
+//! `viben_store::save`, `viben_store::lock`, `viben_store::append` and `viben_store::watch`;
+//! reads, lock waits, appends and watch bursts are `debug`, saves `info`, failures `warn`. No event carries a value from a file
 //! (an API key, a message): only paths, sizes and durations.
 
 use std::time::Instant;
@@ -15,6 +16,8 @@ pub(crate) const SAVE: &str = "viben_store::save";
 pub(crate) const LOCK: &str = "viben_store::lock";
 /// Append events' target.
 pub(crate) const APPEND: &str = "viben_store::append";
+/// Watch events' target (each burst of changes turned into events).
+pub(crate) const WATCH: &str = "viben_store::watch";
 
 /// Microseconds since `started`.
 pub(crate) fn micros_since(started: Instant) -> u64 {
