@@ -69,6 +69,9 @@ pub(crate) enum Command {
     Db(DbCommand),
     /// Check the store and, when a database URL is set, the database; print what to fix
     Doctor,
+    /// Print each change to the store as it happens, one line each, until Ctrl-C; with --json,
+    /// one JSON object per line (a stream, unlike other commands' one document)
+    Watch,
 }
 
 /// Whether to print JSON, for the commands that read it from their own arguments.

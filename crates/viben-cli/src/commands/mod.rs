@@ -10,6 +10,7 @@ mod providers;
 mod sessions;
 mod telemetry;
 mod users;
+mod watch;
 
 use viben_store::{Store, StoreError};
 
@@ -30,6 +31,7 @@ pub(crate) fn run(context: &Context, command: Command) -> Result<(), Failure> {
         Command::Check => check::check(context),
         Command::Db(command) => db::run(context, command),
         Command::Doctor => doctor::run(context),
+        Command::Watch => watch::run(context),
     }
 }
 
