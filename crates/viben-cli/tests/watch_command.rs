@@ -1,6 +1,7 @@
 //! `viben watch`: spawned as a user would, changed by other `viben` processes and by hand, read
 //! a line at a time, and stopped with Ctrl-C (SIGINT) or by closing its stdout.
 
+#[allow(dead_code, reason = "each test file uses a part of the shared helpers")]
 mod common;
 
 use std::io::{BufRead, BufReader, Read};
