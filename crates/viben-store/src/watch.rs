@@ -19,6 +19,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use notify_debouncer_full::notify::event::{AccessKind, AccessMode, EventKind};
 use notify_debouncer_full::notify::{self, RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, NoCache};
 use viben_model::Hint;
@@ -319,6 +320,9 @@ impl Store {
                         if event.need_rescan() {
                             dirty.everything = true;
                         }
+                        if is_read(&event.kind) {
+                            continue;
+                        }
                         for path in &event.paths {
                             dirty.add(&watch_root, path);
                         }
@@ -374,6 +378,13 @@ impl Store {
     }
 }
 
+/// Whether `kind` is a file being opened, read or closed without writing: inotify reports
+/// those too, and taking them for changes would make every read (the watcher's own included)
+/// cause another look, forever.
+fn is_read(kind: &EventKind) -> bool {
+    matches!(kind, EventKind::Access(access) if *access != AccessKind::Close(AccessMode::Write))
+}
+
 /// What a file or log is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Subject {
@@ -393,6 +404,11 @@ struct Dirty {
     logs: BTreeSet<String>,
     /// A kind's whole folder appeared, went or moved: look at each of its entries.
     folders: BTreeSet<Folder>,
+    /// Something with a name no id has came or went directly in a kind's folder (a folder
+    /// `Agents::delete` moved aside and removed): see which ids came or went. The debouncer
+    /// folds a rename and a removal into the removal of the new name, so the old name, the
+    /// id, is not in any notification.
+    members: BTreeSet<Folder>,
     /// The root itself changed, or notifications were lost: look at everything.
     everything: bool,
 }
@@ -435,6 +451,9 @@ impl Dirty {
             ["agents", id] | ["agents", id, "config.yaml"] if is_id(id) => {
                 self.push(Subject::Agent((*id).to_owned()));
             }
+            ["agents", _] => {
+                self.members.insert(Folder::Agents);
+            }
             ["providers", file] => {
                 if let Some(name) = file.strip_suffix(".yaml").filter(|n| is_id(n)) {
                     self.push(Subject::Provider(name.to_owned()));
@@ -445,6 +464,9 @@ impl Dirty {
             }
             ["sessions", id, "messages.jsonl"] if is_id(id) => {
                 self.logs.insert((*id).to_owned());
+            }
+            ["sessions", _] => {
+                self.members.insert(Folder::Sessions);
             }
             _ => {}
         }
@@ -519,9 +541,18 @@ impl Seen {
         } else {
             dirty.folders.into_iter().collect()
         };
-        for folder in folders {
-            subjects.extend(listed(store, folder));
+        for folder in &folders {
+            subjects.extend(listed(store, *folder));
             subjects.extend(self.files.keys().filter(|s| folder.holds(s)).cloned());
+        }
+        for folder in dirty.members.iter().filter(|f| !folders.contains(f)) {
+            // Only the ids that came or went: a cheap listing, no file read.
+            let mut candidates: BTreeSet<Subject> = listed(store, *folder).into_iter().collect();
+            candidates.extend(self.files.keys().filter(|s| folder.holds(s)).cloned());
+            subjects.extend(candidates.into_iter().filter(|subject| {
+                let exists = fs::symlink_metadata(subject.path(store)).is_ok();
+                exists != self.files.contains_key(subject)
+            }));
         }
         let mut results = BTreeMap::new();
         for subject in &subjects {

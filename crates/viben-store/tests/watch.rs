@@ -209,6 +209,86 @@ fn an_agent_folder_made_then_written_is_one_creation_and_rm_r_one_removal() {
 }
 
 #[test]
+fn a_folder_moved_to_a_hidden_name_and_removed_is_a_removal() {
+    let mut w = Watching::start(seed_store());
+    // What `Agents::delete` does, and a person's "move to trash, then empty it".
+    w.sh("mv agents/my-agent agents/.trash && rm -r agents/.trash");
+    assert_eq!(
+        w.events(),
+        [Event::AgentRemoved {
+            id: agent("my-agent")
+        }]
+    );
+}
+
+#[test]
+fn a_session_through_the_api_is_created_appended_to_and_removed() {
+    let mut w = Watching::start(seed_store());
+    let meta = viben_model::SessionMeta::new("my-agent", Some("Chat".into()));
+    w.t.store.sessions().create(&meta).expect("create");
+    assert_eq!(
+        w.events(),
+        [Event::SessionCreated {
+            id: meta.id.clone()
+        }]
+    );
+    let message = viben_model::Message::new(viben_model::MessageRole::User, "hello");
+    w.t.store
+        .sessions()
+        .append(&meta.id, &message)
+        .expect("append");
+    assert_eq!(
+        w.events(),
+        [Event::MessageAppended {
+            session: meta.id.clone()
+        }]
+    );
+    w.t.store
+        .sessions()
+        .update(&meta.id, |m| {
+            m.title = Some("Renamed".into());
+            Ok(())
+        })
+        .expect("update");
+    assert_eq!(
+        w.events(),
+        [Event::SessionChanged {
+            id: meta.id.clone()
+        }]
+    );
+    w.t.store.sessions().delete(&meta.id).expect("delete");
+    assert_eq!(
+        w.events(),
+        [Event::SessionRemoved {
+            id: meta.id.clone()
+        }]
+    );
+}
+
+#[test]
+fn a_session_that_existed_before_the_watch_reports_an_append_alone() {
+    let t = seed_store();
+    let meta = viben_model::SessionMeta::new("my-agent", None);
+    t.store.sessions().create(&meta).expect("create");
+    let message = viben_model::Message::new(viben_model::MessageRole::User, "hello");
+    t.store
+        .sessions()
+        .append(&meta.id, &message)
+        .expect("append");
+    let mut w = Watching::start(t);
+    w.t.store
+        .sessions()
+        .append(&meta.id, &message)
+        .expect("append");
+    assert_eq!(
+        w.events(),
+        [Event::MessageAppended {
+            session: meta.id.clone()
+        }]
+    );
+}
+
+#[test]
 fn providers_models_and_profile_report_their_own_events() {
     let mut w = Watching::start(seed_store());
     w.sh(
