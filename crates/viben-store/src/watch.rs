@@ -16,7 +16,7 @@ use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use notify_debouncer_full::notify::event::{AccessKind, AccessMode, EventKind};
@@ -281,8 +281,7 @@ impl Store {
     /// [`Store::init`]), since a folder that does not exist cannot be watched.
     ///
     /// Call it before reading what you show: a change made between the two then gives an
-    /// event (perhaps one for a value you already read) rather than none. What the watcher
-    /// compares against is the store as it is when `watch` returns.
+    /// event (perhaps one for a value you already read) rather than none.
     ///
     /// Bursts are coalesced: notifications for a file are turned into events once it has been
     /// quiet for 50 ms, so an editor's save (however many calls) gives one event, and one
@@ -308,7 +307,12 @@ impl Store {
         self.init()?;
         let root = self.layout().root().to_owned();
         let (sender, batches) = mpsc::channel();
-        let mut seen = Seen::scan(self);
+        // Filled once the notifications are on, and locked until then: a change made while
+        // the store is scanned is then compared with the scan, not missed (a scan made first
+        // could see the old file, and its notification come before the watch began).
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let mut scanned = lock(&seen);
+        let handler_seen = Arc::clone(&seen);
         let store = self.clone();
         let watch_root = root.clone();
         let handler = move |result: DebounceEventResult| {
@@ -342,7 +346,7 @@ impl Store {
                     dirty.everything = true;
                 }
             }
-            let results = seen.update(&store, dirty);
+            let results = lock(&handler_seen).update(&store, dirty);
             if !results.is_empty() {
                 tracing::debug!(
                     target: trace::WATCH,
@@ -370,12 +374,20 @@ impl Store {
         debouncer
             .watch(&root, RecursiveMode::Recursive)
             .map_err(failed)?;
+        *scanned = Seen::scan(self);
+        drop(scanned);
         Ok(Watcher {
             batches,
             pending: RefCell::new(VecDeque::new()),
             _debouncer: debouncer,
         })
     }
+}
+
+/// Locks what the watcher saw. A panic while it was held (a bug) leaves it poisoned; the
+/// state is still whole (each subject is updated in one step), so go on with it.
+fn lock(seen: &Mutex<Seen>) -> MutexGuard<'_, Seen> {
+    seen.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Whether `kind` is a file being opened, read or closed without writing: inotify reports

@@ -464,3 +464,13 @@ fn the_events_name_themselves_for_people_and_scripts() {
     assert_eq!(Event::ModelsChanged.to_string(), "models catalog changed");
     assert_eq!(Event::ModelsChanged.id(), None);
 }
+
+#[test]
+fn a_watcher_can_move_to_another_thread() {
+    fn send<T: Send>(_: &T) {}
+    let t = temp_store();
+    let watcher = t.store.watch().expect("watch");
+    send(&watcher);
+    let handle = std::thread::spawn(move || watcher.try_recv().is_none());
+    assert!(handle.join().expect("the thread ends"));
+}
