@@ -51,6 +51,20 @@ impl Watching {
         assert!(status.success(), "sh -c {script:?} failed: {status}");
     }
 
+    /// Runs `script` with `python3` in the store's root, as another process: one process doing
+    /// an editor's steps back to back, as the editor does (with `sh`, starting a program per
+    /// step could take longer than the watcher's settle time on a loaded machine, and
+    /// rightly give two events).
+    fn python(&self, script: &str) {
+        let status = Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .current_dir(self.root())
+            .status()
+            .expect("run python3");
+        assert!(status.success(), "python3 -c {script:?} failed: {status}");
+    }
+
     /// Every result of the changes made since the last call (the marker's event excluded).
     fn settle(&mut self) -> Vec<WatchResult> {
         self.marks += 1;
@@ -92,7 +106,10 @@ fn changed_agent_yaml() -> String {
 fn an_agent_written_in_place_is_one_change() {
     let mut w = Watching::start(seed_store());
     fs::write(w.root().join("new.yaml"), changed_agent_yaml()).expect("stage the new text");
-    w.sh("cat new.yaml > agents/my-agent/config.yaml");
+    w.python(
+        "text = open('new.yaml').read()\n\
+         with open('agents/my-agent/config.yaml', 'w') as f: f.write(text)",
+    );
     assert_eq!(
         w.events(),
         [Event::AgentChanged {
@@ -124,9 +141,14 @@ fn vims_save_with_a_backup_renamed_aside_is_one_change() {
     fs::write(w.root().join("new.yaml"), changed_agent_yaml()).expect("stage the new text");
     // What vim does with `backupcopy=auto` and `writebackup`: probe the folder with a file
     // named 4913, move the original to `config.yaml~`, write a new file, drop the backup.
-    w.sh(
-        "cd agents/my-agent && : > 4913 && rm 4913 && mv config.yaml config.yaml~ && \
-         cat ../../new.yaml > config.yaml && rm config.yaml~",
+    w.python(
+        "import os\n\
+         text = open('new.yaml').read()\n\
+         os.chdir('agents/my-agent')\n\
+         open('4913', 'w').close(); os.remove('4913')\n\
+         os.rename('config.yaml', 'config.yaml~')\n\
+         with open('config.yaml', 'w') as f: f.write(text)\n\
+         os.remove('config.yaml~')",
     );
     assert_eq!(
         w.events(),
@@ -142,10 +164,14 @@ fn jetbrains_save_with_two_renames_is_one_change() {
     fs::write(w.root().join("new.yaml"), changed_agent_yaml()).expect("stage the new text");
     // JetBrains' "safe write": new text to `___jb_tmp___`, the original renamed to
     // `___jb_old___`, the new one renamed into place, the old one deleted.
-    w.sh(
-        "cd agents/my-agent && cp ../../new.yaml config.yaml___jb_tmp___ && \
-         mv config.yaml config.yaml___jb_old___ && mv config.yaml___jb_tmp___ config.yaml && \
-         rm config.yaml___jb_old___",
+    w.python(
+        "import os\n\
+         text = open('new.yaml').read()\n\
+         os.chdir('agents/my-agent')\n\
+         with open('config.yaml___jb_tmp___', 'w') as f: f.write(text)\n\
+         os.rename('config.yaml', 'config.yaml___jb_old___')\n\
+         os.rename('config.yaml___jb_tmp___', 'config.yaml')\n\
+         os.remove('config.yaml___jb_old___')",
     );
     assert_eq!(
         w.events(),
@@ -159,7 +185,12 @@ fn jetbrains_save_with_two_renames_is_one_change() {
 fn delete_then_create_in_one_burst_is_one_change() {
     let mut w = Watching::start(seed_store());
     fs::write(w.root().join("new.yaml"), changed_agent_yaml()).expect("stage the new text");
-    w.sh("rm agents/my-agent/config.yaml && cp new.yaml agents/my-agent/config.yaml");
+    w.python(
+        "import os\n\
+         text = open('new.yaml').read()\n\
+         os.remove('agents/my-agent/config.yaml')\n\
+         with open('agents/my-agent/config.yaml', 'w') as f: f.write(text)",
+    );
     assert_eq!(
         w.events(),
         [Event::AgentChanged {
