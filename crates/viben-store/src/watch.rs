@@ -196,6 +196,12 @@ pub enum WatchError {
 impl Hint for WatchError {
     fn hint(&self) -> Option<String> {
         match self {
+            // The store's own hint says a refused write left the file unchanged, which is
+            // beside the point when the file was changed by hand.
+            Self::Unreadable {
+                error: StoreError::Parse { .. },
+                ..
+            } => Some("fix the file by hand (`viben check` lists every problem)".to_owned()),
             Self::Unreadable { error, .. } => error.hint(),
             Self::Failed { .. } => Some(
                 "re-read the store; on Linux, if it says too many watches, raise \
