@@ -116,6 +116,9 @@ pub(crate) enum Command {
         #[arg(long)]
         open: bool,
     },
+    /// Print each change to the store as it happens, one line each, until Ctrl-C; with --json,
+    /// one JSON object per line (a stream, unlike other commands' one document)
+    Watch,
 }
 
 /// A shell `viben completions` writes a script for.

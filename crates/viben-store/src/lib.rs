@@ -22,6 +22,7 @@ mod store;
 mod telemetry;
 mod text;
 mod trace;
+mod watch;
 mod yaml;
 
 pub use agents::{Agents, Referrers};
@@ -45,3 +46,4 @@ pub use store::{Listing, Store};
 pub use telemetry::{
     PrunePolicy, PruneReport, PruneSkip, RECENTLY_WRITTEN, Telemetry, TelemetryStream,
 };
+pub use watch::{Event, WatchError, WatchResult, Watcher};

@@ -1,9 +1,10 @@
 //! What viben-store tells `tracing`: each document read and save (path relative to the
 //! store's root, duration, whether the save changed the file), each wait for a document's
-//! lock, and each log append (bytes, lock wait). Targets `viben_store::read`,
-//! `viben_store::save`, `viben_store::lock`, `viben_store::append` and `viben_store::upgrade`
-//! (each upgrade step, `info`); reads, lock waits and
-//! appends are `debug`, saves `info`, failures `warn`. No event carries a value from a file
+//! lock, each log append (bytes, lock wait), each upgrade step, and each burst of changes a
+//! watcher reported (how many events, how long working them out took). Targets
+//! `viben_store::read`, `viben_store::save`, `viben_store::lock`, `viben_store::append`,
+//! `viben_store::upgrade` and `viben_store::watch`; reads, lock waits, appends and watch bursts
+//! are `debug`, saves and upgrade steps `info`, failures `warn`. No event carries a value from a file
 //! (an API key, a message): only paths, sizes and durations.
 
 use std::time::Instant;
@@ -18,6 +19,9 @@ pub(crate) const LOCK: &str = "viben_store::lock";
 pub(crate) const APPEND: &str = "viben_store::append";
 /// Upgrade events' target: each step run on an older store.
 pub(crate) const UPGRADE: &str = "viben_store::upgrade";
+
+/// Watch events' target (each burst of changes turned into events).
+pub(crate) const WATCH: &str = "viben_store::watch";
 
 /// Microseconds since `started`.
 pub(crate) fn micros_since(started: Instant) -> u64 {

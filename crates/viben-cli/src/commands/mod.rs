@@ -18,6 +18,7 @@ mod studio;
 mod telemetry;
 mod user_files;
 mod users;
+mod watch;
 
 use std::io::Read;
 
@@ -54,6 +55,7 @@ pub(crate) fn run(context: &Context, command: Command) -> Result<(), Failure> {
         Command::Man { out_dir } => completions::man(out_dir.as_deref()),
         Command::Schema(args) => schema::run(args),
         Command::Studio { port, open } => studio::run(context, port, open),
+        Command::Watch => watch::run(context),
     }
 }
 
