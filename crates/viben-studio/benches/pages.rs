@@ -58,16 +58,43 @@ fn main() {
             l / s
         );
     };
-    line("studio_users_first_page", "10k", "1m", users[0].0, users[1].0);
-    line("studio_users_deep_page", "10k", "1m", users[0].1, users[1].1);
+    line(
+        "studio_users_first_page",
+        "10k",
+        "1m",
+        users[0].0,
+        users[1].0,
+    );
+    line(
+        "studio_users_deep_page",
+        "10k",
+        "1m",
+        users[0].1,
+        users[1].1,
+    );
     line("studio_users_search", "10k", "1m", users[0].2, users[1].2);
-    line("studio_session_first_byte", "1k", "100k", sessions[0].0, sessions[1].0);
-    line("studio_session_whole", "1k", "100k", sessions[0].1, sessions[1].1);
+    line(
+        "studio_session_first_byte",
+        "1k",
+        "100k",
+        sessions[0].0,
+        sessions[1].0,
+    );
+    line(
+        "studio_session_whole",
+        "1k",
+        "100k",
+        sessions[0].1,
+        sessions[1].1,
+    );
 }
 
 /// Median milliseconds of the first users page, the page at 90 % depth and a search.
 async fn users_pages(url: &DatabaseUrl, size: i64) -> (f64, f64, f64) {
-    let mut conn = PoolBuilder::default().url(url.expose()).connect().expect("connect");
+    let mut conn = PoolBuilder::default()
+        .url(url.expose())
+        .connect()
+        .expect("connect");
     viben_db::migrate::run_pending(&mut conn).expect("migrate");
     conn.batch_execute(&format!(
         "INSERT INTO users (id, email, username, created_at) \
@@ -81,7 +108,8 @@ async fn users_pages(url: &DatabaseUrl, size: i64) -> (f64, f64, f64) {
     .expect("seed");
     indexes::apply(&mut conn).expect("the recommended indexes");
     for table in ["users", "oauth_connections"] {
-        conn.batch_execute(&format!("VACUUM ANALYZE {table}")).expect("vacuum");
+        conn.batch_execute(&format!("VACUUM ANALYZE {table}"))
+            .expect("vacuum");
     }
     let deep = size * 9 / 10;
     let cursor = viben_db::users::UserCursor {
@@ -94,12 +122,19 @@ async fn users_pages(url: &DatabaseUrl, size: i64) -> (f64, f64, f64) {
         ),
         id: format!("u{deep:07}"),
     };
-    let pool = PoolBuilder::default().url(url.expose()).build().expect("pool");
+    let pool = PoolBuilder::default()
+        .url(url.expose())
+        .build()
+        .expect("pool");
     let home = tempfile::tempdir().expect("temp dir");
     let store = viben_store::Store::open(home.path()).expect("store");
     let studio = studio_with(Some(store), Some(pool)).await;
     let first = median_ms(&studio, "/users").await;
-    let deep = median_ms(&studio, &format!("/users?after={}", encode(&cursor.to_string()))).await;
+    let deep = median_ms(
+        &studio,
+        &format!("/users?after={}", encode(&cursor.to_string())),
+    )
+    .await;
     let search = median_ms(&studio, "/users?q=u99999").await;
     (first, deep, search)
 }
@@ -107,14 +142,16 @@ async fn users_pages(url: &DatabaseUrl, size: i64) -> (f64, f64, f64) {
 /// Milliseconds to the first byte and to the last of a session of `messages` messages.
 async fn session_page(messages: usize) -> (f64, f64) {
     let home = tempfile::tempdir().expect("temp dir");
-    let store = viben_store::Store::open(home.path()).expect("store");
-    store.init().expect("init");
+    let store = common::store_with_agent(home.path());
     let session = SessionMeta::new("helper", Some("long".to_owned()));
     store.sessions().create(&session).expect("session");
     let appender = store.sessions().appender(&session.id).expect("appender");
     for i in 0..messages {
         appender
-            .append(&Message::new(MessageRole::User, format!("message number {i}, a line of text")))
+            .append(&Message::new(
+                MessageRole::User,
+                format!("message number {i}, a line of text"),
+            ))
             .expect("append");
     }
     drop(appender);
@@ -172,7 +209,11 @@ async fn median_ms(bench: &Bench, path: &str) -> f64 {
 
 /// Milliseconds to the first byte of the response and to its end.
 async fn timed_get(bench: &Bench, path: &str) -> (f64, f64) {
-    let (base, cookie, path) = (bench.running.base.clone(), bench.cookie.clone(), path.to_owned());
+    let (base, cookie, path) = (
+        bench.running.base.clone(),
+        bench.cookie.clone(),
+        path.to_owned(),
+    );
     tokio::task::spawn_blocking(move || {
         use std::io::{Read, Write};
         let address = base.strip_prefix("http://").expect("http");
