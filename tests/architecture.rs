@@ -31,6 +31,8 @@ fn names(list: &[&str]) -> BTreeSet<String> {
 fn viben_model_does_no_io_and_knows_nothing_of_diesel_or_file_formats() {
     let allowed = names(&[
         "chrono",
+        // Optional (feature `schemars`): derives the JSON Schemas of the files; no I/O.
+        "schemars",
         "serde",
         "serde_json",
         "serde_yaml",
@@ -59,6 +61,17 @@ fn viben_store_does_not_link_libpq() {
 }
 
 #[test]
+fn the_studio_is_on_the_top_floor_beside_the_cli() {
+    for krate in ["viben-model", "viben-db", "viben-store"] {
+        let deps = dependency_names(krate, "dependencies");
+        assert!(
+            !deps.contains("viben-studio"),
+            "{krate} depends on the studio"
+        );
+    }
+}
+
+#[test]
 fn viben_db_does_not_depend_on_the_store() {
     let deps = dependency_names("viben-db", "dependencies");
     assert!(!deps.contains("viben-store"), "{deps:?}");
@@ -67,7 +80,13 @@ fn viben_db_does_not_depend_on_the_store() {
 #[test]
 fn every_crate_uses_the_workspace_lints_and_its_readme_as_top_doc() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for krate in ["viben-model", "viben-db", "viben-store", "viben-cli"] {
+    for krate in [
+        "viben-model",
+        "viben-db",
+        "viben-store",
+        "viben-cli",
+        "viben-studio",
+    ] {
         let manifest = std::fs::read_to_string(root.join("crates").join(krate).join("Cargo.toml"))
             .expect("Cargo.toml is readable");
         assert!(
@@ -75,7 +94,7 @@ fn every_crate_uses_the_workspace_lints_and_its_readme_as_top_doc() {
             "{krate} does not use [lints] workspace = true"
         );
     }
-    for krate in ["viben-model", "viben-db", "viben-store"] {
+    for krate in ["viben-model", "viben-db", "viben-store", "viben-studio"] {
         let lib = std::fs::read_to_string(root.join("crates").join(krate).join("src/lib.rs"))
             .expect("lib.rs is readable");
         assert!(

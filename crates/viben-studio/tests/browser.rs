@@ -259,3 +259,158 @@ async fn an_invalid_temperature_is_shown_at_its_line_and_nothing_is_saved() {
 
     client.close().await.expect("close the browser");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_pages_show_sessions_telemetry_and_the_check() {
+    use viben_model::{LogLevel, LogRecord, Message, MessageRole, MetricPoint, SessionMeta};
+
+    let home = tempfile::tempdir().expect("temp dir");
+    let store = common::store_with_agent(home.path());
+    let session = SessionMeta::new("helper", Some("Planning the launch".to_owned()));
+    store.sessions().create(&session).expect("session");
+    let appender = store.sessions().appender(&session.id).expect("appender");
+    for i in 0..450 {
+        let role = if i % 2 == 0 {
+            MessageRole::User
+        } else {
+            MessageRole::Assistant
+        };
+        appender
+            .append(&Message::new(role, format!("message {i} <b>not bold</b>")))
+            .expect("append");
+    }
+    drop(appender);
+    let now = chrono::Utc::now();
+    for hour in 0..48 {
+        let time = now - chrono::Duration::hours(hour);
+        let point: MetricPoint = serde_json::from_value(serde_json::json!({
+            "name": "tokens_per_second", "value": 40.0 + (hour as f64).sin() * 10.0,
+            "unit": "tok/s", "time": time,
+        }))
+        .expect("metric");
+        store.telemetry().record(&point).expect("metric recorded");
+    }
+    let log: LogRecord = serde_json::from_value(serde_json::json!({
+        "level": "warn", "message": "slow reply", "time": now,
+    }))
+    .expect("log");
+    assert_eq!(log.level, LogLevel::Warn);
+    store.telemetry().record(&log).expect("log recorded");
+    // A problem for the check page: an agent whose config breaks a rule.
+    std::fs::create_dir_all(home.path().join("agents/broken")).expect("folder");
+    std::fs::write(
+        home.path().join("agents/broken/config.yaml"),
+        "id: broken\nname: B\nmodel: m\nprovider: p\ntemperature: 9\n",
+    )
+    .expect("broken agent");
+
+    let studio = common::start(Some(store), None).await;
+    let driver = common::driver();
+    let client = common::browser(&driver).await;
+    client.goto(&studio.url).await.expect("open");
+
+    client
+        .goto(&format!("{}/sessions", studio.base))
+        .await
+        .expect("sessions");
+    common::screenshot(&client, "sessions").await;
+    client
+        .find(Locator::LinkText("Planning the launch"))
+        .await
+        .expect("the session listed")
+        .click()
+        .await
+        .expect("open it");
+    let messages = client
+        .find_all(Locator::Css("article.message"))
+        .await
+        .expect("messages");
+    assert_eq!(messages.len(), 450, "every message, streamed in chunks");
+    let first = messages[0]
+        .find(Locator::Css("div.content"))
+        .await
+        .expect("content");
+    assert_eq!(
+        first.text().await.expect("text"),
+        "message 0 <b>not bold</b>",
+        "stored text is text"
+    );
+    common::screenshot(&client, "session").await;
+
+    client
+        .goto(&format!("{}/telemetry", studio.base))
+        .await
+        .expect("telemetry");
+    let caption = client
+        .find(Locator::Css("figure.chart figcaption"))
+        .await
+        .expect("a chart");
+    assert_eq!(
+        caption.text().await.expect("text"),
+        "tokens_per_second (tok/s)"
+    );
+    let line = client
+        .find(Locator::Css("figure.chart polyline"))
+        .await
+        .expect("a line");
+    let points = line.attr("points").await.expect("attr").unwrap_or_default();
+    assert!(points.split_whitespace().count() >= 10, "{points}");
+    common::screenshot(&client, "telemetry").await;
+
+    client
+        .goto(&format!("{}/check", studio.base))
+        .await
+        .expect("check");
+    let problem = client
+        .find(Locator::Css("ul.problems a[href='/agents/broken']"))
+        .await
+        .expect("the problem links to its agent");
+    assert!(
+        problem
+            .text()
+            .await
+            .expect("text")
+            .contains("agents/broken/config.yaml")
+    );
+    common::screenshot(&client, "check").await;
+
+    client.close().await.expect("close the browser");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_page_follows_changes_made_on_disk() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let store = common::store_with_agent(home.path());
+    let writer = store.clone();
+    let studio = common::start(Some(store), None).await;
+    let driver = common::driver();
+    let client = common::browser(&driver).await;
+    client.goto(&studio.url).await.expect("open");
+    client
+        .goto(&format!("{}/agents", studio.base))
+        .await
+        .expect("agents");
+    assert!(client.find(Locator::LinkText("newcomer")).await.is_err());
+    // Once the page's event stream is watching (the script marks the page), a person's
+    // editor (here: the store API, from another thread) adds an agent.
+    client
+        .wait()
+        .at_most(std::time::Duration::from_secs(10))
+        .for_element(Locator::Css("body[data-watching]"))
+        .await
+        .expect("the page watches the store");
+    let added = tokio::task::spawn_blocking(move || {
+        let agent: viben_model::AgentConfig =
+            serde_yaml::from_str("id: newcomer\nname: New\nmodel: m\nprovider: p\n")
+                .expect("agent");
+        writer.agents().create(&agent).expect("created");
+    });
+    added.await.expect("agent added");
+    client
+        .wait()
+        .at_most(std::time::Duration::from_secs(10))
+        .for_element(Locator::LinkText("newcomer"))
+        .await
+        .expect("the page reloaded by itself and shows the new agent");
+    client.close().await.expect("close the browser");
+}

@@ -3,6 +3,7 @@
 
 mod agents;
 mod check;
+mod live;
 mod overview;
 mod sessions;
 mod settings;
@@ -44,6 +45,8 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", get(overview::page))
         .route("/studio.css", get(stylesheet))
+        .route("/studio.js", get(live::script))
+        .route("/events", get(live::events))
         .route("/users", get(users::list))
         .route("/users/{id}", get(users::show).post(users::save))
         .route(
@@ -100,8 +103,9 @@ pub(crate) fn layout(state: &AppState, title: &str, content: Markup) -> Html<Str
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · viben studio" }
                 link rel="stylesheet" href="/studio.css";
+                @if state.store.is_some() { script src="/studio.js" defer {} }
             }
-            body {
+            body data-live[state.store.is_some()] {
                 header {
                     a.brand href="/" { "viben studio" }
                     nav {
@@ -121,6 +125,7 @@ pub(crate) fn layout(state: &AppState, title: &str, content: Markup) -> Html<Str
                     }
                 }
                 main {
+                    p #changed-on-disk .stale hidden { "Files changed on disk: reload to see them (your edits here are not sent yet)." }
                     h1 { (title) }
                     (content)
                 }

@@ -78,7 +78,7 @@ pub(crate) async fn page(
         @for (name, one) in &series {
             figure.chart {
                 figcaption { (name) @if let Some(unit) = &one.unit { " (" (unit) ")" } }
-                (chart(one))
+                (chart(one, from, to))
             }
         }
         h2 { "Logs" }
@@ -91,7 +91,7 @@ pub(crate) async fn page(
 }
 
 /// A line of the buckets' averages (empty buckets are gaps), scaled to the series' range.
-fn chart(series: &Series) -> Markup {
+fn chart(series: &Series, from: DateTime<Utc>, to: DateTime<Utc>) -> Markup {
     const WIDTH: f64 = 600.0;
     const HEIGHT: f64 = 160.0;
     let averages: Vec<Option<f64>> = series
@@ -130,6 +130,9 @@ fn chart(series: &Series) -> Markup {
                 polyline points=(points.trim_end()) class="line" {}
             }
         }
-        p.scale { "from " (format!("{low:.3}")) " to " (format!("{high:.3}")) }
+        p.scale {
+            (from.format("%Y-%m-%d %H:%M")) " to " (to.format("%Y-%m-%d %H:%M UTC"))
+            "; values from " (format!("{low:.3}")) " to " (format!("{high:.3}"))
+        }
     }
 }

@@ -39,6 +39,11 @@ pub(crate) async fn start(store: Option<Store>, database: Option<&TestDatabase>)
         builder = builder.database(database.pool().clone());
     }
     let studio = builder.bind().await.expect("the studio binds a free port");
+    serve(studio)
+}
+
+/// Serves a bound studio in the background until the returned value is dropped.
+pub(crate) fn serve(studio: Studio) -> Running {
     let url = studio.url();
     let base = format!("http://{}", studio.address());
     let (stop, stopped) = oneshot::channel::<()>();
