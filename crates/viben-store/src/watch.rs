@@ -175,9 +175,10 @@ pub enum WatchError {
     Unreadable {
         /// What changed.
         event: Event,
-        /// Why it does not load, as reading it through the store reports it.
+        /// Why it does not load, as reading it through the store reports it (boxed: a
+        /// result carrying it stays small).
         #[source]
-        error: StoreError,
+        error: Box<StoreError>,
     },
 
     /// The file system's notifications failed (too many folders to watch, the kernel's queue
@@ -198,10 +199,9 @@ impl Hint for WatchError {
         match self {
             // The store's own hint says a refused write left the file unchanged, which is
             // beside the point when the file was changed by hand.
-            Self::Unreadable {
-                error: StoreError::Parse { .. },
-                ..
-            } => Some("fix the file by hand (`viben check` lists every problem)".to_owned()),
+            Self::Unreadable { error, .. } if matches!(**error, StoreError::Parse { .. }) => {
+                Some("fix the file by hand (`viben check` lists every problem)".to_owned())
+            }
             Self::Unreadable { error, .. } => error.hint(),
             Self::Failed { .. } => Some(
                 "re-read the store; on Linux, if it says too many watches, raise \
@@ -592,7 +592,10 @@ impl Seen {
             .into_iter()
             .map(|(event, error)| match error {
                 None => Ok(event),
-                Some(error) => Err(WatchError::Unreadable { event, error }),
+                Some(error) => Err(WatchError::Unreadable {
+                    event,
+                    error: Box::new(error),
+                }),
             })
             .collect()
     }

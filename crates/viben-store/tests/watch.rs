@@ -436,8 +436,8 @@ fn a_rule_broken_is_an_error_event_too() {
             results.as_slice(),
             [Err(WatchError::Unreadable {
                 event: Event::AgentChanged { .. },
-                error: viben_store::StoreError::IdMismatch { .. },
-            })]
+                error,
+            })] if matches!(**error, viben_store::StoreError::IdMismatch { .. })
         ),
         "{results:?}"
     );

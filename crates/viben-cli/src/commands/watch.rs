@@ -49,11 +49,11 @@ fn print(result: WatchResult) -> Result<(), Failure> {
         Err(WatchError::Unreadable { event, error }) => {
             if output::json() {
                 let mut value = event_json(&event);
-                value["error"] = viben_model::Chain(&error).to_string().into();
-                value["hint"] = viben_model::Hint::hint(&error).into();
+                value["error"] = viben_model::Chain(&*error).to_string().into();
+                value["hint"] = viben_model::Hint::hint(&*error).into();
                 print_json_line(&value)
             } else {
-                say!("{event} (does not load: {})", viben_model::Chain(&error))
+                say!("{event} (does not load: {})", viben_model::Chain(&*error))
             }
         }
         // Lost notifications are a problem of the watch, not a change: stderr, and go on (the

@@ -35,7 +35,7 @@ pub(crate) async fn events(State(state): State<Arc<AppState>>) -> Result<Respons
                 let (event, problem) = match &result {
                     Ok(event) => (event, None),
                     Err(viben_store::WatchError::Unreadable { event, error }) => {
-                        (event, Some(viben_model::Chain(error).to_string()))
+                        (event, Some(viben_model::Chain(&**error).to_string()))
                     }
                     Err(_) => {
                         if sender
