@@ -244,6 +244,16 @@ pub enum StoreError {
     /// Neither `VIBEN_HOME` nor `HOME` is set, so there is no default root.
     #[error("cannot find the viben folder: neither VIBEN_HOME nor HOME is set")]
     NoHome,
+
+    /// The session index (`sessions/.index.jsonl` or `sessions/.index-log.jsonl`) is damaged
+    /// or in another format, so a page of sessions cannot be read from it.
+    #[error("{}: the session index cannot be read: {message}", path.display())]
+    CorruptIndex {
+        /// The index file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 impl Hint for StoreError {
@@ -289,6 +299,9 @@ impl Hint for StoreError {
             }
             Self::Disabled { .. } => "enable it first".to_owned(),
             Self::NoHome => "set VIBEN_HOME to the folder to use".to_owned(),
+            Self::CorruptIndex { .. } => {
+                "run `viben check --repair` to rebuild it from the session folders".to_owned()
+            }
         };
         Some(hint)
     }
@@ -380,7 +393,8 @@ impl StoreError {
             | Self::Encode { path, .. }
             | Self::BadName { path }
             | Self::NotAFile { path }
-            | Self::Linked { path } => Some(path),
+            | Self::Linked { path }
+            | Self::CorruptIndex { path, .. } => Some(path),
             _ => None,
         }
     }

@@ -15,6 +15,7 @@ mod profile;
 mod providers;
 mod resolve;
 mod revision;
+mod session_index;
 mod sessions;
 mod store;
 mod telemetry;
