@@ -906,6 +906,7 @@ impl Iterator for Candidates {
                     Ok(head) => self.heads.push(head),
                     Err(err) => {
                         self.streams.clear();
+                        self.heads.clear();
                         return Some(Err(err));
                     }
                 }
