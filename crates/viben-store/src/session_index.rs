@@ -9,9 +9,10 @@
 //! - `.index-log.jsonl`, the changes since the snapshot, `["+", id, agent]` and `["-", id]`,
 //!   folded into a new snapshot once it passes [`JOURNAL_LIMIT`].
 //!
-//! Every write happens under `sessions/.index.lock`, a lock taken last (nothing else is
-//! locked while it is held, except by `rebuild`, which reads without locks), so it cannot
-//! close a cycle with the store's other locks. Readers take no lock: they open the journal
+//! Every write happens under `sessions/.index.lock`, which a create, update or delete of a
+//! session holds from its index line until its folder or file is written, so a rebuild (from
+//! the folders, under the same lock) never runs in between. It is taken before any other lock
+//! of the store and never while holding one, so it cannot close a cycle with them. Readers take no lock: they open the journal
 //! before the snapshot, and a compaction replaces the snapshot before the journal, so a reader
 //! sees either the old pair or a new snapshot with an old journal, whose changes are already
 //! in it (folding a journal twice changes nothing).
@@ -125,32 +126,30 @@ impl<'s> SessionIndex<'s> {
         self.store.layout().sessions_dir().join(".index-log.jsonl")
     }
 
-    /// Takes `sessions/.index.lock`, making the sessions folder when missing.
-    fn lock(&self) -> Result<LockGuard> {
+    /// Takes `sessions/.index.lock` (making the sessions folder when missing), and makes the
+    /// index when there is none. Writers of sessions hold it from their index line until
+    /// their folder or file is written, so a rebuild never runs in between.
+    ///
+    /// Lock order: taken before any other lock of the store (an agent's, `.sessions.lock`,
+    /// a `session.yaml`'s), never while holding one.
+    pub(crate) fn lock(&self) -> Result<IndexLock<'_, 's>> {
         let dir = self.store.layout().sessions_dir();
         self.store.ensure_dir(&dir)?;
-        lock::lock_exclusive(&dir.join("index"))
-    }
-
-    /// Records that session `id` belongs to `agent`, flushed to disk, before the session's
-    /// folder or its new agent is written. Makes the index first when there is none.
-    pub(crate) fn add(&self, id: &str, agent: &str) -> Result<()> {
-        let _lock = self.lock()?;
+        let guard = lock::lock_exclusive(&dir.join("index"))?;
         if !self.exists()? {
             self.rebuild_locked()?;
         }
-        let line = serde_json::to_string(&("+", id, agent))
-            .map_err(|e| encode_error(&self.journal_path(), &e))?;
-        let length = self.append(&line, true)?;
-        self.compact_when_long(length);
-        Ok(())
+        Ok(IndexLock {
+            index: self,
+            _guard: guard,
+        })
     }
 
     /// Records that session `id` is gone, unless its folder is there again (made since by
     /// another create, which wrote its own entry first).
     pub(crate) fn remove(&self, id: &str) -> Result<()> {
         let _lock = self.lock()?;
-        if !self.exists()? || present(&self.store.layout().session_dir(id))? {
+        if present(&self.store.layout().session_dir(id))? {
             return Ok(());
         }
         let line = serde_json::to_string(&("-", id))
@@ -222,7 +221,7 @@ impl<'s> SessionIndex<'s> {
     /// A new snapshot from the current one and the journal, then an empty journal (under the
     /// lock).
     fn compact_locked(&self) -> Result<()> {
-        let journal = read_journal(&self.journal_path(), true)?;
+        let journal = read_journal(&self.journal_path())?;
         let snapshot = Snapshot::open(&self.snapshot_path())?
             .ok_or_else(|| corrupt(&self.snapshot_path(), "the snapshot disappeared".to_owned()))?;
         let mut entries: Vec<Entry> = snapshot
@@ -235,10 +234,13 @@ impl<'s> SessionIndex<'s> {
     }
 
     /// Makes the index again from the session folders (each `session.yaml` read on all
-    /// cores), keeping the journal's entries (a create in progress wrote its entry before its
-    /// folder). Returns the number of sessions found.
+    /// cores). No create, update or delete is between its index line and its folder
+    /// meanwhile (they hold the lock), so the folders are the whole truth. Returns the number
+    /// of sessions found.
     pub(crate) fn rebuild(&self) -> Result<usize> {
-        let _lock = self.lock()?;
+        let dir = self.store.layout().sessions_dir();
+        self.store.ensure_dir(&dir)?;
+        let _guard = lock::lock_exclusive(&dir.join("index"))?;
         self.rebuild_locked()
     }
 
@@ -255,7 +257,7 @@ impl<'s> SessionIndex<'s> {
             }
         }
         let found = ids.len();
-        let mut entries: Vec<Entry> = store
+        let entries: Vec<Entry> = store
             .load_all::<SessionMeta>(&ids)
             .into_iter()
             .zip(ids)
@@ -264,8 +266,6 @@ impl<'s> SessionIndex<'s> {
                 id,
             })
             .collect();
-        // A damaged journal is what a rebuild repairs: its sound lines are kept.
-        entries.extend(read_journal(&self.journal_path(), false)?.added);
         self.write(entries)?;
         Ok(found)
     }
@@ -334,7 +334,6 @@ impl<'s> SessionIndex<'s> {
             Some(file) => fold_journal(
                 &read_whole(&file, &self.journal_path())?,
                 &self.journal_path(),
-                true,
             )?,
             None => Journal::default(),
         };
@@ -383,11 +382,7 @@ impl<'s> SessionIndex<'s> {
     }
 
     fn rebuild_locked_if_missing(&self) -> Result<()> {
-        let _lock = self.lock()?;
-        if !self.exists()? {
-            self.rebuild_locked()?;
-        }
-        Ok(())
+        self.lock().map(drop)
     }
 
     /// Every entry the index holds now (snapshot and journal), read whole and checked: the
@@ -396,7 +391,7 @@ impl<'s> SessionIndex<'s> {
     pub(crate) fn entries(&self) -> Result<Option<HashMap<String, HashSet<Option<String>>>>> {
         self.store.confine(&self.snapshot_path())?;
         self.store.confine(&self.journal_path())?;
-        let journal = read_journal(&self.journal_path(), true)?;
+        let journal = read_journal(&self.journal_path())?;
         let Some(snapshot) = Snapshot::open(&self.snapshot_path())? else {
             return Ok(None);
         };
@@ -421,6 +416,26 @@ impl<'s> SessionIndex<'s> {
             live.entry(entry.id).or_default().insert(entry.agent);
         }
         Ok(Some(live))
+    }
+}
+
+/// The index's lock, held: from [`SessionIndex::lock`].
+#[derive(Debug)]
+pub(crate) struct IndexLock<'i, 's> {
+    index: &'i SessionIndex<'s>,
+    _guard: LockGuard,
+}
+
+impl IndexLock<'_, '_> {
+    /// Records that session `id` belongs to `agent`, flushed to disk, before the session's
+    /// folder or its new agent is written (with this lock still held).
+    pub(crate) fn add(&self, id: &str, agent: &str) -> Result<()> {
+        let index = self.index;
+        let line = serde_json::to_string(&("+", id, agent))
+            .map_err(|e| encode_error(&index.journal_path(), &e))?;
+        let length = index.append(&line, true)?;
+        index.compact_when_long(length);
+        Ok(())
     }
 }
 
@@ -488,20 +503,20 @@ fn read_whole(file: &File, path: &Path) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Reads and folds the journal at `path` (empty when absent); `strict` refuses a damaged
-/// line, else it is passed over.
-fn read_journal(path: &Path, strict: bool) -> Result<Journal> {
+/// Reads and folds the journal at `path` (empty when absent).
+fn read_journal(path: &Path) -> Result<Journal> {
     match crate::store::open_regular(
         platform::no_follow(OpenOptions::new().read(true)),
         path,
         "read",
     )? {
-        Some(file) => fold_journal(&read_whole(&file, path)?, path, strict),
+        Some(file) => fold_journal(&read_whole(&file, path)?, path),
         None => Ok(Journal::default()),
     }
 }
 
-fn fold_journal(bytes: &[u8], path: &Path, strict: bool) -> Result<Journal> {
+/// Folds the journal's `bytes`, refusing a damaged line.
+fn fold_journal(bytes: &[u8], path: &Path) -> Result<Journal> {
     let mut removed = HashSet::new();
     let mut added: HashMap<String, Vec<String>> = HashMap::new();
     // A last line without its newline is being written (or its writer died): not yet a change.
@@ -525,13 +540,12 @@ fn fold_journal(bytes: &[u8], path: &Path, strict: bool) -> Result<Journal> {
                 added.remove(id);
                 removed.insert(id.clone());
             }
-            _ if strict => {
+            _ => {
                 return Err(corrupt(
                     path,
                     format!("line {} is not a change of the index", n + 1),
                 ));
             }
-            _ => {}
         }
     }
     let added = added

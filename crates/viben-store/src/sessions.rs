@@ -141,7 +141,10 @@ impl Sessions<'_> {
     pub fn create(&self, value: &SessionMeta) -> Result<Revision> {
         check_new_id("session", &value.id)?;
         validate(&self.store.layout().session_meta(&value.id), value)?;
-        self.index().add(&value.id, &value.agent_id)?;
+        // Held until the folder is made, so no rebuild runs between the line and the folder.
+        let index = self.index();
+        let locked = index.lock()?;
+        locked.add(&value.id, &value.agent_id)?;
         self.store.create_record(value)
     }
 
@@ -155,13 +158,16 @@ impl Sessions<'_> {
         id: &str,
         change: impl FnOnce(&mut SessionMeta) -> Result<()>,
     ) -> Result<Versioned<SessionMeta>> {
+        check_id("session", id)?;
+        // Taken before the file's lock (the store's lock order), held until it is written.
         let index = self.index();
+        let locked = index.lock()?;
         self.store.update_record(id, |meta: &mut SessionMeta| {
             let before = meta.agent_id.clone();
             change(meta)?;
             if meta.agent_id != before {
                 check_id("agent", &meta.agent_id)?;
-                index.add(id, &meta.agent_id)?;
+                locked.add(id, &meta.agent_id)?;
             }
             Ok(())
         })
@@ -173,7 +179,9 @@ impl Sessions<'_> {
     pub fn save_if_unchanged(&self, value: &SessionMeta, expected: &Revision) -> Result<Revision> {
         check_id("session", &value.id)?;
         validate(&self.store.layout().session_meta(&value.id), value)?;
-        self.index().add(&value.id, &value.agent_id)?;
+        let index = self.index();
+        let locked = index.lock()?;
+        locked.add(&value.id, &value.agent_id)?;
         self.store.save_record_if_unchanged(value, expected)
     }
 
@@ -328,13 +336,16 @@ impl Sessions<'_> {
         }
         let log = store.layout().session_messages(id);
         store.confine(&log)?;
-        let _appends = jsonl::lock_log(&log)?;
-        let _updates = crate::lock::lock_exclusive(&store.layout().session_meta(id))?;
-        if !crate::atomic::remove_dir_aside(&store.layout().sessions_dir(), &dir, id)? {
-            return Err(not_found("session", id));
+        {
+            let _appends = jsonl::lock_log(&log)?;
+            let _updates = crate::lock::lock_exclusive(&store.layout().session_meta(id))?;
+            if !crate::atomic::remove_dir_aside(&store.layout().sessions_dir(), &dir, id)? {
+                return Err(not_found("session", id));
+            }
         }
         // The session is gone whatever happens next: an index line not written only leaves
-        // an entry without a session, which pages skip.
+        // an entry without a session, which pages skip. Its locks are released first: the
+        // index's is taken before any other.
         if let Err(error) = self.index().remove(id) {
             tracing::warn!(
                 target: crate::trace::SAVE,

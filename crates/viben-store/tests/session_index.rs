@@ -1,6 +1,7 @@
 //! The session index (`sessions/.index.jsonl` and `.index-log.jsonl`): kept right by
 //! create, update and delete, in one process and several; sessions copied in by hand; a
-//! damaged or missing index; `rebuild_index`; pages reading only their own `session.yaml`s.
+//! damaged or missing index; `rebuild_index`. (Pages reading only their own `session.yaml`s:
+//! `session_index_reads.rs`, which needs a global tracing subscriber.)
 //!
 //! The children are this test binary itself, re-run with `VIBEN_INDEX_CHILD` naming what to
 //! do and `VIBEN_INDEX_ROOT` the store; `child_entry` does nothing in a normal test run.
@@ -10,7 +11,6 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 
 use common::{TempStore, temp_store, write};
 use viben_model::{AgentConfig, Hint, SessionMeta};
@@ -347,72 +347,6 @@ fn a_damaged_index_is_a_clear_error_until_rebuilt() {
     assert_eq!(all_pages(&t.store, None, 6), ids);
 }
 
-/// Counts `session.yaml` reads (`viben_store::read` events naming one) on this thread.
-#[derive(Clone, Default)]
-struct Reads(Arc<Mutex<Vec<String>>>);
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Reads {
-    fn on_event(
-        &self,
-        event: &tracing::Event<'_>,
-        _ctx: tracing_subscriber::layer::Context<'_, S>,
-    ) {
-        struct Path(Option<String>);
-        impl tracing::field::Visit for Path {
-            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-                if field.name() == "path" {
-                    self.0 = Some(format!("{value:?}"));
-                }
-            }
-        }
-        if event.metadata().target() == "viben_store::read" {
-            let mut path = Path(None);
-            event.record(&mut path);
-            if let Some(path) = path.0.filter(|p| p.ends_with("session.yaml")) {
-                self.0.lock().expect("the reads").push(path);
-            }
-        }
-    }
-}
-
-#[test]
-fn a_page_for_one_agent_reads_only_the_page_s_session_files() {
-    use tracing_subscriber::layer::SubscriberExt;
-    let t = with_agents(&["busy", "rare"]);
-    let mut rare = Vec::new();
-    for n in 0..300 {
-        if n % 50 == 0 {
-            rare.push(create(&t.store, "rare"));
-        } else {
-            create(&t.store, "busy");
-        }
-    }
-    rare.reverse();
-    let reads = Reads::default();
-    let subscriber = tracing_subscriber::registry().with(reads.clone());
-    let page = tracing::subscriber::with_default(subscriber, || {
-        t.store.sessions().page(Some("rare"), None, 4).unwrap()
-    });
-    let ids: Vec<String> = page.items.into_iter().map(|m| m.id).collect();
-    assert_eq!(ids, rare[..4]);
-    let read = reads.0.lock().unwrap().clone();
-    assert_eq!(read.len(), 4, "only the page's files are read: {read:#?}");
-    assert_eq!(page.next.as_deref(), Some(rare[3].as_str()));
-
-    // The last page says there is no next one, having read its two files.
-    reads.0.lock().unwrap().clear();
-    let subscriber = tracing_subscriber::registry().with(reads.clone());
-    let last = tracing::subscriber::with_default(subscriber, || {
-        t.store
-            .sessions()
-            .page(Some("rare"), Some(&rare[3]), 4)
-            .unwrap()
-    });
-    assert_eq!(last.items.len(), 2);
-    assert_eq!(last.next, None);
-    assert_eq!(reads.0.lock().unwrap().len(), 2);
-}
-
 fn spawn_child(mode: &str, root: &Path, tag: &str) -> Child {
     Command::new(std::env::current_exe().expect("the test binary's path"))
         .args(["--exact", "child_entry", "--nocapture", "--test-threads=1"])
@@ -445,6 +379,17 @@ fn child_entry() {
                 }
             }
         }
+        // Creates and deletes until killed.
+        "churn" => {
+            for n in 0.. {
+                let mut meta = SessionMeta::new("k", None);
+                meta.id = format!("{tag}-{n:06}");
+                store.sessions().create(&meta).unwrap();
+                if n % 2 == 0 {
+                    store.sessions().delete(&meta.id).unwrap();
+                }
+            }
+        }
         "rebuild" => {
             for _ in 0..5 {
                 store.sessions().rebuild_index().unwrap();
@@ -473,6 +418,14 @@ fn creators_in_several_processes_keep_the_index_whole() {
         }
     }
     let paged: BTreeSet<String> = all_pages(&t.store, None, 25).into_iter().collect();
+    if paged != expected {
+        eprintln!("DEBUG snapshot:\n{}", common::read(t.dir.path(), SNAPSHOT));
+        eprintln!("DEBUG journal:\n{}", common::read(t.dir.path(), JOURNAL));
+        eprintln!(
+            "DEBUG missing: {:?}",
+            expected.difference(&paged).collect::<Vec<_>>()
+        );
+    }
     assert_eq!(paged, expected);
     for p in 0..4 {
         let agent = format!("p{p}");
@@ -485,6 +438,55 @@ fn creators_in_several_processes_keep_the_index_whole() {
                 .cloned()
                 .collect()
         );
+    }
+    assert!(index_problems(&t.store).is_empty());
+}
+
+#[test]
+fn creators_killed_at_any_moment_never_leave_a_session_out_of_the_index() {
+    let t = with_agents(&["k"]);
+    let sessions_dir = t.dir.path().join("sessions");
+    let count = || {
+        std::fs::read_dir(&sessions_dir)
+            .map(|entries| entries.count())
+            .unwrap_or(0)
+    };
+    for round in 0..6u64 {
+        let before = count();
+        let mut child = spawn_child("churn", t.dir.path(), &format!("k{round}"));
+        // Let it get going, then kill it at a different moment each round.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while count() < before + 2 + round as usize {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the child made no progress"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1 + round));
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        // Every session whose session.yaml is there is on the pages, under its agent (a
+        // folder the kill left without one is an error of both the listing and the pages).
+        let listing = t.store.sessions().list().unwrap();
+        let listed: BTreeSet<String> = listing.items.into_iter().map(|m| m.id).collect();
+        for agent in [None, Some("k")] {
+            let (mut paged, mut errors, mut after) = (BTreeSet::new(), 0, None);
+            loop {
+                let page = t
+                    .store
+                    .sessions()
+                    .page(agent, after.as_deref(), 10)
+                    .unwrap();
+                paged.extend(page.items.into_iter().map(|m| m.id));
+                errors += page.errors.len();
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+            assert_eq!(paged, listed, "round {round}, agent {agent:?}");
+            assert_eq!(errors, listing.errors.len(), "round {round}");
+        }
     }
     assert!(index_problems(&t.store).is_empty());
 }
