@@ -63,7 +63,12 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Telemetry(TelemetryCommand),
     /// Validate the whole store; prints each problem as path:line:column: message
-    Check,
+    Check {
+        /// First rebuild what viben derives from the files (the session index,
+        /// sessions/.index.jsonl), taking in session folders copied in by hand
+        #[arg(long)]
+        repair: bool,
+    },
     /// Write the whole store to a .tar.gz (API keys, tokens and other secrets left out unless
     /// --include-secrets)
     Backup {

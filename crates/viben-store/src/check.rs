@@ -12,6 +12,7 @@ use viben_model::{
 
 use crate::document::{Document, Record, Scanned};
 use crate::error::StoreError;
+use crate::session_index::SessionIndex;
 use crate::store::Store;
 use crate::yaml;
 use viben_model::Hint;
@@ -214,7 +215,7 @@ impl Store {
 
         // Providers.
         let mut providers = HashSet::new();
-        for (name, path) in self.named_files::<ProviderConfig>(&mut c) {
+        for (name, path, _) in self.named_files::<ProviderConfig>(&mut c) {
             providers.insert(name.clone());
             if let Some((provider, text)) = c.load::<ProviderConfig>(&path, None) {
                 if provider.name != name {
@@ -261,11 +262,11 @@ impl Store {
 
         // Agents.
         let mut agents = HashSet::new();
-        for (id, dir) in self.named_files::<AgentConfig>(&mut c) {
+        for (id, dir, real_dir) in self.named_files::<AgentConfig>(&mut c) {
             agents.insert(id.clone());
             temp_files(&mut c, &dir);
             let path = dir.join("config.yaml");
-            if let Err(err) = self.confine(&path) {
+            if let Err(err) = self.confine_entry(&dir, real_dir, &path) {
                 c.error(err);
                 continue;
             }
@@ -339,45 +340,46 @@ impl Store {
             c.invalid(&profile_path, &text, Document::problems(&profile));
         }
 
-        // Sessions.
-        for (id, dir) in self.named_files::<SessionMeta>(&mut c) {
-            temp_files(&mut c, &dir);
-            let path = dir.join("session.yaml");
-            if let Err(err) = self.confine(&path) {
-                c.error(err);
-                continue;
-            }
-            if let Some((meta, text)) = c.load::<SessionMeta>(&path, None) {
-                if meta.id != id {
-                    c.id_mismatch(&path, &text, "id", &id, &meta.id);
+        // Sessions, on all cores: each one's metadata and log, then the index against them.
+        let sessions = self.named_files::<SessionMeta>(&mut c);
+        let checked = parallel_map(&sessions, |(id, dir, real_dir)| {
+            let mut local = Checker {
+                store: self,
+                problems: Vec::new(),
+            };
+            let agent = local.session(id, dir, *real_dir, &agents);
+            (local.problems, agent)
+        });
+        let mut found = Vec::with_capacity(sessions.len());
+        for ((id, dir, _), result) in sessions.into_iter().zip(checked) {
+            match result {
+                Some((problems, agent)) => {
+                    c.problems.extend(problems);
+                    found.push((id, agent));
                 }
-                if let Err(problem) = meta.validate() {
-                    c.invalid(&path, &text, vec![problem]);
-                } else if !agents.contains(&meta.agent_id) {
-                    c.push(
-                        Severity::Warning,
-                        &path,
-                        find_key(&text, "agent_id", None),
-                        format!("agent {:?} does not exist (it was deleted)", meta.agent_id),
-                        None,
-                    );
-                }
-            } else if !path.exists() {
-                c.push(
+                None => c.push(
                     Severity::Error,
-                    &path,
+                    &dir,
                     None,
-                    "session folder has no session.yaml".to_owned(),
-                    Some("delete the folder"),
-                );
-            }
-            let log = dir.join("messages.jsonl");
-            match self.confine(&log) {
-                Ok(()) => check_log::<Message>(&mut c, &log),
-                Err(err) => c.error(err),
+                    "the check stopped unexpectedly on this session (a bug in viben; please \
+                     report it)"
+                        .to_owned(),
+                    None,
+                ),
             }
         }
+        check_index(&mut c, &found);
         c.problems
+    }
+
+    /// Refuses `path` (in the record folder `dir`) when it escapes the root; when `dir` is a
+    /// real folder of a checked kind folder, only the part below `dir` is inspected.
+    fn confine_entry(&self, dir: &Path, real_dir: bool, path: &Path) -> crate::Result<()> {
+        if real_dir {
+            self.confine_below(dir, path)
+        } else {
+            self.confine(path)
+        }
     }
 
     /// The problem of the root folder itself, when it has one: group or others may enter it
@@ -399,8 +401,13 @@ impl Store {
     /// The records of the kind `K`, by the listing policy of every listing
     /// ([`Store::scan`]): bad names are reported, leftover temporary files warned about,
     /// entries that escape the root reported, names not usable everywhere warned about.
-    fn named_files<K: Record>(&self, c: &mut Checker<'_>) -> Vec<(String, PathBuf)> {
-        let scanned = match self.scan(&K::folder(self.layout()), K::KIND, K::SHAPE) {
+    fn named_files<K: Record>(&self, c: &mut Checker<'_>) -> Vec<(String, PathBuf, bool)> {
+        let folder = K::folder(self.layout());
+        if let Err(err) = self.confine(&folder) {
+            c.error(err);
+            return Vec::new();
+        }
+        let scanned = match self.scan(&folder, K::KIND, K::SHAPE) {
             Ok(scanned) => scanned,
             Err(err) => {
                 c.error(err);
@@ -410,8 +417,10 @@ impl Store {
         let kind = K::KIND;
         let mut found = Vec::new();
         for entry in scanned {
-            let (id, path) = match entry {
-                Scanned::Record { id, path, .. } => (id, path),
+            let (id, path, real_dir) = match entry {
+                Scanned::Record {
+                    id, path, real_dir, ..
+                } => (id, path, real_dir),
                 Scanned::Bad(err) => {
                     c.error(err);
                     continue;
@@ -429,7 +438,8 @@ impl Store {
                     continue;
                 }
             };
-            if let Err(err) = self.confine(&path) {
+            // A real folder in a confined folder is inside the root: only links need the check.
+            if !real_dir && let Err(err) = self.confine(&path) {
                 c.error(err);
                 continue;
             }
@@ -445,12 +455,12 @@ impl Store {
                     problem.hint().as_deref(),
                 );
             }
-            found.push((id, path));
+            found.push((id, path, real_dir));
         }
         found.sort();
         // Names one case-insensitive file system (macOS, Windows) would take for one.
         let mut seen = std::collections::HashMap::<String, &str>::new();
-        for (id, path) in &found {
+        for (id, path, _) in &found {
             match seen.entry(viben_model::path_id_fold_key(id)) {
                 std::collections::hash_map::Entry::Occupied(first) => c.push(
                     Severity::Warning,
@@ -470,6 +480,140 @@ impl Store {
         }
         found
     }
+}
+
+impl Checker<'_> {
+    /// Checks the session `id` in `dir`: its leftover temporary files, its `session.yaml`
+    /// and its log. Returns the session's agent when its metadata loaded.
+    fn session(
+        &mut self,
+        id: &str,
+        dir: &Path,
+        real_dir: bool,
+        agents: &HashSet<String>,
+    ) -> Option<String> {
+        let store = self.store;
+        temp_files(self, dir);
+        let path = dir.join("session.yaml");
+        if let Err(err) = store.confine_entry(dir, real_dir, &path) {
+            self.error(err);
+            return None;
+        }
+        let mut agent = None;
+        if let Some((meta, text)) = self.load::<SessionMeta>(&path, None) {
+            if meta.id != id {
+                self.id_mismatch(&path, &text, "id", id, &meta.id);
+            }
+            if let Err(problem) = meta.validate() {
+                self.invalid(&path, &text, vec![problem]);
+            } else if meta.id == id {
+                agent = Some(meta.agent_id.clone());
+            }
+            if meta.validate().is_ok() && !agents.contains(&meta.agent_id) {
+                self.push(
+                    Severity::Warning,
+                    &path,
+                    find_key(&text, "agent_id", None),
+                    format!("agent {:?} does not exist (it was deleted)", meta.agent_id),
+                    None,
+                );
+            }
+        } else if !path.exists() {
+            self.push(
+                Severity::Error,
+                &path,
+                None,
+                "session folder has no session.yaml".to_owned(),
+                Some("delete the folder"),
+            );
+        }
+        let log = dir.join("messages.jsonl");
+        match store.confine_entry(dir, real_dir, &log) {
+            Ok(()) => check_log::<Message>(self, &log),
+            Err(err) => self.error(err),
+        }
+        agent
+    }
+}
+
+/// The most sessions named one by one as missing from the index.
+const MAX_UNINDEXED: usize = 5;
+
+/// Checks the session index against the sessions found (`(id, agent when it loaded)`): it
+/// must read whole and hold every session with its agent. Entries without a session are
+/// fine (a create that failed leaves one; pages skip them), and so is no index at all.
+fn check_index(c: &mut Checker<'_>, sessions: &[(String, Option<String>)]) {
+    let index = SessionIndex::new(c.store);
+    let path = index.snapshot_path();
+    let entries = match index.entries() {
+        Ok(Some(entries)) => entries,
+        // Made by the first page that needs it, from the folders: nothing is missing.
+        Ok(None) => return,
+        Err(err) => return c.error(err),
+    };
+    let missing: Vec<&str> = sessions
+        .iter()
+        .filter(|(id, agent)| {
+            entries
+                .get(id)
+                // An entry of unknown agent is read by every agent's pages.
+                .is_none_or(|agents| {
+                    agent.is_some() && !agents.contains(agent) && !agents.contains(&None)
+                })
+        })
+        .map(|(id, _)| id.as_str())
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let mut named: Vec<String> = missing
+        .iter()
+        .take(MAX_UNINDEXED)
+        .map(|id| format!("{id:?}"))
+        .collect();
+    if missing.len() > MAX_UNINDEXED {
+        named.push(format!("and {} more", missing.len() - MAX_UNINDEXED));
+    }
+    c.push(
+        Severity::Error,
+        &path,
+        None,
+        format!(
+            "{} session(s) are missing from the session index or listed under another agent \
+             there (folders copied in by hand, or written by an older viben), so pages of \
+             `viben sessions list --limit` leave them out: {}",
+            missing.len(),
+            named.join(", ")
+        ),
+        Some("run `viben check --repair` to rebuild the index"),
+    );
+}
+
+/// `f` over every item, on all cores for many items, in order; `None` for an item whose
+/// thread panicked (one bad file must not take the whole check down).
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<Option<R>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if items.len() < 64 || threads < 2 {
+        return items.iter().map(|item| Some(f(item))).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| {
+                let f = &f;
+                scope.spawn(move || part.iter().map(f).collect::<Vec<R>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(items.chunks(chunk))
+            .flat_map(|(handle, part)| match handle.join() {
+                Ok(results) => results.into_iter().map(Some).collect(),
+                Err(_) => part.iter().map(|_| None).collect::<Vec<_>>(),
+            })
+            .collect()
+    })
 }
 
 /// Warns about leftover temporary files directly in `dir`.

@@ -291,6 +291,16 @@ pub enum StoreError {
         #[source]
         source: Box<StoreError>,
     },
+
+    /// The session index (`sessions/.index.jsonl` or `sessions/.index-log.jsonl`) is damaged
+    /// or in another format, so a page of sessions cannot be read from it.
+    #[error("{}: the session index cannot be read: {message}", path.display())]
+    CorruptIndex {
+        /// The index file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 impl Hint for StoreError {
@@ -347,6 +357,11 @@ impl Hint for StoreError {
                  touches were backed up in {}",
                 backup.display()
             ),
+    },
+
+            Self::CorruptIndex { .. } => {
+                "run `viben check --repair` to rebuild it from the session folders".to_owned()
+            }
         };
         Some(hint)
     }
@@ -439,7 +454,8 @@ impl StoreError {
             | Self::BadName { path }
             | Self::NotAFile { path }
             | Self::Linked { path }
-            | Self::BadFormatVersion { path, .. } => Some(path),
+            | Self::BadFormatVersion { path, .. }
+            | Self::CorruptIndex { path, .. } => Some(path),
             _ => None,
         }
     }

@@ -17,6 +17,7 @@ mod profile;
 mod providers;
 mod resolve;
 mod revision;
+mod session_index;
 mod sessions;
 mod store;
 mod telemetry;

@@ -7,11 +7,13 @@ use std::path::PathBuf;
 use chrono::Utc;
 use viben_model::{Message, SessionMeta, ValidationError};
 
-use crate::document::{Document, Record, Shape, check_id, not_found};
+use crate::document::{Document, Record, Shape, check_id, check_new_id, not_found, validate};
 use crate::error::{Result, StoreError};
 use crate::jsonl::{self, JsonlReader, Records};
 use crate::layout::Layout;
 use crate::lock::LockGuard;
+use crate::revision::{Revision, Versioned};
+use crate::session_index::SessionIndex;
 use crate::store::{Listing, Store};
 
 impl Document for SessionMeta {
@@ -103,22 +105,112 @@ impl MessageAppender {
 /// half-made session is listed; a folder without `session.yaml` (which may hold an old log)
 /// makes the id taken. `update` sets `updated_at` to now when something changed. `list` is
 /// newest first (by `created_at`, then id).
+///
+/// `create`, `update` (of the agent), `save_if_unchanged` and `delete` keep the session index
+/// (`sessions/.index.jsonl`) that [`Sessions::page`] reads; see [`Sessions::rebuild_index`].
 #[derive(Debug, Clone, Copy)]
 pub struct Sessions<'s> {
     pub(crate) store: &'s Store,
 }
 
 impl Sessions<'_> {
-    crate::document::record_verbs!(SessionMeta, "session", "id");
+    /// Every session, newest first (by `created_at`, then id), and one error per entry that
+    /// does not load: a file that does not parse, breaks a rule or names another id, a name
+    /// that is not UTF-8 or not a valid id. Names starting with `.` are skipped. Reads every
+    /// `session.yaml` (on all cores) and not the index, so it also finds sessions the index
+    /// misses; [`Sessions::page`] reads a page's worth.
+    pub fn list(&self) -> Result<Listing<SessionMeta>> {
+        self.store.list_records()
+    }
 
-    /// One page of sessions, newest first, reading only the `session.yaml` files of the page
-    /// (plus, with `agent`, those of the sessions skipped for belonging to another agent):
-    /// the folder is listed (cheap), its names are ordered, and the page is read.
+    /// The session `id`.
+    pub fn get(&self, id: &str) -> Result<SessionMeta> {
+        self.get_versioned(id).map(|v| v.value)
+    }
+
+    /// The session `id` and the revision of its file, for a later `save_if_unchanged`.
+    pub fn get_versioned(&self, id: &str) -> Result<Versioned<SessionMeta>> {
+        self.store.get_record(id)
+    }
+
+    /// Creates the session and returns its file's revision. Refuses an id that is taken
+    /// ([`StoreError::AlreadyExists`]), one that differs from an existing one's only in case
+    /// ([`StoreError::CaseCollision`]) and one that Windows or macOS could not use as a name
+    /// ([`StoreError::InvalidId`]); validates before anything is made. The session enters
+    /// the index (flushed to disk) before its folder is made.
+    pub fn create(&self, value: &SessionMeta) -> Result<Revision> {
+        check_new_id("session", &value.id)?;
+        validate(&self.store.layout().session_meta(&value.id), value)?;
+        // Held until the folder is made, so no rebuild runs between the line and the folder.
+        let index = self.index();
+        let locked = index.lock()?;
+        locked.add(&value.id, &value.agent_id)?;
+        self.store.create_record(value)
+    }
+
+    /// Changes the session `id` under its file's lock: reads it, applies `change`,
+    /// validates, and writes it back crash-safely (not at all when nothing changed, so
+    /// comments survive). Fields this version does not know are kept; the id cannot change;
+    /// nothing is written when `change` fails. A new agent enters the index before the file
+    /// is written. Returns the value as written and its revision.
+    pub fn update(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut SessionMeta) -> Result<()>,
+    ) -> Result<Versioned<SessionMeta>> {
+        check_id("session", id)?;
+        // Taken before the file's lock (the store's lock order), held until it is written.
+        let index = self.index();
+        let locked = index.lock()?;
+        self.store.update_record(id, |meta: &mut SessionMeta| {
+            let before = meta.agent_id.clone();
+            change(meta)?;
+            if meta.agent_id != before {
+                check_id("agent", &meta.agent_id)?;
+                locked.add(id, &meta.agent_id)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Writes the session if its file is still at `expected` (the revision of the read it
+    /// was computed from; [`Revision::ABSENT`] creates it, by the rules of `create`), else
+    /// refuses with [`StoreError::Conflict`]. Returns the new revision.
+    pub fn save_if_unchanged(&self, value: &SessionMeta, expected: &Revision) -> Result<Revision> {
+        check_id("session", &value.id)?;
+        validate(&self.store.layout().session_meta(&value.id), value)?;
+        let index = self.index();
+        let locked = index.lock()?;
+        locked.add(&value.id, &value.agent_id)?;
+        self.store.save_record_if_unchanged(value, expected)
+    }
+
+    /// Makes the session index again from the session folders (every `session.yaml`, read on
+    /// all cores), taking in sessions it missed (folders copied in by hand, sessions written
+    /// by an older viben) and dropping entries of sessions that are gone; returns the number
+    /// of sessions found. What `viben check --repair` does; safe while other processes create
+    /// and delete sessions.
+    pub fn rebuild_index(&self) -> Result<usize> {
+        self.index().rebuild()
+    }
+
+    fn index(&self) -> SessionIndex<'_> {
+        SessionIndex::new(self.store)
+    }
+
+    /// One page of sessions, newest first, reading a page's worth of the session index and
+    /// the `session.yaml` files of the page (plus, with `agent`, those of the agent's
+    /// sessions whose file now names another agent): its cost does not grow with the number
+    /// of sessions. A store without an index (made by an older viben) has it made first.
     ///
     /// Order: ids are ordered by their text, newest first. viben's ids are UUIDv7, whose text
     /// starts with their creation time, so that is creation order; ids made elsewhere (a web
     /// app's `chat-1`) come after every UUIDv7 id, in reverse text order. `after` is the
     /// `next` of the previous page (a session id; it need not exist any more).
+    ///
+    /// Sessions whose folders were copied in by hand are not in the index until `viben check
+    /// --repair` ([`Sessions::rebuild_index`]); `viben check` reports them. A damaged index
+    /// is [`StoreError::CorruptIndex`], never a silently shorter page.
     pub fn page(
         &self,
         agent: Option<&str>,
@@ -127,45 +219,32 @@ impl Sessions<'_> {
     ) -> Result<SessionPage> {
         let store = self.store;
         let mut page = SessionPage::default();
-        let mut ids = Vec::new();
-        for scanned in store.scan(
-            &store.layout().sessions_dir(),
-            "session",
-            SessionMeta::SHAPE,
-        )? {
-            match scanned {
-                crate::document::Scanned::Record { id, real_dir, .. } => ids.push((id, real_dir)),
-                crate::document::Scanned::Bad(err) => page.errors.push(err),
-                crate::document::Scanned::Hidden { .. } => {}
-            }
-        }
-        // Newest first; each id's key worked out once, not at every comparison.
-        ids.sort_by_cached_key(|(id, _)| std::cmp::Reverse((is_uuid_v7(id), id.clone())));
-        let start = match after {
-            Some(after) => ids.partition_point(|(id, _)| page_key(id) >= page_key(after)),
-            None => 0,
+        let Some(candidates) = self.index().candidates(agent, after)? else {
+            return Ok(page);
         };
-        let mut rest = ids[start..].iter();
+        let mut candidates = candidates.peekable();
         // Read a page's worth at a time; with an agent, read on until the page is full.
         while page.items.len() < limit {
-            let batch: Vec<(String, bool)> = rest
-                .by_ref()
-                .take(limit - page.items.len())
-                .cloned()
-                .collect();
+            let mut batch = Vec::new();
+            for id in candidates.by_ref().take(limit - page.items.len()) {
+                batch.push((id?, false));
+            }
             let Some((last, _)) = batch.last() else {
                 break;
             };
             page.next = Some(last.clone());
-            for result in store.load_all::<SessionMeta>(&batch) {
+            for ((id, _), result) in batch.iter().zip(store.load_all::<SessionMeta>(&batch)) {
                 match result {
                     Ok(meta) if agent.is_none_or(|a| meta.agent_id == a) => page.items.push(meta),
                     Ok(_) => {}
+                    // An entry whose session is gone: a create that failed, a delete that
+                    // stopped before its index line.
+                    Err(_) if !store.layout().session_dir(id).exists() => {}
                     Err(err) => page.errors.push(err),
                 }
             }
         }
-        if rest.len() == 0 {
+        if candidates.peek().is_none() {
             page.next = None;
         }
         Ok(page)
@@ -259,13 +338,25 @@ impl Sessions<'_> {
         }
         let log = store.layout().session_messages(id);
         store.confine(&log)?;
-        let _appends = jsonl::lock_log(&log)?;
-        let _updates = crate::lock::lock_exclusive(&store.layout().session_meta(id))?;
-        if crate::atomic::remove_dir_aside(&store.layout().sessions_dir(), &dir, id)? {
-            Ok(())
-        } else {
-            Err(not_found("session", id))
+        {
+            let _appends = jsonl::lock_log(&log)?;
+            let _updates = crate::lock::lock_exclusive(&store.layout().session_meta(id))?;
+            if !crate::atomic::remove_dir_aside(&store.layout().sessions_dir(), &dir, id)? {
+                return Err(not_found("session", id));
+            }
         }
+        // The session is gone whatever happens next: an index line not written only leaves
+        // an entry without a session, which pages skip. Its locks are released first: the
+        // index's is taken before any other.
+        if let Err(error) = self.index().remove(id) {
+            tracing::warn!(
+                target: crate::trace::SAVE,
+                session = id,
+                error = %viben_model::Chain(&error),
+                "session index not updated after a delete"
+            );
+        }
+        Ok(())
     }
 }
 
@@ -279,21 +370,4 @@ pub struct SessionPage {
     pub errors: Vec<StoreError>,
     /// The `after` of the next page, when there are more sessions.
     pub next: Option<String>,
-}
-
-/// How a session id sorts in [`Sessions::page`]: UUIDv7 ids (viben's: their text starts with
-/// their creation time) above every other id, then by text.
-fn page_key(id: &str) -> (bool, &str) {
-    (is_uuid_v7(id), id)
-}
-
-/// Whether `id` is a lowercase hyphenated UUID of version 7.
-fn is_uuid_v7(id: &str) -> bool {
-    let bytes = id.as_bytes();
-    bytes.len() == 36
-        && bytes.iter().enumerate().all(|(i, b)| match i {
-            8 | 13 | 18 | 23 => *b == b'-',
-            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(b),
-        })
-        && bytes[14] == b'7'
 }

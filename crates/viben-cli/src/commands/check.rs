@@ -17,10 +17,20 @@ pub(crate) fn init(context: &Context) -> Result<(), Failure> {
 }
 
 /// Prints every problem as `path:line:column: message`; fails when any is an error (warnings
-/// alone, such as a leftover temporary file, exit 0).
-pub(crate) fn check(context: &Context) -> Result<(), Failure> {
+/// alone, such as a leftover temporary file, exit 0). With `repair`, first rebuilds the
+/// session index from the session folders.
+pub(crate) fn check(context: &Context, repair: bool) -> Result<(), Failure> {
     let store = context.store()?;
     let root = store.layout().root().display().to_string();
+    let repaired = if repair {
+        let sessions = store.sessions().rebuild_index()?;
+        if !output::json() {
+            say!("rebuilt the session index: {sessions} session(s)")?;
+        }
+        Some(sessions)
+    } else {
+        None
+    };
     // A spinner: the check reads every file and reports no progress of its own; on a large
     // store it takes seconds, and a terminal should show it is working.
     let spinner = crate::progress::Progress::new("checking the store", None);
@@ -35,7 +45,7 @@ pub(crate) fn check(context: &Context) -> Result<(), Failure> {
     let warnings = problems.len() - errors;
     if output::json() {
         let listed: Vec<_> = problems.iter().map(problem_json).collect();
-        print_json(&serde_json::json!({
+        let mut document = serde_json::json!({
             "store": root,
             "format": format.map(|f| serde_json::json!({
                 "found": f.found,
@@ -45,7 +55,11 @@ pub(crate) fn check(context: &Context) -> Result<(), Failure> {
             "errors": errors,
             "warnings": warnings,
             "problems": listed,
-        }))?;
+        });
+        if let Some(sessions) = repaired {
+            document["repaired"] = serde_json::json!({ "session_index": sessions });
+        }
+        print_json(&document)?;
     } else {
         for problem in &problems {
             say!("{problem}")?;

@@ -39,7 +39,7 @@ pub(crate) fn run(context: &Context, command: Command) -> Result<(), Failure> {
         Command::Channels(command) => channels::run(context, command),
         Command::Sessions(command) => sessions::run(context, command),
         Command::Telemetry(command) => telemetry::run(context, command),
-        Command::Check => check::check(context),
+        Command::Check { repair } => check::check(context, repair),
         Command::Backup {
             file,
             include_secrets,
