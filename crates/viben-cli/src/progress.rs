@@ -22,6 +22,12 @@ impl Progress {
         Self::with_unit(label, total, Unit::Items)
     }
 
+    /// A spinner with no count, for work that reports no progress of its own (the check of a
+    /// store, a prune): it shows only that the command is working.
+    pub(crate) fn spinner(label: &str) -> Self {
+        Self::with_unit(label, None, Unit::Nothing)
+    }
+
     /// Like [`Progress::new`], counting bytes (shown as `KiB`/`MiB`).
     pub(crate) fn bytes(label: &str, total: Option<u64>) -> Self {
         Self::with_unit(label, total, Unit::Bytes)
@@ -34,6 +40,7 @@ impl Progress {
             (Unit::Bytes, true) => "{msg} [{bar:30}] {bytes}/{total_bytes} ({eta} left)",
             (Unit::Items, false) => "{spinner} {msg} {human_pos}",
             (Unit::Bytes, false) => "{spinner} {msg} {bytes}",
+            (Unit::Nothing, _) => "{spinner} {msg}",
         };
         // The template is built from fixed parts above; should indicatif ever refuse it, a bar
         // without a template still counts, which is better than failing the command.
@@ -70,6 +77,7 @@ impl Drop for Progress {
 enum Unit {
     Items,
     Bytes,
+    Nothing,
 }
 
 /// stderr when a person is watching it, else nowhere.

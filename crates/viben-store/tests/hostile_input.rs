@@ -32,9 +32,13 @@ fn assert_agent_refused_quickly(t: &TempStore, expected: &str) {
     assert_quick(start);
 }
 
+/// A hang guard, not a speed check (speed is measured in the benches): without the limits
+/// these files expand for minutes or forever, so a deadline far above any machine's honest
+/// time (under CI's load one read took 7 s) still catches a regression, without failing
+/// because the machine is busy.
 fn assert_quick(start: Instant) {
     assert!(
-        start.elapsed() < Duration::from_secs(5),
+        start.elapsed() < Duration::from_secs(60),
         "took {:?}",
         start.elapsed()
     );

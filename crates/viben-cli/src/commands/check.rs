@@ -33,7 +33,7 @@ pub(crate) fn check(context: &Context, repair: bool) -> Result<(), Failure> {
     };
     // A spinner: the check reads every file and reports no progress of its own; on a large
     // store it takes seconds, and a terminal should show it is working.
-    let spinner = crate::progress::Progress::new("checking the store", None);
+    let spinner = crate::progress::Progress::spinner("checking the store");
     let problems = store.check();
     // Unreadable, it is one of the problems.
     let format = store.format().ok();

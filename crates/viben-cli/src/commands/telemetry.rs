@@ -72,7 +72,7 @@ pub(crate) fn run(context: &Context, command: TelemetryCommand) -> Result<(), Fa
                 max_total_bytes: max_bytes,
             };
             // A spinner: pruning many days of files can take seconds.
-            let spinner = crate::progress::Progress::new("pruning telemetry", None);
+            let spinner = crate::progress::Progress::spinner("pruning telemetry");
             let report = store.telemetry().prune(policy, chrono::Utc::now())?;
             spinner.finish();
             // What was left alone goes to stderr, one line each, and does not fail the
