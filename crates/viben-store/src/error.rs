@@ -357,8 +357,6 @@ impl Hint for StoreError {
                  touches were backed up in {}",
                 backup.display()
             ),
-    },
-
             Self::CorruptIndex { .. } => {
                 "run `viben check --repair` to rebuild it from the session folders".to_owned()
             }

@@ -78,6 +78,29 @@ async fn a_person_pages_searches_edits_and_deletes_users() {
     assert_eq!(seen.len(), 2_500, "every user once");
     assert_eq!(pages, 25, "100 users a page");
 
+    // On a phone's screen: the table scrolls inside the page, the page itself does not widen.
+    client.set_window_size(390, 844).await.expect("phone size");
+    client
+        .goto(&format!("{}/users", studio.base))
+        .await
+        .expect("users page");
+    let widths = client
+        .execute(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            vec![],
+        )
+        .await
+        .expect("widths");
+    assert_eq!(
+        widths[0], widths[1],
+        "no sideways scrolling of the page: {widths:?}"
+    );
+    common::screenshot(&client, "users-phone").await;
+    client
+        .set_window_size(1280, 900)
+        .await
+        .expect("laptop size");
+
     // Search, then open the user found.
     client
         .goto(&format!("{}/users", studio.base))
@@ -190,6 +213,21 @@ async fn an_invalid_temperature_is_shown_at_its_line_and_nothing_is_saved() {
     let studio = common::start(Some(store), None).await;
     let driver = common::driver();
     let client = common::browser(&driver).await;
+    // Without this run's token (a bookmark, another person): refused, saying what to do.
+    client
+        .goto(&format!("{}/agents", studio.base))
+        .await
+        .expect("agents without the token");
+    let refusal = client
+        .find(Locator::Css("div.error"))
+        .await
+        .expect("a refusal");
+    let text = refusal.text().await.expect("text");
+    assert!(text.contains("the studio needs this run's token"), "{text}");
+    assert!(
+        client.find(Locator::Css("table.agents")).await.is_err(),
+        "nothing shown"
+    );
     client.goto(&studio.url).await.expect("open");
 
     client
