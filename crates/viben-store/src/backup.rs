@@ -1058,16 +1058,32 @@ fn relative(name: &Path) -> Result<PathBuf, UnsafeEntry> {
 /// Whether `dir` holds a file (a folder tree with only folders and lock files, as `viben
 /// init` leaves it, holds none).
 fn holds_files(dir: &Path) -> Result<bool> {
+    holds_files_below(dir, dir)
+}
+
+/// Whether `dir` holds a file of data. The store's own bookkeeping is not data: its scratch
+/// files, the format record (`version.yaml` in the root, which `init` writes) and the session
+/// index (derived from the session folders and rebuilt from them), so a store that `init` made
+/// and nothing else wrote takes a restore without `force`.
+fn holds_files_below(root: &Path, dir: &Path) -> Result<bool> {
     for entry in fs::read_dir(dir).map_err(io_error("list", dir))? {
         let entry = entry.map_err(io_error("list", dir))?;
         let kind = entry
             .file_type()
             .map_err(io_error("inspect", &entry.path()))?;
+        let name = entry.file_name();
+        let name = name.to_str();
         if kind.is_dir() {
-            if holds_files(&entry.path())? {
+            if holds_files_below(root, &entry.path())? {
                 return Ok(true);
             }
-        } else if !entry.file_name().to_str().is_some_and(is_own_scratch) {
+        } else if name.is_some_and(is_own_scratch)
+            || (dir == root && name == Some("version.yaml"))
+            || (dir == root.join("sessions")
+                && matches!(name, Some(".index.jsonl" | ".index-log.jsonl")))
+        {
+            continue;
+        } else {
             return Ok(true);
         }
     }
