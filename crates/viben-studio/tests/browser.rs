@@ -86,7 +86,7 @@ async fn a_person_pages_searches_edits_and_deletes_users() {
         .expect("users page");
     let widths = client
         .execute(
-            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
             vec![],
         )
         .await
