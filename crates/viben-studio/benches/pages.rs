@@ -72,7 +72,20 @@ fn main() {
         users[0].1,
         users[1].1,
     );
-    line("studio_users_search", "10k", "1m", users[0].2, users[1].2);
+    line(
+        "studio_users_prefix_search",
+        "10k",
+        "1m",
+        users[0].2,
+        users[1].2,
+    );
+    line(
+        "studio_users_email_search",
+        "10k",
+        "1m",
+        users[0].3,
+        users[1].3,
+    );
     line(
         "studio_session_first_byte",
         "1k",
@@ -89,8 +102,9 @@ fn main() {
     );
 }
 
-/// Median milliseconds of the first users page, the page at 90 % depth and a search.
-async fn users_pages(url: &DatabaseUrl, size: i64) -> (f64, f64, f64) {
+/// Median milliseconds of the first users page, the page at 90 % depth, a prefix search and
+/// a search by a whole email.
+async fn users_pages(url: &DatabaseUrl, size: i64) -> (f64, f64, f64, f64) {
     let mut conn = PoolBuilder::default()
         .url(url.expose())
         .connect()
@@ -136,7 +150,8 @@ async fn users_pages(url: &DatabaseUrl, size: i64) -> (f64, f64, f64) {
     )
     .await;
     let search = median_ms(&studio, "/users?q=u99999").await;
-    (first, deep, search)
+    let exact = median_ms(&studio, "/users?q=u9999%40example.com").await;
+    (first, deep, search, exact)
 }
 
 /// Milliseconds to the first byte and to the last of a session of `messages` messages.

@@ -196,3 +196,59 @@ async fn no_secret_reaches_any_page() {
     .await
     .expect("pages");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_goes_away_gives_503_with_retry_after_then_recovers() {
+    use std::time::Duration;
+    use viben_db::testing::LocalServer;
+
+    // A server of the test's own: it is stopped and started again here.
+    let server = tokio::task::spawn_blocking(|| {
+        LocalServer::start().unwrap_or_else(|e| panic!("{}", viben_model::Chain(&e)))
+    })
+    .await
+    .expect("server");
+    let url = server.url();
+    let pool = tokio::task::spawn_blocking(move || {
+        let pool = viben_db::Pool::builder()
+            .url(url.expose())
+            .connect_timeout(Duration::from_secs(2))
+            .checkout_timeout(Duration::from_secs(2))
+            .wait_for_server(Duration::ZERO)
+            .build()
+            .expect("pool");
+        let mut conn = pool.get().expect("connection");
+        viben_db::migrate::run_pending(&mut conn).expect("migrations");
+        drop(conn);
+        pool
+    })
+    .await
+    .expect("pool");
+    let studio = viben_studio::Studio::builder()
+        .database(pool)
+        .bind()
+        .await
+        .expect("bind");
+    let studio = common::serve(studio);
+    let cookie = enter(&studio);
+    let base = studio.base.clone();
+    let server = std::sync::Arc::new(server);
+    let stopper = server.clone();
+    tokio::task::spawn_blocking(move || {
+        let (status, _, _) = common::http(&base, "GET", "/users", &[("Cookie", &cookie)], "");
+        assert_eq!(status, 200);
+        stopper.stop().expect("stopped");
+        let (status, head, body) = common::http(&base, "GET", "/users", &[("Cookie", &cookie)], "");
+        assert_eq!(status, 503, "{head}\n{body}");
+        assert!(head.to_lowercase().contains("retry-after: 5"), "{head}");
+        assert!(
+            body.contains("What to do"),
+            "the page says what to do: {body}"
+        );
+        stopper.restart().expect("started again");
+        let (status, _, _) = common::http(&base, "GET", "/users", &[("Cookie", &cookie)], "");
+        assert_eq!(status, 200, "the next request connects again");
+    })
+    .await
+    .expect("requests");
+}

@@ -44,7 +44,22 @@ pub(crate) async fn list(
     let (rows, next) = blocking(move || {
         let mut conn = pool.get()?;
         match searched {
-            Some(q) => Ok((users::search(&mut conn, q.trim(), PAGE_SIZE)?, None)),
+            Some(q) => {
+                // A whole email, username or id (what people paste) is found through the
+                // unique indexes at once; only a partial one needs the prefix search, which
+                // scans the table (see docs/studio.md for its cost).
+                match users::find_by_key(&mut conn, q.trim()) {
+                    Ok(found) => {
+                        let mut rows = vec![found.found.user];
+                        rows.extend(found.others.into_iter().map(|other| other.user));
+                        Ok((rows, None))
+                    }
+                    Err(viben_db::QueryError::NotFound { .. }) => {
+                        Ok((users::search(&mut conn, q.trim(), PAGE_SIZE)?, None))
+                    }
+                    Err(err) => Err(err.into()),
+                }
+            }
             None => {
                 // One more than a page, so the last page has no "Next" leading to an empty one.
                 let mut items = users::list(&mut conn, after.as_ref(), PAGE_SIZE + 1)?.items;
