@@ -70,8 +70,13 @@ async fn a_person_pages_searches_edits_and_deletes_users() {
         {
             seen.insert(link.text().await.expect("email"));
         }
+        // Followed by its address: `goto` returns once the next page has loaded, where a
+        // click may return while the old page is still shown.
         match client.find(Locator::Id("next")).await {
-            Ok(next) => next.click().await.expect("next page"),
+            Ok(next) => {
+                let href = next.prop("href").await.expect("href").expect("a link");
+                client.goto(&href).await.expect("next page");
+            }
             Err(_) => break,
         }
     }
@@ -109,12 +114,14 @@ async fn a_person_pages_searches_edits_and_deletes_users() {
     let search = client.find(Locator::Id("q")).await.expect("search box");
     search.send_keys("USER-00042").await.expect("type");
     search.send_keys("\u{E007}").await.expect("enter");
+    common::find_soon(&client, Locator::XPath("//p[contains(., 'start with')]")).await;
     let found = client
         .find_all(Locator::Css("table.users tbody tr td:first-child a"))
         .await
         .expect("results");
     assert_eq!(found.len(), 1, "one user starts with user-00042");
     found[0].clone().click().await.expect("open the user");
+    common::find_soon(&client, Locator::Css("dl.facts")).await;
     let page = client.source().await.expect("html");
     assert!(
         page.contains("OAuth connections (2)"),
@@ -140,10 +147,7 @@ async fn a_person_pages_searches_edits_and_deletes_users() {
         .click()
         .await
         .expect("save");
-    let saved = client
-        .find(Locator::Css("p.notice"))
-        .await
-        .expect("a notice");
+    let saved = common::find_soon(&client, Locator::Css("p.notice")).await;
     assert_eq!(saved.text().await.expect("text"), "Saved.");
     let mut conn = database.connection();
     let user = users::get_by_id(&mut conn, &user_id).expect("user");
@@ -157,10 +161,7 @@ async fn a_person_pages_searches_edits_and_deletes_users() {
         .click()
         .await
         .expect("click");
-    let warning = client
-        .find(Locator::Css("p.warning"))
-        .await
-        .expect("confirmation");
+    let warning = common::find_soon(&client, Locator::Css("p.warning")).await;
     let text = warning.text().await.expect("text");
     assert!(text.contains("2 OAuth connections"), "{text}");
     assert!(
@@ -175,10 +176,7 @@ async fn a_person_pages_searches_edits_and_deletes_users() {
         .click()
         .await
         .expect("click");
-    let notice = client
-        .find(Locator::Css("p.notice"))
-        .await
-        .expect("deleted notice");
+    let notice = common::find_soon(&client, Locator::Css("p.notice")).await;
     assert!(
         notice
             .text()
@@ -197,6 +195,20 @@ async fn a_person_pages_searches_edits_and_deletes_users() {
     assert_eq!(left, 0, "its connections went with it");
 
     client.close().await.expect("close the browser");
+}
+
+/// Replaces the text of the open agent editor with `text`, as a person types, and saves.
+async fn edit_and_save(client: &fantoccini::Client, text: &str) {
+    let editor = client.find(Locator::Id("text")).await.expect("editor");
+    editor.clear().await.expect("clear");
+    editor.send_keys(text).await.expect("type");
+    client
+        .find(Locator::Id("save"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("save");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -239,24 +251,13 @@ async fn an_invalid_temperature_is_shown_at_its_line_and_nothing_is_saved() {
         .goto(&format!("{}/agents/helper", studio.base))
         .await
         .expect("agent");
-    let editor = client.find(Locator::Id("text")).await.expect("editor");
-    editor.clear().await.expect("clear");
-    editor
-        .send_keys(&before.replace("temperature: 0.7", "temperature: 5.0 # too hot"))
-        .await
-        .expect("type");
-    client
-        .find(Locator::Id("save"))
-        .await
-        .expect("save")
-        .click()
-        .await
-        .expect("save");
+    edit_and_save(
+        &client,
+        &before.replace("temperature: 0.7", "temperature: 5.0 # too hot"),
+    )
+    .await;
 
-    let message = client
-        .find(Locator::Css("div.error p.message"))
-        .await
-        .expect("an error");
+    let message = common::find_soon(&client, Locator::Css("div.error p.message")).await;
     let text = message.text().await.expect("text");
     assert_eq!(
         text,
@@ -278,20 +279,12 @@ async fn an_invalid_temperature_is_shown_at_its_line_and_nothing_is_saved() {
     common::screenshot(&client, "agent-error").await;
 
     // Fixed, it saves.
-    let editor = client.find(Locator::Id("text")).await.expect("editor");
-    editor.clear().await.expect("clear");
-    editor
-        .send_keys(&before.replace("temperature: 0.7", "temperature: 0.2"))
-        .await
-        .expect("type");
-    client
-        .find(Locator::Id("save"))
-        .await
-        .expect("save")
-        .click()
-        .await
-        .expect("save");
-    client.find(Locator::Css("p.notice")).await.expect("saved");
+    edit_and_save(
+        &client,
+        &before.replace("temperature: 0.7", "temperature: 0.2"),
+    )
+    .await;
+    common::find_soon(&client, Locator::Css("p.notice")).await;
     let after = std::fs::read_to_string(&config).expect("config");
     assert!(after.contains("temperature: 0.2"), "{after}");
 
@@ -359,6 +352,8 @@ async fn the_store_pages_show_sessions_telemetry_and_the_check() {
         .click()
         .await
         .expect("open it");
+    // The transcript's last chunk ends with the count.
+    common::find_soon(&client, Locator::Css("p.count")).await;
     let messages = client
         .find_all(Locator::Css("article.message"))
         .await

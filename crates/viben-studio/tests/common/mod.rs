@@ -137,6 +137,20 @@ pub(crate) async fn browser(driver: &Driver) -> Client {
         .expect("a Chromium session through chromedriver")
 }
 
+/// The element `locator` finds once the page a click or a key led to has loaded: WebDriver
+/// may return from the click while the old page is still shown.
+pub(crate) async fn find_soon(
+    client: &Client,
+    locator: fantoccini::Locator<'_>,
+) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(locator)
+        .await
+        .unwrap_or_else(|err| panic!("no {locator:?} on the page within 15 s: {err}"))
+}
+
 /// Where the tests put their screenshots: `target/studio-screenshots/`.
 pub(crate) fn screenshot_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
